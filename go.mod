@@ -1,0 +1,3 @@
+module github.com/opsroom/opsroom
+
+go 1.26
