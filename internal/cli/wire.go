@@ -1,0 +1,19 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/opsroom/opsroom/internal/demo"
+	"github.com/opsroom/opsroom/internal/httpapi"
+)
+
+// routes returns the route sets of the domain packages, added to the API
+// beside the base routes. Each domain adds its line here.
+func (s *Services) routes() []func(*httpapi.API) {
+	return nil
+}
+
+// loadDemo loads every part of the reference scenario.
+func (s *Services) loadDemo(ctx context.Context) ([]demo.Login, error) {
+	return demo.Load(ctx, s.Members, s.Rooms)
+}

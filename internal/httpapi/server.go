@@ -1,0 +1,260 @@
+// Package httpapi serves opsroom's JSON API under /api/v1: sign-in with a
+// session cookie (browsers) or a bearer token (scripts and devices), the
+// partners, members, rooms, tokens, audit trail and shared items, errors
+// as RFC 9457 problem documents, and an OpenAPI 3.1 document generated
+// from the same route table that registers the handlers.
+package httpapi
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/item"
+	"github.com/opsroom/opsroom/internal/live"
+	"github.com/opsroom/opsroom/internal/room"
+	"github.com/opsroom/opsroom/internal/store"
+)
+
+// MaxBody is the largest request body accepted (larger bodies get 413).
+const MaxBody = 1 << 20
+
+// SessionCookie is the browser session cookie's name.
+const SessionCookie = "opsroom_session"
+
+// Server holds what the handlers use.
+type Server struct {
+	DB      *store.DB
+	Members *access.Service
+	Rooms   *room.Service
+	Items   *item.Service
+	Bus     *live.Bus
+	// SecureCookies marks the session cookie Secure (set when served over
+	// TLS or behind a TLS proxy).
+	SecureCookies bool
+	// Extra lets other packages add routes (UI, metrics, streams) to the
+	// same mux and OpenAPI document.
+	Extra []func(*API)
+
+	log *slog.Logger
+	api *API
+}
+
+// New returns a server with its routes registered.
+func New(s *Server, log *slog.Logger) *Server {
+	s.log = log
+	s.api = newAPI(s)
+	s.routes(s.api)
+	for _, f := range s.Extra {
+		f(s.api)
+	}
+	return s
+}
+
+// API returns the route table (for the OpenAPI document and tests).
+func (s *Server) API() *API { return s.api }
+
+// Handler is the whole HTTP handler: routes, then authentication,
+// cross-origin protection for cookie-authenticated writes, panic recovery
+// and access logging.
+func (s *Server) Handler() http.Handler {
+	var h http.Handler = s.api.mux
+	h = s.authenticate(h)
+	cop := http.NewCrossOriginProtection()
+	h = cop.Handler(h)
+	h = s.recoverer(h)
+	h = s.accessLog(h)
+	return h
+}
+
+type principalKey struct{}
+
+// PrincipalFrom returns the caller, if signed in.
+func PrincipalFrom(ctx context.Context) (access.Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(access.Principal)
+	return p, ok
+}
+
+// WithPrincipal returns ctx carrying p (for tests and in-process callers).
+func WithPrincipal(ctx context.Context, p access.Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// authenticate resolves a bearer token or session cookie. A request with
+// bad credentials is refused at once; one with none goes on anonymously
+// and the route decides.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p access.Principal
+		var err error
+		authz := r.Header.Get("Authorization")
+		switch {
+		case authz != "":
+			scheme, tok, _ := strings.Cut(authz, " ")
+			if !strings.EqualFold(scheme, "Bearer") {
+				s.writeError(w, r, access.ErrUnauthenticated)
+				return
+			}
+			p, err = s.Members.Token(r.Context(), strings.TrimSpace(tok), remoteAddr(r))
+		default:
+			c, cerr := r.Cookie(SessionCookie)
+			if cerr != nil {
+				next.ServeHTTP(w, r)
+				return
+			}
+			p, err = s.Members.Session(r.Context(), c.Value)
+			if errors.Is(err, access.ErrUnauthenticated) {
+				// A stale cookie is not an error for public routes.
+				http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+				next.ServeHTTP(w, r)
+				return
+			}
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+	})
+}
+
+func remoteAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
+				s.writeError(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Observer, if set, receives each request's route pattern, status and
+// duration (for the Prometheus histogram).
+var Observer func(pattern string, status int, d time.Duration)
+
+func (s *Server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: 200}
+		next.ServeHTTP(rec, r)
+		d := time.Since(start)
+		if Observer != nil {
+			Observer(r.Pattern, rec.status, d)
+		}
+		s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "ms", d.Milliseconds())
+	})
+}
+
+// decode reads a JSON body into v: at most MaxBody bytes, unknown fields
+// refused, exactly one value.
+func decode(r *http.Request, w http.ResponseWriter, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return &statusError{status: http.StatusUnsupportedMediaType, detail: "send the body as application/json"}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &mbe):
+			return err
+		case errors.Is(err, io.EOF):
+			return badRequest("", "the request body is empty; send a JSON object")
+		case errors.As(err, &syn):
+			return badRequest("", "the body is not valid JSON (at byte %d)", syn.Offset)
+		case errors.As(err, &typ):
+			return badRequest(typ.Field, "%s: want a JSON %s", typ.Field, typ.Type.Kind())
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return badRequest(f, "unknown field %q", f)
+		default:
+			return badRequest("", "the body could not be read: %s", strings.TrimPrefix(err.Error(), "json: "))
+		}
+	}
+	if dec.More() {
+		return badRequest("", "the body holds more than one JSON value")
+	}
+	return nil
+}
+
+// writeJSON writes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}
+
+// Page is one page of a list; NextCursor is empty on the last page.
+type Page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// pageParams reads ?limit= (1..500, default 50) and ?cursor=.
+func pageParams(r *http.Request) (limit int, after string, err error) {
+	limit = 50
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return 0, "", badRequest("limit", "limit must be a whole number from 1 to 500")
+		}
+		limit = n
+	}
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		b, err := base64.RawURLEncoding.DecodeString(c)
+		if err != nil {
+			return 0, "", badRequest("cursor", "cursor is not one this server gave out")
+		}
+		after = string(b)
+	}
+	return limit, after, nil
+}
+
+// page builds a Page; key gives the cursor value of an element. It asks
+// for limit+1 rows so it knows whether there is a next page.
+func page[T any](items []T, limit int, key func(T) string) Page[T] {
+	p := Page[T]{Items: items}
+	if len(items) > limit {
+		p.Items = items[:limit]
+		p.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(key(items[limit-1])))
+	}
+	return p
+}

@@ -1,0 +1,176 @@
+package item
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
+	"github.com/opsroom/opsroom/internal/live"
+	"github.com/opsroom/opsroom/internal/room"
+	"github.com/opsroom/opsroom/internal/store"
+	"github.com/opsroom/opsroom/internal/validate"
+)
+
+// Service reads shared items of every kind and writes notes, the plain
+// kind of item that needs no table of its own.
+type Service struct {
+	db    *store.DB
+	rooms *room.Service
+	bus   *live.Bus
+}
+
+// NewService returns the item service.
+func NewService(db *store.DB, rooms *room.Service, bus *live.Bus) *Service {
+	return &Service{db: db, rooms: rooms, bus: bus}
+}
+
+// Columns selects the common item fields, for kinds that join their own
+// table to items aliased as i.
+const Columns = `i.id, r.slug, i.room_id, i.kind, i.title, i.marking, op.code, cm.username, i.created_at, i.updated_at, i.version, i.body`
+
+// Joins are the joins Columns needs.
+const Joins = ` JOIN rooms r ON r.id = i.room_id JOIN partners op ON op.id = i.owner_partner_id JOIN members cm ON cm.id = i.created_by`
+
+// Scan scans Columns (followed by extra destinations).
+func Scan(s interface{ Scan(...any) error }, it *Item, extra ...any) error {
+	var marking, body string
+	var created, updated int64
+	dest := append([]any{&it.ID, &it.Room, &it.RoomID, &it.Kind, &it.Title, &marking, &it.Owner, &it.CreatedBy, &created, &updated, &it.Version, &body}, extra...)
+	if err := s.Scan(dest...); err != nil {
+		return err
+	}
+	it.CreatedAt, it.UpdatedAt = store.Time(created), store.Time(updated)
+	it.Body = json.RawMessage(body)
+	return json.Unmarshal([]byte(marking), &it.Marking)
+}
+
+// NewNote is the input to CreateNote.
+type NewNote struct {
+	Title   string          `json:"title"`
+	Text    string          `json:"text"`
+	Marking Marking         `json:"marking"`
+	Data    json.RawMessage `json:"data,omitempty"`
+}
+
+// CreateNote shares a note in a room.
+func (s *Service) CreateNote(ctx context.Context, p access.Principal, slug string, in NewNote) (Item, error) {
+	rm, err := s.rooms.Room(ctx, p, slug)
+	if err != nil {
+		return Item{}, err
+	}
+	if !p.Viewer.Rooms[rm.ID] {
+		return Item{}, access.ErrForbidden // admins administer rooms; only members share in them
+	}
+	rv, err := s.rooms.View(ctx, rm.ID)
+	if err != nil {
+		return Item{}, err
+	}
+	var errs validate.Errors
+	errs.Text("title", in.Title, true, 500)
+	errs.Text("text", in.Text, false, 100_000)
+	if len(in.Data) > 0 && !json.Valid(in.Data) {
+		errs.Add("data", "is not valid JSON")
+	}
+	m, shown, merr := Resolve("marking", in.Marking, p.Viewer, rv, rm.DefaultTLP)
+	var verrs validate.Errors
+	if errors.As(merr, &verrs) {
+		errs = append(errs, verrs...)
+	} else if merr != nil {
+		return Item{}, merr
+	}
+	if err := errs.Err(); err != nil {
+		return Item{}, err
+	}
+	body, _ := json.Marshal(map[string]any{"text": in.Text, "data": in.Data})
+	rec := &Record{RoomID: rm.ID, Room: rm.Slug, Kind: "note", Title: in.Title, Marking: m, Shown: shown,
+		Owner: p.PartnerID, Author: p.ID, Body: body}
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		it := rec.item(1)
+		it.Owner, it.CreatedBy = rv.PartnerCodes[p.PartnerID], p.Username
+		return Insert(ctx, tx, s.bus, rec, p.Actor(), it)
+	})
+	if err != nil {
+		return Item{}, err
+	}
+	return s.Get(ctx, p, rec.ID)
+}
+
+// Get returns one item the viewer may see. An item the viewer may not see
+// is ErrNotFound, exactly like one that does not exist; the refusal is
+// written to the audit trail.
+func (s *Service) Get(ctx context.Context, p access.Principal, id string) (Item, error) {
+	pred, args := access.Filter("i", p.Viewer)
+	var it Item
+	err := Scan(s.db.QueryRow(ctx, `SELECT `+Columns+` FROM items i`+Joins+` WHERE i.id = ? AND `+pred, append([]any{id}, args...)...), &it)
+	if err == nil {
+		return it, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return Item{}, err
+	}
+	s.Refused(ctx, p, id)
+	return Item{}, store.ErrNotFound
+}
+
+// Refused writes a refused access to the audit trail when the item exists
+// (asking for an unknown id is not a refusal).
+func (s *Service) Refused(ctx context.Context, p access.Principal, id string) {
+	var roomID, kind string
+	if err := store.Scan(s.db.QueryRow(ctx, `SELECT room_id, kind FROM items WHERE id = ?`, id), &roomID, &kind); err != nil {
+		return
+	}
+	rec := p.Actor()
+	rec.Action, rec.RoomID, rec.Kind, rec.ObjectID = "access.refused", roomID, kind, id
+	_ = audit.Log(context.WithoutCancel(ctx), s.db, rec)
+}
+
+// ListQuery selects a room's items.
+type ListQuery struct {
+	Kind   string // "" for every kind
+	After  string // cursor: the last ID of the previous page
+	Limit  int
+	Search string // case-insensitive substring of the title
+}
+
+// List returns the items of a room the viewer may see, newest first,
+// filtered inside the database.
+func (s *Service) List(ctx context.Context, p access.Principal, slug string, q ListQuery) ([]Item, error) {
+	rm, err := s.rooms.Room(ctx, p, slug)
+	if err != nil {
+		return nil, err
+	}
+	pred, pargs := access.Filter("i", p.Viewer)
+	where := []string{"i.room_id = ?", pred}
+	args := append([]any{rm.ID}, pargs...)
+	if q.Kind != "" {
+		where = append(where, "i.kind = ?")
+		args = append(args, q.Kind)
+	}
+	if q.After != "" {
+		where = append(where, "i.id < ?")
+		args = append(args, q.After)
+	}
+	if q.Search != "" {
+		where = append(where, "LOWER(i.title) LIKE ?")
+		args = append(args, "%"+strings.ToLower(q.Search)+"%")
+	}
+	args = append(args, q.Limit)
+	rows, err := s.db.Query(ctx, `SELECT `+Columns+` FROM items i`+Joins+` WHERE `+strings.Join(where, " AND ")+` ORDER BY i.id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Item{}
+	for rows.Next() {
+		var it Item
+		if err := Scan(rows, &it); err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,486 @@
+// Package room keeps the partners taking part in the server, the rooms
+// they share, who belongs to which room and each room's command model:
+// one director with full authority, named co-directors who must all
+// approve, or none reported.
+package room
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
+	"github.com/opsroom/opsroom/internal/store"
+	"github.com/opsroom/opsroom/internal/timespan"
+	"github.com/opsroom/opsroom/internal/validate"
+)
+
+// Command models.
+const (
+	Director    = "director"
+	CoDirectors = "co-directors"
+	Unspecified = "unspecified"
+)
+
+// Roles of a member in a room.
+const (
+	RoleMember     = "member"
+	RoleDirector   = "director"
+	RoleCoDirector = "co-director"
+)
+
+// Partner is an organization taking part.
+type Partner struct {
+	ID        string    `json:"id"`
+	Code      string    `json:"code"`
+	Name      string    `json:"name"`
+	Kind      string    `json:"kind"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Place is where a room sits.
+type Place struct {
+	Name string   `json:"name"`
+	Lat  *float64 `json:"lat,omitempty"`
+	Lon  *float64 `json:"lon,omitempty"`
+}
+
+// Room is a joint operations room.
+type Room struct {
+	ID           string        `json:"id"`
+	Slug         string        `json:"slug"`
+	Name         string        `json:"name"`
+	Purpose      string        `json:"purpose"`
+	Place        Place         `json:"place"`
+	CommandModel string        `json:"command_model"`
+	Established  timespan.Span `json:"established"`
+	DefaultTLP   access.Label  `json:"default_tlp"`
+	Note         string        `json:"note,omitempty"`
+	Partners     []string      `json:"partners"`    // partner codes
+	Authorities  []string      `json:"authorities"` // usernames of the director or co-directors
+	CreatedAt    time.Time     `json:"created_at"`
+}
+
+// Member is a member's place in a room.
+type Member struct {
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	Partner     string `json:"partner"`
+	Role        string `json:"role"`
+}
+
+// Service keeps partners and rooms.
+type Service struct {
+	db *store.DB
+}
+
+// NewService returns the room service on db.
+func NewService(db *store.DB) *Service { return &Service{db: db} }
+
+func requireAdmin(p access.Principal) error {
+	if !p.IsAdmin {
+		return access.ErrForbidden
+	}
+	return nil
+}
+
+// NewPartner is the input to CreatePartner.
+type NewPartner struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+}
+
+// PartnerKinds are the kinds of organization a partner may be.
+var PartnerKinds = []string{"state", "non-state armed group", "agency", "ngo", "international organization", "company", "other"}
+
+// CreatePartner adds a partner (server admins).
+func (s *Service) CreatePartner(ctx context.Context, actor access.Principal, in NewPartner) (Partner, error) {
+	if err := requireAdmin(actor); err != nil {
+		return Partner{}, err
+	}
+	var errs validate.Errors
+	errs.Code("code", in.Code, 16)
+	errs.Text("name", in.Name, true, 200)
+	errs.OneOf("kind", in.Kind, PartnerKinds...)
+	if err := errs.Err(); err != nil {
+		return Partner{}, err
+	}
+	p := Partner{ID: store.NewID(), Code: strings.ToUpper(in.Code), Name: in.Name, Kind: in.Kind, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO partners (id, code, name, kind, created_at) VALUES (?, ?, ?, ?, ?)`,
+			p.ID, p.Code, p.Name, p.Kind, store.Micros(p.CreatedAt)); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return validate.Field("code", "partner %q exists already", p.Code)
+			}
+			return err
+		}
+		rec := actor.Actor()
+		rec.Action, rec.Kind, rec.ObjectID = "partner.create", "partner", p.ID
+		rec.Detail = audit.Detail(map[string]string{"code": p.Code})
+		_, err := audit.Append(ctx, tx, rec)
+		return err
+	})
+	return p, err
+}
+
+// Partner returns a partner by code.
+func (s *Service) Partner(ctx context.Context, code string) (Partner, error) {
+	var p Partner
+	var created int64
+	err := store.Scan(s.db.QueryRow(ctx, `SELECT id, code, name, kind, created_at FROM partners WHERE code = ?`, strings.ToUpper(code)),
+		&p.ID, &p.Code, &p.Name, &p.Kind, &created)
+	p.CreatedAt = store.Time(created)
+	return p, err
+}
+
+// Partners lists partners by code after the cursor code.
+func (s *Service) Partners(ctx context.Context, after string, limit int) ([]Partner, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, code, name, kind, created_at FROM partners WHERE code > ? ORDER BY code LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Partner{}
+	for rows.Next() {
+		var p Partner
+		var created int64
+		if err := rows.Scan(&p.ID, &p.Code, &p.Name, &p.Kind, &created); err != nil {
+			return nil, err
+		}
+		p.CreatedAt = store.Time(created)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// NewRoom is the input to CreateRoom.
+type NewRoom struct {
+	Slug         string        `json:"slug"`
+	Name         string        `json:"name"`
+	Purpose      string        `json:"purpose"`
+	Place        Place         `json:"place"`
+	CommandModel string        `json:"command_model"`
+	Established  timespan.Span `json:"established"`
+	DefaultTLP   string        `json:"default_tlp"`
+	Note         string        `json:"note"`
+	Partners     []string      `json:"partners"`
+}
+
+// CreateRoom opens a room with its partners (server admins). Members and
+// authorities are added with SetMember.
+func (s *Service) CreateRoom(ctx context.Context, actor access.Principal, in NewRoom) (Room, error) {
+	if err := requireAdmin(actor); err != nil {
+		return Room{}, err
+	}
+	var errs validate.Errors
+	errs.Code("slug", in.Slug, 64)
+	errs.Text("name", in.Name, true, 200)
+	errs.Text("purpose", in.Purpose, true, 2000)
+	errs.Text("place.name", in.Place.Name, false, 200)
+	errs.Text("note", in.Note, false, 2000)
+	if (in.Place.Lat == nil) != (in.Place.Lon == nil) {
+		errs.Add("place", "give both lat and lon, or neither")
+	}
+	if in.Place.Lat != nil && (*in.Place.Lat < -90 || *in.Place.Lat > 90) {
+		errs.Add("place.lat", "must be between -90 and 90")
+	}
+	if in.Place.Lon != nil && (*in.Place.Lon < -180 || *in.Place.Lon > 180) {
+		errs.Add("place.lon", "must be between -180 and 180")
+	}
+	errs.OneOf("command_model", in.CommandModel, Director, CoDirectors, Unspecified)
+	tlp := access.Amber
+	if in.DefaultTLP != "" {
+		l, ok := access.ParseLabel(in.DefaultTLP)
+		if !ok || l == access.Red {
+			errs.Add("default_tlp", "must be CLEAR, GREEN, AMBER or AMBER+STRICT")
+		}
+		tlp = l
+	}
+	partnerIDs := make([]string, len(in.Partners))
+	for i, code := range in.Partners {
+		p, err := s.Partner(ctx, code)
+		if errors.Is(err, store.ErrNotFound) {
+			errs.Add("partners", "entry %d: no partner with code %q", i, code)
+			continue
+		} else if err != nil {
+			return Room{}, err
+		}
+		if slices.Contains(partnerIDs, p.ID) {
+			errs.Add("partners", "entry %d: %q is listed twice", i, code)
+		}
+		partnerIDs[i] = p.ID
+		in.Partners[i] = p.Code
+	}
+	if len(in.Partners) == 0 {
+		errs.Add("partners", "a room needs at least one partner")
+	}
+	if err := errs.Err(); err != nil {
+		return Room{}, err
+	}
+	r := Room{ID: store.NewID(), Slug: strings.ToLower(in.Slug), Name: in.Name, Purpose: in.Purpose, Place: in.Place,
+		CommandModel: in.CommandModel, Established: in.Established, DefaultTLP: tlp, Note: in.Note,
+		Partners: in.Partners, Authorities: []string{}, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
+	err := s.db.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO rooms (id, slug, name, purpose, place_name, lat, lon, command_model, established_start, established_end, default_tlp, note, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.Slug, r.Name, r.Purpose, r.Place.Name, r.Place.Lat, r.Place.Lon,
+			r.CommandModel, store.NullMicros(r.Established.Start), store.NullMicros(r.Established.End), string(r.DefaultTLP), r.Note, store.Micros(r.CreatedAt)); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return validate.Field("slug", "room %q exists already", r.Slug)
+			}
+			return err
+		}
+		for _, pid := range partnerIDs {
+			if _, err := tx.Exec(ctx, `INSERT INTO room_partners (room_id, partner_id) VALUES (?, ?)`, r.ID, pid); err != nil {
+				return err
+			}
+		}
+		rec := actor.Actor()
+		rec.Action, rec.RoomID, rec.Kind, rec.ObjectID = "room.create", r.ID, "room", r.ID
+		rec.Detail = audit.Detail(map[string]any{"slug": r.Slug, "partners": r.Partners, "command_model": r.CommandModel})
+		_, err := audit.Append(ctx, tx, rec)
+		return err
+	})
+	return r, err
+}
+
+// Room returns a room by slug or ID for a caller who belongs to it (or a
+// server admin, who administers every room but reads none of its items
+// without membership). Anyone else gets ErrNotFound.
+func (s *Service) Room(ctx context.Context, p access.Principal, slug string) (Room, error) {
+	r, err := s.load(ctx, slug)
+	if err != nil {
+		return Room{}, err
+	}
+	if !p.Viewer.Rooms[r.ID] && !p.IsAdmin {
+		return Room{}, store.ErrNotFound
+	}
+	return r, nil
+}
+
+func (s *Service) load(ctx context.Context, slug string) (Room, error) {
+	var r Room
+	var created int64
+	var estStart, estEnd *int64
+	var tlp string
+	err := store.Scan(s.db.QueryRow(ctx, `SELECT id, slug, name, purpose, place_name, lat, lon, command_model, established_start, established_end, default_tlp, note, created_at
+		FROM rooms WHERE slug = ? OR id = ?`, strings.ToLower(slug), slug),
+		&r.ID, &r.Slug, &r.Name, &r.Purpose, &r.Place.Name, &r.Place.Lat, &r.Place.Lon, &r.CommandModel, &estStart, &estEnd, &tlp, &r.Note, &created)
+	if err != nil {
+		return Room{}, err
+	}
+	r.DefaultTLP = access.Label(tlp)
+	r.CreatedAt = store.Time(created)
+	if estStart != nil && estEnd != nil {
+		r.Established = timespan.Span{Start: store.Time(*estStart), End: store.Time(*estEnd)}
+	}
+	r.Partners, err = s.strings(ctx, `SELECT p.code FROM room_partners rp JOIN partners p ON p.id = rp.partner_id WHERE rp.room_id = ? ORDER BY p.code`, r.ID)
+	if err != nil {
+		return Room{}, err
+	}
+	r.Authorities, err = s.strings(ctx, `SELECT m.username FROM room_members rm JOIN members m ON m.id = rm.member_id WHERE rm.room_id = ? AND rm.role <> 'member' ORDER BY m.username`, r.ID)
+	return r, err
+}
+
+func (s *Service) strings(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// Rooms lists the rooms the caller belongs to (server admins: every room).
+func (s *Service) Rooms(ctx context.Context, p access.Principal) ([]Room, error) {
+	q := `SELECT slug FROM rooms ORDER BY name`
+	args := []any{}
+	if !p.IsAdmin {
+		q = `SELECT r.slug FROM rooms r JOIN room_members rm ON rm.room_id = r.id WHERE rm.member_id = ? ORDER BY r.name`
+		args = append(args, p.ID)
+	}
+	slugs, err := s.strings(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Room, 0, len(slugs))
+	for _, slug := range slugs {
+		r, err := s.load(ctx, slug)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Members lists a room's members (for those in the room and admins).
+func (s *Service) Members(ctx context.Context, p access.Principal, slug string) ([]Member, error) {
+	r, err := s.Room(ctx, p, slug)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Query(ctx, `SELECT m.username, m.display_name, pa.code, rm.role FROM room_members rm
+		JOIN members m ON m.id = rm.member_id JOIN partners pa ON pa.id = m.partner_id WHERE rm.room_id = ? ORDER BY pa.code, m.username`, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Member{}
+	for rows.Next() {
+		var m Member
+		if err := rows.Scan(&m.Username, &m.DisplayName, &m.Partner, &m.Role); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// SetMember adds a member to a room or changes its role (server admins).
+// The member's partner must take part in the room; a director room has
+// exactly one director, a co-directors room any number of co-directors.
+func (s *Service) SetMember(ctx context.Context, actor access.Principal, slug, username, role string) error {
+	if err := requireAdmin(actor); err != nil {
+		return err
+	}
+	r, err := s.load(ctx, slug)
+	if err != nil {
+		return err
+	}
+	var errs validate.Errors
+	if role == "" {
+		role = RoleMember
+	}
+	errs.OneOf("role", role, RoleMember, RoleDirector, RoleCoDirector)
+	switch {
+	case role == RoleDirector && r.CommandModel != Director:
+		errs.Add("role", "this room's command model is %s; it has no director", r.CommandModel)
+	case role == RoleCoDirector && r.CommandModel != CoDirectors:
+		errs.Add("role", "this room's command model is %s; it has no co-directors", r.CommandModel)
+	}
+	var memberID, partnerCode string
+	err = store.Scan(s.db.QueryRow(ctx, `SELECT m.id, p.code FROM members m JOIN partners p ON p.id = m.partner_id WHERE m.username = ?`,
+		strings.ToLower(username)), &memberID, &partnerCode)
+	if errors.Is(err, store.ErrNotFound) {
+		errs.Add("username", "no member %q", username)
+	} else if err != nil {
+		return err
+	} else if !slices.Contains(r.Partners, partnerCode) {
+		errs.Add("username", "%s's partner %s does not take part in this room", username, partnerCode)
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, func(tx *store.Tx) error {
+		if role == RoleDirector {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM room_members WHERE room_id = ? AND role = 'director' AND member_id <> ?`, r.ID, memberID).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return validate.Field("role", "the room has a director already; make that member a plain member first")
+			}
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM room_members WHERE room_id = ? AND member_id = ?`, r.ID, memberID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO room_members (room_id, member_id, role) VALUES (?, ?, ?)`, r.ID, memberID, role); err != nil {
+			return err
+		}
+		rec := actor.Actor()
+		rec.Action, rec.RoomID, rec.Kind, rec.ObjectID = "room.member.set", r.ID, "member", memberID
+		rec.Detail = audit.Detail(map[string]string{"role": role})
+		_, err := audit.Append(ctx, tx, rec)
+		return err
+	})
+}
+
+// RemoveMember takes a member out of a room (server admins). From then on
+// the member sees nothing of the room.
+func (s *Service) RemoveMember(ctx context.Context, actor access.Principal, slug, username string) error {
+	if err := requireAdmin(actor); err != nil {
+		return err
+	}
+	r, err := s.load(ctx, slug)
+	if err != nil {
+		return err
+	}
+	return s.db.Write(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `DELETE FROM room_members WHERE room_id = ? AND member_id = (SELECT id FROM members WHERE username = ?)`, r.ID, strings.ToLower(username))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return store.ErrNotFound
+		}
+		rec := actor.Actor()
+		rec.Action, rec.RoomID, rec.Kind = "room.member.remove", r.ID, "member"
+		rec.Detail = audit.Detail(map[string]string{"username": username})
+		_, err = audit.Append(ctx, tx, rec)
+		return err
+	})
+}
+
+// View returns what marking validation needs to know of a room, with the
+// maps from partner codes and usernames to IDs.
+func (s *Service) View(ctx context.Context, roomID string) (View, error) {
+	v := View{RoomView: access.RoomView{ID: roomID, Partners: map[string]bool{}, Members: map[string]bool{}},
+		PartnerIDs: map[string]string{}, MemberIDs: map[string]string{}, PartnerCodes: map[string]string{}, Usernames: map[string]string{}}
+	rows, err := s.db.Query(ctx, `SELECT p.id, p.code FROM room_partners rp JOIN partners p ON p.id = rp.partner_id WHERE rp.room_id = ?`, roomID)
+	if err != nil {
+		return v, err
+	}
+	for rows.Next() {
+		var id, code string
+		if err := rows.Scan(&id, &code); err != nil {
+			rows.Close()
+			return v, err
+		}
+		v.Partners[id], v.PartnerIDs[code], v.PartnerCodes[id] = true, id, code
+	}
+	rows.Close()
+	rows, err = s.db.Query(ctx, `SELECT m.id, m.username FROM room_members rm JOIN members m ON m.id = rm.member_id WHERE rm.room_id = ?`, roomID)
+	if err != nil {
+		return v, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return v, err
+		}
+		v.Members[id], v.MemberIDs[name], v.Usernames[id] = true, id, name
+	}
+	return v, rows.Err()
+}
+
+// View is a room's partners and members by ID and by name.
+type View struct {
+	access.RoomView
+	PartnerIDs   map[string]string // code -> id
+	PartnerCodes map[string]string // id -> code
+	MemberIDs    map[string]string // username -> id
+	Usernames    map[string]string // id -> username
+}
+
+// Role returns the member's role in the room, or "" if not a member.
+func (s *Service) Role(ctx context.Context, roomID, memberID string) (string, error) {
+	var role string
+	err := store.Scan(s.db.QueryRow(ctx, `SELECT role FROM room_members WHERE room_id = ? AND member_id = ?`, roomID, memberID), &role)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil
+	}
+	return role, err
+}

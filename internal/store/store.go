@@ -1,0 +1,322 @@
+// Package store opens opsroom's database (embedded SQLite by default,
+// PostgreSQL for larger rooms and several instances), applies the embedded
+// migrations and runs every change in one transaction whose after-commit
+// hooks publish it. Engine errors are turned into the sentinel errors of
+// this package at the driver boundary so callers never look at driver codes.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Sentinel errors every store user matches with errors.Is.
+var (
+	// ErrNotFound: no such row, or one the caller may not see.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a uniqueness or foreign-key rule refused the change.
+	ErrConflict = errors.New("conflict")
+	// ErrSchemaTooNew: the database was migrated by a newer opsroom.
+	ErrSchemaTooNew = errors.New("database schema is newer than this binary")
+)
+
+// Engine names the database engine.
+type Engine string
+
+// The engines opsroom runs on.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// DB is an opened, migrated database. On SQLite it keeps one write
+// connection and a pool of readers; on PostgreSQL both are the same pool.
+type DB struct {
+	engine Engine
+	write  *sql.DB
+	read   *sql.DB
+}
+
+// Options configure Open.
+type Options struct {
+	// URL is "postgres://..." for PostgreSQL; anything else is ignored and
+	// SQLite is used in Dir.
+	URL string
+	// Dir is the data directory holding opsroom.db for SQLite.
+	Dir string
+	// ReadConns caps the SQLite reader pool (default 4).
+	ReadConns int
+}
+
+// Open opens the database, applies pending migrations and refuses a schema
+// newer than this binary.
+func Open(ctx context.Context, o Options) (*DB, error) {
+	var db *DB
+	var err error
+	if strings.HasPrefix(o.URL, "postgres://") || strings.HasPrefix(o.URL, "postgresql://") {
+		db, err = openPostgres(ctx, o.URL)
+	} else {
+		db, err = openSQLite(ctx, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openPostgres(ctx context.Context, url string) (*DB, error) {
+	pool, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	pool.SetMaxOpenConns(16)
+	pool.SetMaxIdleConns(16)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	return &DB{engine: Postgres, write: pool, read: pool}, nil
+}
+
+func openSQLite(ctx context.Context, o Options) (*DB, error) {
+	dir := o.Dir
+	if dir == "" {
+		dir = "opsroom-data"
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	path := filepath.Join(dir, "opsroom.db")
+	// busy_timeout comes before journal_mode so that switching to WAL waits
+	// for another process instead of failing.
+	pragmas := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=cache_size(-65536)&_txlock=immediate"
+	w, err := sql.Open("sqlite", "file:"+path+pragmas)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1) // SQLite has one writer; queueing here beats SQLITE_BUSY
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", "file:"+path+pragmas+"&_pragma=query_only(ON)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite readers: %w", err)
+	}
+	n := o.ReadConns
+	if n <= 0 {
+		n = 4
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	return &DB{engine: SQLite, write: w, read: r}, nil
+}
+
+// Engine reports which engine the database runs on.
+func (db *DB) Engine() Engine { return db.engine }
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers (used by /readyz).
+func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
+
+// Querier is what reads need: a read pool or a transaction.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Query runs a read on the reader pool. SQL uses ? placeholders.
+func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := db.read.QueryContext(ctx, db.Rebind(query), args...)
+	return rows, db.mapErr(err)
+}
+
+// QueryRow runs a single-row read on the reader pool; Scan errors are raw
+// (use Scan to map sql.ErrNoRows to ErrNotFound).
+func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.read.QueryRowContext(ctx, db.Rebind(query), args...)
+}
+
+// Scan scans one row and maps sql.ErrNoRows to ErrNotFound.
+func Scan(row *sql.Row, dest ...any) error {
+	err := row.Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// Tx is one write transaction. Hooks registered with AfterCommit run once
+// the transaction has committed (to publish changes on the room's bus).
+type Tx struct {
+	db    *DB
+	tx    *sql.Tx
+	hooks []func()
+}
+
+// Write runs fn in one transaction: everything fn writes, and its audit
+// records, commit together or not at all.
+func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return db.mapErr(fmt.Errorf("begin: %w", err))
+	}
+	tx := &Tx{db: db, tx: sqlTx}
+	if err := fn(tx); err != nil {
+		_ = sqlTx.Rollback()
+		return db.mapErr(err)
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return db.mapErr(fmt.Errorf("commit: %w", err))
+	}
+	for _, h := range tx.hooks {
+		h()
+	}
+	return nil
+}
+
+// AfterCommit registers fn to run after a successful commit.
+func (tx *Tx) AfterCommit(fn func()) { tx.hooks = append(tx.hooks, fn) }
+
+// Engine reports the transaction's engine.
+func (tx *Tx) Engine() Engine { return tx.db.engine }
+
+// Exec runs a statement; SQL uses ? placeholders.
+func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := tx.tx.ExecContext(ctx, tx.db.Rebind(query), args...)
+	return res, tx.db.mapErr(err)
+}
+
+// Query runs a read inside the transaction.
+func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := tx.tx.QueryContext(ctx, tx.db.Rebind(query), args...)
+	return rows, tx.db.mapErr(err)
+}
+
+// QueryRow runs a single-row read inside the transaction.
+func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, tx.db.Rebind(query), args...)
+}
+
+// Prepare prepares a statement for repeated use inside the transaction
+// (bulk imports).
+func (tx *Tx) Prepare(ctx context.Context, query string) (*sql.Stmt, error) {
+	st, err := tx.tx.PrepareContext(ctx, tx.db.Rebind(query))
+	return st, tx.db.mapErr(err)
+}
+
+// Rebind turns ? placeholders into $1, $2, ... for PostgreSQL. It skips
+// quoted strings so a literal '?' stays as it is.
+func (db *DB) Rebind(query string) string {
+	if db.engine != Postgres || !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 8)
+	n := 0
+	inQuote := false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'':
+			inQuote = !inQuote
+			b.WriteByte(c)
+		case c == '?' && !inQuote:
+			n++
+			b.WriteByte('$')
+			b.WriteString(fmt.Sprint(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// mapErr turns engine-specific constraint errors into ErrConflict and
+// no-rows into ErrNotFound, keeping the original for logs.
+func (db *DB) mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return errors.Join(ErrNotFound, err)
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY,
+			sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY, sqlite3.SQLITE_CONSTRAINT:
+			if !errors.Is(err, ErrConflict) {
+				return fmt.Errorf("%w: %w", ErrConflict, err)
+			}
+		}
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// 23505 unique_violation, 23503 foreign_key_violation
+		if (pe.Code == "23505" || pe.Code == "23503") && !errors.Is(err, ErrConflict) {
+			return fmt.Errorf("%w: %w", ErrConflict, err)
+		}
+	}
+	return err
+}
+
+// Micros converts a time to the integer microseconds opsroom stores times
+// as on both engines (UTC, fast range scans, no driver time quirks).
+func Micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// Time converts stored microseconds back to a UTC time; 0 is the zero time.
+func Time(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+// NullMicros stores a zero time as NULL.
+func NullMicros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+// NullTime converts a nullable stored time.
+func NullTime(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return Time(n.Int64)
+}
