@@ -123,7 +123,13 @@ prolog:
 		return nil, malformed("content after </event>")
 	}
 	if !havePoint {
-		return nil, errf(KindMissing, "<point>")
+		// Tolerated so a self-closing <event/> is usable: the position is
+		// then unknown, which CoT writes as 0,0 with unknown errors.
+		e.Point = Point{Hae: Unknown, Ce: Unknown, Le: Unknown}
+	}
+	if e.Version == "" {
+		// Filled in so the event reads the same after re-encoding.
+		e.Version = DefaultVersion
 	}
 	if err := e.validateFields(); err != nil {
 		return nil, err
