@@ -375,7 +375,7 @@ func signedArea(r []Point) float64 {
 	for i := 0; i+1 < len(r); i++ {
 		s += (r[i].Lon - r[i+1].Lon) * (r[i].Lat + r[i+1].Lat)
 	}
-	return -s / 2
+	return s / 2
 }
 
 // assemble links directed boundary pieces into rings and groups them into
@@ -414,11 +414,13 @@ func assemble(kept []segKey) []Polygon {
 		if !ok || len(ring) < 4 {
 			continue
 		}
-		switch a := signedArea(ring); {
-		case a > 0:
-			shells = append(shells, ring)
-		case a < 0:
-			holes = append(holes, ring)
+		for _, r := range splitPinches(ring) {
+			switch a := signedArea(r); {
+			case a > 0:
+				shells = append(shells, r)
+			case a < 0:
+				holes = append(holes, r)
+			}
 		}
 	}
 	polys := make([]Polygon, len(shells))
@@ -439,6 +441,37 @@ func assemble(kept []segKey) []Polygon {
 		}
 	}
 	return polys
+}
+
+// splitPinches cuts a ring that passes through the same vertex twice into
+// simple loops. The sharpest-left rule keeps corner-touching parts apart,
+// but a hole touching its shell at a vertex comes out as one pinched ring;
+// cut there, the outer loop runs counter-clockwise (a shell) and the inner
+// one clockwise (a hole), which is the valid form.
+func splitPinches(r Ring) []Ring {
+	var out []Ring
+	stack := make([]Point, 0, len(r))
+	at := make(map[Point]int, len(r))
+	for _, p := range r[:len(r)-1] {
+		j, seen := at[p]
+		if !seen {
+			at[p] = len(stack)
+			stack = append(stack, p)
+			continue
+		}
+		loop := append(Ring(nil), stack[j:]...)
+		if loop = append(loop, p); len(loop) >= 4 {
+			out = append(out, loop)
+		}
+		for _, q := range stack[j+1:] {
+			delete(at, q)
+		}
+		stack = stack[:j+1]
+	}
+	if len(stack) >= 3 {
+		out = append(out, append(Ring(stack), stack[0]))
+	}
+	return out
 }
 
 // ringWithin reports whether ring h (which does not cross s) lies inside s.
