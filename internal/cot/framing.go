@@ -79,7 +79,7 @@ func (s *StreamReader) next() ([]byte, error) {
 		if err != nil {
 			return nil, truncated(err)
 		}
-		if i == 9 || (i == 8 && c > 1) { // more than 64 bits
+		if i == 9 && c > 1 { // more than 64 bits
 			return nil, malformed("stream frame length overflows")
 		}
 		n |= uint64(c&0x7f) << (7 * i)

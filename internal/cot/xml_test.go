@@ -308,7 +308,9 @@ func TestParseLenient(t *testing.T) {
 		{"remarks text pieces", `<event uid="u" type="t" time="2025-01-01T00:00:00Z" start="2025-01-01T00:00:00Z" stale="2025-01-01T00:00:00Z"><point lat="0" lon="0"/><detail><remarks>a<!--x-->b<![CDATA[<c>]]>&#233;` + "\r\n" + `</remarks><remarks>second</remarks></detail></event>`,
 			func(e *Event) bool { return e.Detail.Remarks.Text == "ab<c>é\n" }},
 		{"ellipse", `<event uid="u" type="u-d-c-c" time="2025-01-01T00:00:00Z" start="2025-01-01T00:00:00Z" stale="2025-01-01T00:00:00Z"><point lat="0" lon="0"/><detail><shape><ellipse major="250.5" minor="100" angle="45"/><link uid="x"/></shape></detail></event>`,
-			func(e *Event) bool { return *e.Detail.Ellipse == Ellipse{Major: 250.5, Minor: 100, Angle: 45} && len(e.Detail.Links) == 0 }},
+			func(e *Event) bool {
+				return *e.Detail.Ellipse == Ellipse{Major: 250.5, Minor: 100, Angle: 45} && len(e.Detail.Links) == 0
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -327,7 +329,7 @@ func TestAppendXMLEscapesAndReplaces(t *testing.T) {
 	e := &Event{
 		UID: `a"b<c>&d'` + "\t\n\r", Type: "t", How: "bad\x00\xff",
 		Time: ms("2025-01-01T00:00:00Z"), Start: ms("2025-01-01T00:00:00Z"), Stale: ms("2025-01-01T00:00:01Z"),
-		Point: Point{Lat: 1e-7, Lon: -179.99999999, Hae: Unknown, Ce: Unknown, Le: Unknown},
+		Point:  Point{Lat: 1e-7, Lon: -179.99999999, Hae: Unknown, Ce: Unknown, Le: Unknown},
 		Detail: Detail{Remarks: &Remarks{Text: "x < y & \"z\"\r\n]]>"}},
 	}
 	out := e.AppendXML(nil)
