@@ -1,0 +1,74 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/opsroom/opsroom/internal/store"
+)
+
+func TestOpenMigratesAndMapsErrors(t *testing.T) {
+	Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if db.SchemaVersion() < 1 {
+			t.Fatal("no migrations applied")
+		}
+		insert := func() error {
+			return db.Write(ctx, func(tx *store.Tx) error {
+				_, err := tx.Exec(ctx, `INSERT INTO partners (id, code, name, kind, created_at) VALUES (?, ?, ?, ?, ?)`, "p1", "RU", "Russia", "state", 1)
+				return err
+			})
+		}
+		if err := insert(); err != nil {
+			t.Fatal(err)
+		}
+		if err := insert(); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("duplicate insert: %v, want ErrConflict", err)
+		}
+		var code string
+		if err := store.Scan(db.QueryRow(ctx, `SELECT code FROM partners WHERE id = ?`, "nope"), &code); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("missing row: %v, want ErrNotFound", err)
+		}
+		// A failed transaction writes nothing.
+		err := db.Write(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, `INSERT INTO partners (id, code, name, kind, created_at) VALUES (?, ?, ?, ?, ?)`, "p2", "IR", "Iran", "state", 1); err != nil {
+				return err
+			}
+			return errors.New("boom")
+		})
+		if err == nil {
+			t.Fatal("want the error back")
+		}
+		var n int
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM partners`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("partners = %d (%v), want 1", n, err)
+		}
+	})
+}
+
+func TestNewerSchemaIsRefused(t *testing.T) {
+	for _, e := range Engines() {
+		t.Run(string(e), func(t *testing.T) {
+			if e == store.Postgres {
+				t.Skip("checked on SQLite; the check is engine-independent")
+			}
+			dir := t.TempDir()
+			ctx := context.Background()
+			db, err := store.Open(ctx, store.Options{Dir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.Write(ctx, func(tx *store.Tx) error {
+				_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future', 0)`)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			if _, err := store.Open(ctx, store.Options{Dir: dir}); !errors.Is(err, store.ErrSchemaTooNew) {
+				t.Fatalf("open: %v, want ErrSchemaTooNew", err)
+			}
+		})
+	}
+}
