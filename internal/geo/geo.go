@@ -173,10 +173,20 @@ func (b BBox) IsEmpty() bool { return b.MinLon > b.MaxLon || b.MinLat > b.MaxLat
 
 // Extend returns b grown to include p.
 func (b BBox) Extend(p Point) BBox {
-	b.MinLon = math.Min(b.MinLon, p.Lon)
-	b.MinLat = math.Min(b.MinLat, p.Lat)
-	b.MaxLon = math.Max(b.MaxLon, p.Lon)
-	b.MaxLat = math.Max(b.MaxLat, p.Lat)
+	// Plain comparisons: math.Min's NaN and signed-zero care costs three
+	// times as much here, and validated positions are finite.
+	if p.Lon < b.MinLon {
+		b.MinLon = p.Lon
+	}
+	if p.Lon > b.MaxLon {
+		b.MaxLon = p.Lon
+	}
+	if p.Lat < b.MinLat {
+		b.MinLat = p.Lat
+	}
+	if p.Lat > b.MaxLat {
+		b.MaxLat = p.Lat
+	}
 	return b
 }
 
