@@ -318,7 +318,8 @@ func exactAttrs(bit int, attrs string) (vals [4]string, ok bool) {
 // event, if any, is validated like a decoded XML event; its detail is
 // rebuilt as XML from xmlDetail and the dedicated fields (when xmlDetail
 // already holds an element of the same name, the dedicated field is
-// ignored, as the TAK specification says).
+// ignored, as the TAK specification says). Protobuf has no CoT version, so
+// the event's Version is DefaultVersion.
 func DecodeProto(b []byte) (*Message, error) {
 	m := &Message{}
 	var pe *pbEvent
