@@ -1,5 +1,20 @@
 package geo
 
+// Reproduce with:
+//
+//	go test -run '^$' -bench . -benchmem ./internal/geo/
+//
+// Figures on the shared 2-core development VM (noisy, ±30%):
+//
+//	IntersectsPolygonPolygon/n=50          0.5–2.7 µs   0 allocs (a vertex inside decides)
+//	IntersectsPolygonPolygon/n=1000         12–26 µs    0 allocs
+//	IntersectsPolygonPolygon/n=50/apart     17–19 µs   10 allocs (full edge sweep)
+//	IntersectionPolygonPolygon/n=50        100–280 µs 229 allocs
+//	IntersectionPolygonPolygon/n=1000      2.5–3.0 ms
+//	DecodeGeoJSON/n=50                      48–52 µs   27 allocs (incl. validation)
+//	DecodeGeoJSON/n=1000                   0.8 ms      31 allocs
+//	WithinDistance (4-point route, 50-gon)  19–26 µs
+
 import (
 	"fmt"
 	"math"

@@ -56,7 +56,7 @@ func Decode(data []byte, opt Options) (Geometry, error) {
 		return Geometry{}, invalid("coordinates", "missing")
 	}
 	p := coordParser{buf: obj.Coordinates, max: opt.maxPositions()}
-	root, err := p.parse("coordinates", depth)
+	root, err := p.parse(depth)
 	if err != nil {
 		return Geometry{}, err
 	}
@@ -206,6 +206,20 @@ type coordParser struct {
 	pos   int
 	count int
 	max   int
+	at    []int // indices from "coordinates" down to the current element
+}
+
+// path names the current element, or its k-th number when k >= 0. It is
+// only built for an error, so a valid geometry costs no strings.
+func (p *coordParser) path(k int) string {
+	b := []byte("coordinates")
+	for _, i := range p.at {
+		b = fmt.Appendf(b, "[%d]", i)
+	}
+	if k >= 0 {
+		b = fmt.Appendf(b, "[%d]", k)
+	}
+	return string(b)
 }
 
 func (p *coordParser) skipSpace() {
@@ -228,7 +242,7 @@ func (p *coordParser) peek() byte {
 }
 
 // parse reads an array nested depth deep (depth 1 is one position).
-func (p *coordParser) parse(path string, depth int) (coordNode, error) {
+func (p *coordParser) parse(depth int) (coordNode, error) {
 	if p.peek() != '[' {
 		what := "an array of positions"
 		switch depth {
@@ -239,19 +253,21 @@ func (p *coordParser) parse(path string, depth int) (coordNode, error) {
 		case 4:
 			what = "an array of polygons"
 		}
-		return coordNode{}, invalid(path, "must be %s", what)
+		return coordNode{}, invalid(p.path(-1), "must be %s", what)
 	}
 	p.pos++
 	if depth == 1 {
-		return p.position(path)
+		return p.position()
 	}
 	var n coordNode
 	if p.peek() == ']' {
 		p.pos++
-		return n, invalid(path, "is empty")
+		return n, invalid(p.path(-1), "is empty")
 	}
+	p.at = append(p.at, 0)
 	for i := 0; ; i++ {
-		kid, err := p.parse(fmt.Sprintf("%s[%d]", path, i), depth-1)
+		p.at[len(p.at)-1] = i
+		kid, err := p.parse(depth - 1)
 		if err != nil {
 			return n, err
 		}
@@ -261,39 +277,41 @@ func (p *coordParser) parse(path string, depth int) (coordNode, error) {
 			p.pos++
 		case ']':
 			p.pos++
+			p.at = p.at[:len(p.at)-1]
 			return n, nil
 		default:
-			return n, invalid(path, "malformed array")
+			p.at = p.at[:len(p.at)-1]
+			return n, invalid(p.path(-1), "malformed array")
 		}
 	}
 }
 
-func (p *coordParser) position(path string) (coordNode, error) {
+func (p *coordParser) position() (coordNode, error) {
 	p.count++
 	if p.max > 0 && p.count > p.max {
-		return coordNode{}, invalid(path, "too many positions; the limit is %d", p.max)
+		return coordNode{}, invalid(p.path(-1), "too many positions; the limit is %d", p.max)
 	}
 	var nums [3]float64
 	k := 0
 	if p.peek() == ']' {
 		p.pos++
-		return coordNode{}, invalid(path, "a position needs a longitude and a latitude, got none")
+		return coordNode{}, invalid(p.path(-1), "a position needs a longitude and a latitude, got none")
 	}
 	for {
 		c := p.peek()
 		if c != '-' && (c < '0' || c > '9') {
-			return coordNode{}, invalid(fmt.Sprintf("%s[%d]", path, k), "must be a number")
+			return coordNode{}, invalid(p.path(k), "must be a number")
 		}
 		start := p.pos
 		for p.pos < len(p.buf) && isNumByte(p.buf[p.pos]) {
 			p.pos++
 		}
 		if k == len(nums) {
-			return coordNode{}, invalid(path, "a position has at most 3 numbers (longitude, latitude, altitude)")
+			return coordNode{}, invalid(p.path(-1), "a position has at most 3 numbers (longitude, latitude, altitude)")
 		}
 		f, err := strconv.ParseFloat(string(p.buf[start:p.pos]), 64)
 		if err != nil {
-			return coordNode{}, invalid(fmt.Sprintf("%s[%d]", path, k), "is not a finite number")
+			return coordNode{}, invalid(p.path(k), "is not a finite number")
 		}
 		nums[k] = f
 		k++
@@ -303,11 +321,11 @@ func (p *coordParser) position(path string) (coordNode, error) {
 		case ']':
 			p.pos++
 			if k < 2 {
-				return coordNode{}, invalid(path, "a position needs a longitude and a latitude, got 1 number")
+				return coordNode{}, invalid(p.path(-1), "a position needs a longitude and a latitude, got 1 number")
 			}
 			return coordNode{pt: Point{Lon: nums[0], Lat: nums[1]}}, nil
 		default:
-			return coordNode{}, invalid(path, "malformed position")
+			return coordNode{}, invalid(p.path(-1), "malformed position")
 		}
 	}
 }

@@ -96,6 +96,12 @@ func Validate(g Geometry, opt Options) error {
 	return invalid("type", "unknown geometry kind %d", g.Kind)
 }
 
+// positionOK is the cheap check, so that paths are only formatted for a
+// position that is wrong.
+func positionOK(p Point) bool {
+	return p.Lon >= -180 && p.Lon <= 180 && p.Lat >= -90 && p.Lat <= 90 // false for NaN too
+}
+
 func validPosition(path string, p Point) error {
 	if math.IsNaN(p.Lon) || math.IsInf(p.Lon, 0) {
 		return invalid(path+"[0]", "longitude is not a finite number")
@@ -117,8 +123,8 @@ func validPosition(path string, p Point) error {
 // "line" be a single point in disguise.
 func validPath(path string, pts []Point) error {
 	for i, p := range pts {
-		if err := validPosition(fmt.Sprintf("%s[%d]", path, i), p); err != nil {
-			return err
+		if !positionOK(p) {
+			return validPosition(fmt.Sprintf("%s[%d]", path, i), p)
 		}
 		if i > 0 && pts[i-1] == p {
 			return invalid(fmt.Sprintf("%s[%d]", path, i), "repeats the previous position (a zero-length segment)")
