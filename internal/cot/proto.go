@@ -323,41 +323,39 @@ func exactAttrs(bit int, attrs string) (vals [4]string, ok bool) {
 func DecodeProto(b []byte) (*Message, error) {
 	m := &Message{}
 	var pe *pbEvent
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nil, protoErr("TakMessage", n)
+	r := fieldReader{msg: "TakMessage", src: string(b), b: b}
+	for {
+		num, typ, ok := r.next()
+		if !ok {
+			break
 		}
-		b = b[n:]
 		switch num {
 		case fMsgControl, fMsgEvent:
-			v, n := protowire.ConsumeBytes(b)
-			if typ != protowire.BytesType || n < 0 {
-				return nil, malformed("TakMessage: bad field " + itoa(int(num)))
+			v := r.bytes(num, typ)
+			if r.err != nil {
+				return nil, r.err
 			}
-			b = b[n:]
 			var err error
 			if num == fMsgControl {
 				if m.Control == nil {
 					m.Control = &Control{}
 				}
-				err = m.Control.decode(v)
+				err = m.Control.decode(r.sub("TakControl", v))
 			} else {
 				if pe == nil {
 					pe = &pbEvent{}
 				}
-				err = pe.decode(v)
+				err = pe.decode(r.sub("CotEvent", v))
 			}
 			if err != nil {
 				return nil, err
 			}
 		default:
-			n := protowire.ConsumeFieldValue(num, typ, b)
-			if n < 0 {
-				return nil, protoErr("TakMessage", n)
-			}
-			b = b[n:]
+			r.skip(num, typ)
 		}
+	}
+	if r.err != nil {
+		return nil, r.err
 	}
 	if pe != nil {
 		e, err := pe.event()
@@ -377,10 +375,26 @@ func protoErr(msg string, n int) *Error {
 
 // fieldReader walks the fields of one protobuf message, checking wire types
 // against what the schema says so a confused peer is caught early.
+//
+// Strings are cut from src, one string copy of the whole payload made by
+// DecodeProto, instead of each being its own allocation.
 type fieldReader struct {
 	msg string
-	b   []byte
+	src string // the whole payload
+	b   []byte // unread bytes of this message
+	off int    // offset of b[0] in src
 	err error
+}
+
+func (r *fieldReader) advance(n int) {
+	r.b = r.b[n:]
+	r.off += n
+}
+
+// sub returns a reader for a nested message of n bytes whose content v
+// ends where the field consumed by advance(n) ends.
+func (r *fieldReader) sub(msg string, v []byte) fieldReader {
+	return fieldReader{msg: msg, src: r.src, b: v, off: r.off - len(v)}
 }
 
 func (r *fieldReader) next() (protowire.Number, protowire.Type, bool) {
@@ -392,7 +406,7 @@ func (r *fieldReader) next() (protowire.Number, protowire.Type, bool) {
 		r.err = protoErr(r.msg, n)
 		return 0, 0, false
 	}
-	r.b = r.b[n:]
+	r.advance(n)
 	return num, typ, true
 }
 
@@ -412,8 +426,8 @@ func (r *fieldReader) str(num protowire.Number, typ protowire.Type) string {
 		r.err = protoErr(r.msg, n)
 		return ""
 	}
-	r.b = r.b[n:]
-	s := string(v)
+	r.advance(n)
+	s := r.src[r.off-len(v) : r.off]
 	if !validXMLText(s) {
 		r.err = errf(KindBadValue, r.msg+": field "+itoa(int(num))+" is not UTF-8 text XML can carry")
 	}
@@ -430,7 +444,7 @@ func (r *fieldReader) bytes(num protowire.Number, typ protowire.Type) []byte {
 		r.err = protoErr(r.msg, n)
 		return nil
 	}
-	r.b = r.b[n:]
+	r.advance(n)
 	return v
 }
 
@@ -444,7 +458,7 @@ func (r *fieldReader) varint(num protowire.Number, typ protowire.Type) uint64 {
 		r.err = protoErr(r.msg, n)
 		return 0
 	}
-	r.b = r.b[n:]
+	r.advance(n)
 	return v
 }
 
@@ -458,7 +472,7 @@ func (r *fieldReader) double(num protowire.Number, typ protowire.Type) float64 {
 		r.err = protoErr(r.msg, n)
 		return 0
 	}
-	r.b = r.b[n:]
+	r.advance(n)
 	return math.Float64frombits(v)
 }
 
@@ -468,11 +482,10 @@ func (r *fieldReader) skip(num protowire.Number, typ protowire.Type) {
 		r.err = protoErr(r.msg, n)
 		return
 	}
-	r.b = r.b[n:]
+	r.advance(n)
 }
 
-func (c *Control) decode(b []byte) error {
-	r := fieldReader{msg: "TakControl", b: b}
+func (c *Control) decode(r fieldReader) error {
 	for {
 		num, typ, ok := r.next()
 		if !ok {
@@ -505,8 +518,7 @@ type pbEvent struct {
 	track                  *Track
 }
 
-func (p *pbEvent) decode(b []byte) error {
-	r := fieldReader{msg: "CotEvent", b: b}
+func (p *pbEvent) decode(r fieldReader) error {
 	e := &p.e
 	for {
 		num, typ, ok := r.next()
@@ -544,7 +556,7 @@ func (p *pbEvent) decode(b []byte) error {
 			e.Point.Le = r.double(num, typ)
 		case fEvDetail:
 			if v := r.bytes(num, typ); r.err == nil {
-				r.err = p.decodeDetail(v)
+				r.err = p.decodeDetail(r.sub("Detail", v))
 			}
 		case fEvCaveat:
 			e.Caveat = r.str(num, typ)
@@ -556,8 +568,7 @@ func (p *pbEvent) decode(b []byte) error {
 	}
 }
 
-func (p *pbEvent) decodeDetail(b []byte) error {
-	r := fieldReader{msg: "Detail", b: b}
+func (p *pbEvent) decodeDetail(r fieldReader) error {
 	for {
 		num, typ, ok := r.next()
 		if !ok {
@@ -576,7 +587,7 @@ func (p *pbEvent) decodeDetail(b []byte) error {
 			return r.err
 		}
 		// Sub-messages merge when repeated, as protobuf specifies.
-		sr := fieldReader{msg: "Detail field " + itoa(int(num)), b: v}
+		sr := r.sub("Detail part", v)
 		var strs [4]*string
 		switch num {
 		case fDetContact:
