@@ -278,3 +278,30 @@ func (g *schemaGen) fields(t reflect.Type, props map[string]any, required *[]str
 		}
 	}
 }
+
+// match finds the route a request path would be served by (for tests and
+// for naming the route in logs).
+func (a *API) match(method, path string) (Route, bool) {
+	path, _, _ = strings.Cut(path, "?")
+	got := strings.Split(strings.Trim(path, "/"), "/")
+	for _, rt := range a.routes {
+		if rt.Method != method {
+			continue
+		}
+		want := strings.Split(strings.Trim(rt.Path, "/"), "/")
+		if len(want) != len(got) {
+			continue
+		}
+		ok := true
+		for i := range want {
+			if !strings.HasPrefix(want[i], "{") && want[i] != got[i] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return rt, true
+		}
+	}
+	return Route{}, false
+}

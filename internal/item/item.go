@@ -227,12 +227,12 @@ func publish(tx *store.Tx, bus *live.Bus, rec audit.Record, roomID, kind, id, op
 	tx.AfterCommit(func() { bus.Publish(c) })
 }
 
-// LoadMarking reads an item's marking in the policy's form (for checks in
-// Go, e.g. before publishing a derived change).
-func LoadMarking(ctx context.Context, q store.Querier, rebind func(string) string, id string) (access.Marking, error) {
+// LoadMarking reads an item's marking in the policy's form, for
+// decisions made in Go (the live stream, CoT fan-out).
+func LoadMarking(ctx context.Context, db *store.DB, id string) (access.Marking, error) {
 	var m access.Marking
 	var tlp string
-	if err := q.QueryRowContext(ctx, rebind(`SELECT tlp FROM items WHERE id = ?`), id).Scan(&tlp); err != nil {
+	if err := store.Scan(db.QueryRow(ctx, `SELECT tlp FROM items WHERE id = ?`, id), &tlp); err != nil {
 		return m, err
 	}
 	m.TLP = access.Label(tlp)
@@ -243,7 +243,7 @@ func LoadMarking(ctx context.Context, q store.Querier, rebind func(string) strin
 		{`SELECT partner_id FROM item_releasability WHERE item_id = ? ORDER BY partner_id`, &m.ReleasableTo},
 		{`SELECT member_id FROM item_recipients WHERE item_id = ? ORDER BY member_id`, &m.Recipients},
 	} {
-		rows, err := q.QueryContext(ctx, rebind(part.q), id)
+		rows, err := db.Query(ctx, part.q, id)
 		if err != nil {
 			return m, err
 		}
@@ -256,6 +256,9 @@ func LoadMarking(ctx context.Context, q store.Querier, rebind func(string) strin
 			*part.dst = append(*part.dst, v)
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return m, err
+		}
 	}
 	return m, nil
 }

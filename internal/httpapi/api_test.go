@@ -1,0 +1,351 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
+	"github.com/opsroom/opsroom/internal/demo"
+	"github.com/opsroom/opsroom/internal/store"
+	"github.com/opsroom/opsroom/internal/store/storetest"
+)
+
+// snapshot counts the rows of every table but the audit trail, and lists
+// the audit actions recorded, so a test can tell that a refused request
+// wrote nothing but the record of its refusal.
+func snapshot(t *testing.T, db *store.DB) (counts string, actions []string) {
+	t.Helper()
+	ctx := context.Background()
+	var parts []string
+	for _, table := range []string{"partners", "members", "tokens", "sessions", "rooms", "room_partners", "room_members", "items", "item_releasability", "item_recipients"} {
+		var n int
+		if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM `+table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, fmt.Sprintf("%s=%d", table, n))
+	}
+	rows, err := db.Query(ctx, `SELECT action FROM audit ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a string
+		rows.Scan(&a)
+		actions = append(actions, a)
+	}
+	return strings.Join(parts, " "), actions
+}
+
+func demoServer(t *testing.T, db *store.DB) *testServer {
+	ts := newTestServer(t, db)
+	if _, err := demo.Load(context.Background(), ts.members, ts.rooms); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.members.CreateMember(context.Background(), access.System, access.NewMember{Partner: "RU", Username: "admin", Password: "admin-password-1", IsAdmin: true}); err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+func TestBadInputWritesNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ts := demoServer(t, db)
+		admin := ts.login(t, "admin", "admin-password-1")
+		ru := ts.login(t, "ru.general", demo.Password)
+		expired, err := ts.members.CreateToken(context.Background(), access.System, access.NewToken{Member: "ru.general", Name: "old"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Write(context.Background(), func(tx *store.Tx) error {
+			_, err := tx.Exec(context.Background(), `UPDATE tokens SET expires_at = ? WHERE id = ?`, store.Micros(time.Now().Add(-time.Hour)), expired.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		expiredClient := ts.anon(t)
+		expiredClient.token = expired.Secret
+		big := `{"title":"` + strings.Repeat("x", MaxBody) + `"}`
+		tests := []struct {
+			name    string
+			c       *client
+			method  string
+			path    string
+			body    any
+			status  int
+			field   string
+			audited string // the one audit action the refusal may add
+		}{
+			{"unknown partner", admin, "POST", "/api/v1/members", map[string]any{"partner": "XX", "username": "new.one", "password": "long-enough-pw"}, 422, "partner", ""},
+			{"duplicate partner code", admin, "POST", "/api/v1/partners", map[string]any{"code": "RU", "name": "Russia again", "kind": "state"}, 422, "code", ""},
+			{"duplicate username", admin, "POST", "/api/v1/members", map[string]any{"partner": "RU", "username": "ru.general", "password": "long-enough-pw"}, 422, "username", ""},
+			{"bad partner kind", admin, "POST", "/api/v1/partners", map[string]any{"code": "NZ", "name": "N", "kind": "planet"}, 422, "kind", ""},
+			{"room with unknown partner", admin, "POST", "/api/v1/rooms", map[string]any{"slug": "x", "name": "x", "purpose": "x", "command_model": "director", "partners": []string{"RU", "XX"}}, 422, "partners", ""},
+			{"unknown TLP label", ru, "POST", "/api/v1/rooms/damascus/notes", map[string]any{"title": "t", "marking": map[string]any{"tlp": "PURPLE"}}, 422, "marking.tlp", ""},
+			{"RED without recipients", ru, "POST", "/api/v1/rooms/damascus/notes", map[string]any{"title": "t", "marking": map[string]any{"tlp": "RED"}}, 422, "marking.recipients", ""},
+			{"releasable to a partner not in the room", ru, "POST", "/api/v1/rooms/anti-is-iraq-2014/notes", map[string]any{"title": "t", "marking": map[string]any{"tlp": "AMBER", "releasable_to": []string{"RU", "HZ"}}}, 422, "marking.releasable_to[1]", ""},
+			{"sharing what you could not see", ru, "POST", "/api/v1/rooms/damascus/notes", map[string]any{"title": "t", "marking": map[string]any{"tlp": "AMBER", "releasable_to": []string{"IR"}}}, 422, "marking", ""},
+			{"missing title", ru, "POST", "/api/v1/rooms/damascus/notes", map[string]any{"marking": map[string]any{"tlp": "GREEN"}}, 422, "title", ""},
+			{"malformed body", ru, "POST", "/api/v1/rooms/damascus/notes", `{"title": "t",`, 400, "", ""},
+			{"unknown field", ru, "POST", "/api/v1/rooms/damascus/notes", `{"title": "t", "tlp": "RED"}`, 400, "tlp", ""},
+			{"two values", ru, "POST", "/api/v1/rooms/damascus/notes", `{"title": "t"} {"title": "u"}`, 400, "", ""},
+			{"wrong type", ru, "POST", "/api/v1/rooms/damascus/notes", `{"title": 42}`, 400, "title", ""},
+			{"oversized body", ru, "POST", "/api/v1/rooms/damascus/notes", big, 413, "", ""},
+			{"not an admin", ru, "POST", "/api/v1/partners", map[string]any{"code": "NZ", "name": "N", "kind": "state"}, 403, "", ""},
+			{"wrong password", ts.anon(t), "POST", "/api/v1/login", map[string]any{"username": "ru.general", "password": "wrong"}, 401, "", "login.fail"},
+			{"unknown user", ts.anon(t), "POST", "/api/v1/login", map[string]any{"username": "nobody", "password": "wrong"}, 401, "", "login.fail"},
+			{"expired token", expiredClient, "GET", "/api/v1/me", nil, 401, "", "token.refused"},
+			{"no credentials", ts.anon(t), "GET", "/api/v1/me", nil, 401, "", ""},
+			{"bad cursor", ru, "GET", "/api/v1/rooms/damascus/items?cursor=!!", nil, 400, "cursor", ""},
+			{"bad limit", ru, "GET", "/api/v1/rooms/damascus/items?limit=0", nil, 400, "limit", ""},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				before, beforeActions := snapshot(t, db)
+				res := tt.c.do(tt.method, tt.path, tt.body)
+				if res.status != tt.status {
+					t.Fatalf("status %d, want %d: %s", res.status, tt.status, res.body)
+				}
+				if ct := res.header.Get("Content-Type"); ct != "application/problem+json" {
+					t.Fatalf("content type %q", ct)
+				}
+				var p Problem
+				res.json(t, &p)
+				if p.Status != tt.status || p.Title == "" || p.Detail == "" {
+					t.Fatalf("problem document incomplete: %s", res.body)
+				}
+				if tt.field != "" {
+					found := false
+					for _, e := range p.Errors {
+						found = found || e.Field == tt.field
+					}
+					if !found {
+						t.Fatalf("no error names field %q: %s", tt.field, res.body)
+					}
+				}
+				after, afterActions := snapshot(t, db)
+				if before != after {
+					t.Fatalf("database changed:\n before %s\n after  %s", before, after)
+				}
+				added := afterActions[len(beforeActions):]
+				if tt.audited == "" && len(added) > 0 || tt.audited != "" && (len(added) != 1 || added[0] != tt.audited) {
+					t.Fatalf("audit records added %v, want %q", added, tt.audited)
+				}
+			})
+		}
+	})
+}
+
+func TestAuditTamperingIsNamed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ts := demoServer(t, db)
+		ctx := context.Background()
+		n, err := audit.Verify(ctx, db)
+		if err != nil || n < 20 {
+			t.Fatalf("fresh chain: %d records, %v", n, err)
+		}
+		// An admin reads the trail through the API; a plain member may not.
+		admin := ts.login(t, "admin", "admin-password-1")
+		if res := admin.do("GET", "/api/v1/audit?limit=5", nil); res.status != 200 {
+			t.Fatalf("admin audit: %d", res.status)
+		}
+		if res := ts.login(t, "sy.officer", demo.Password).do("GET", "/api/v1/audit", nil); res.status != 403 {
+			t.Fatalf("member audit: %d", res.status)
+		}
+		// A director reads its own room's trail.
+		if res := ts.login(t, "ru.general", demo.Password).do("GET", "/api/v1/audit?room=damascus", nil); res.status != 200 {
+			t.Fatalf("director audit: %d", res.status)
+		}
+		if err := db.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE audit SET detail = '{"code":"XX"}' WHERE seq = 7`)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = audit.Verify(ctx, db)
+		if err == nil || !strings.Contains(err.Error(), "audit record 7:") {
+			t.Fatalf("verify after tampering with record 7: %v", err)
+		}
+	})
+}
+
+// TestOpenAPIDescribesEveryResponse calls every route with a successful
+// request and checks the answer against the schema the document gives
+// for it, and that every documented route was called.
+func TestOpenAPIDescribesEveryResponse(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ts := demoServer(t, db)
+	admin := ts.login(t, "admin", "admin-password-1")
+	ru := ts.login(t, "ru.general", demo.Password)
+	var docMap map[string]any
+	res := ts.anon(t).do("GET", "/api/v1/openapi.json", nil)
+	res.json(t, &docMap)
+	if docMap["openapi"] != "3.1.0" {
+		t.Fatalf("openapi = %v", docMap["openapi"])
+	}
+	var note struct{ ID string }
+	ru.do("POST", "/api/v1/rooms/damascus/notes", map[string]any{"title": "n", "marking": map[string]any{"tlp": "GREEN"}}).json(t, &note)
+	var tok struct{ ID string }
+	ru.do("POST", "/api/v1/tokens", map[string]any{"name": "script"}).json(t, &tok)
+	calls := []struct {
+		c            *client
+		method, path string
+		body         any
+	}{
+		{ts.anon(t), "GET", "/api/v1/openapi.json", nil},
+		{ts.anon(t), "GET", "/healthz", nil},
+		{ts.anon(t), "GET", "/readyz", nil},
+		{ts.anon(t), "POST", "/api/v1/login", map[string]string{"username": "sy.officer", "password": demo.Password}},
+		{ts.login(t, "hz.officer", demo.Password), "POST", "/api/v1/logout", nil},
+		{ru, "GET", "/api/v1/me", nil},
+		{ru, "GET", "/api/v1/partners", nil},
+		{admin, "POST", "/api/v1/partners", map[string]string{"code": "UN", "name": "United Nations", "kind": "international organization"}},
+		{ru, "GET", "/api/v1/partners/RU", nil},
+		{admin, "GET", "/api/v1/members", nil},
+		{admin, "POST", "/api/v1/members", map[string]any{"partner": "UN", "username": "un.observer", "password": "long-enough-pw"}},
+		{ru, "GET", "/api/v1/members/ru.general", nil},
+		{ru, "PATCH", "/api/v1/members/ru.general", map[string]any{"display_name": "RU general"}},
+		{ru, "GET", "/api/v1/tokens", nil},
+		{ru, "POST", "/api/v1/tokens", map[string]any{"name": "another", "expires_in": "24h"}},
+		{ru, "DELETE", "/api/v1/tokens/" + tok.ID, nil},
+		{ru, "GET", "/api/v1/rooms", nil},
+		{admin, "POST", "/api/v1/rooms", map[string]any{"slug": "geneva", "name": "Geneva", "purpose": "talks", "command_model": "director", "partners": []string{"UN", "RU"}}},
+		{ru, "GET", "/api/v1/rooms/damascus", nil},
+		{ru, "GET", "/api/v1/rooms/damascus/members", nil},
+		{admin, "PUT", "/api/v1/rooms/geneva/members/un.observer", map[string]string{"role": "director"}},
+		{admin, "DELETE", "/api/v1/rooms/geneva/members/un.observer", nil},
+		{ru, "GET", "/api/v1/rooms/damascus/items", nil},
+		{ru, "POST", "/api/v1/rooms/damascus/notes", map[string]any{"title": "n2", "text": "t", "marking": map[string]any{"tlp": "RED", "recipients": []string{"ru.general"}}}},
+		{ru, "GET", "/api/v1/items/" + note.ID, nil},
+		{admin, "GET", "/api/v1/audit", nil},
+	}
+	called := map[string]bool{}
+	for _, call := range calls {
+		rt, ok := ts.api.API().match(call.method, call.path)
+		if !ok {
+			t.Fatalf("%s %s matches no route", call.method, call.path)
+		}
+		called[rt.Method+" "+rt.Path] = true
+		res := call.c.do(call.method, call.path, call.body)
+		if res.status != rt.Status {
+			t.Fatalf("%s %s: %d, documented %d: %s", call.method, call.path, res.status, rt.Status, res.body)
+		}
+		paths := docMap["paths"].(map[string]any)
+		op := paths[rt.Path].(map[string]any)[strings.ToLower(rt.Method)].(map[string]any)
+		resp := op["responses"].(map[string]any)[fmt.Sprint(rt.Status)].(map[string]any)
+		content, hasContent := resp["content"].(map[string]any)
+		if !hasContent {
+			if len(res.body) > 0 {
+				t.Fatalf("%s %s: undocumented body %s", call.method, call.path, res.body)
+			}
+			continue
+		}
+		schema := content["application/json"].(map[string]any)["schema"]
+		var body any
+		if err := json.Unmarshal(res.body, &body); err != nil {
+			t.Fatalf("%s %s: %v", call.method, call.path, err)
+		}
+		if err := conforms(docMap, schema, body, "$"); err != nil {
+			t.Errorf("%s %s: response does not match its schema: %v", call.method, call.path, err)
+		}
+	}
+	var missing []string
+	for _, rt := range ts.api.API().Routes() {
+		if !called[rt.Method+" "+rt.Path] {
+			missing = append(missing, rt.Method+" "+rt.Path)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Fatalf("routes not exercised by this test: %v", missing)
+	}
+}
+
+// conforms checks v against the subset of JSON Schema the generator
+// emits: $ref, type (one or several), properties, required, items,
+// additionalProperties.
+func conforms(doc map[string]any, schema any, v any, path string) error {
+	s, _ := schema.(map[string]any)
+	if ref, ok := s["$ref"].(string); ok {
+		name := strings.TrimPrefix(ref, "#/components/schemas/")
+		return conforms(doc, doc["components"].(map[string]any)["schemas"].(map[string]any)[name], v, path)
+	}
+	if typ, ok := s["type"]; ok {
+		var types []string
+		switch tv := typ.(type) {
+		case string:
+			types = []string{tv}
+		case []any:
+			for _, x := range tv {
+				types = append(types, x.(string))
+			}
+		}
+		got := jsonType(v)
+		okType := false
+		for _, want := range types {
+			okType = okType || want == got || (want == "number" && got == "integer")
+		}
+		if !okType {
+			return fmt.Errorf("%s: %s, want %v", path, got, types)
+		}
+	}
+	switch vv := v.(type) {
+	case map[string]any:
+		props, _ := s["properties"].(map[string]any)
+		if req, ok := s["required"].([]any); ok {
+			for _, r := range req {
+				if _, ok := vv[r.(string)]; !ok {
+					return fmt.Errorf("%s: required %q missing", path, r)
+				}
+			}
+		}
+		for k, x := range vv {
+			if ps, ok := props[k]; ok {
+				if err := conforms(doc, ps, x, path+"."+k); err != nil {
+					return err
+				}
+			} else if ap, ok := s["additionalProperties"]; ok {
+				if err := conforms(doc, ap, x, path+"."+k); err != nil {
+					return err
+				}
+			} else if props != nil {
+				return fmt.Errorf("%s: undocumented property %q", path, k)
+			}
+		}
+	case []any:
+		for i, x := range vv {
+			if err := conforms(doc, s["items"], x, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func jsonType(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case float64:
+		if x == float64(int64(x)) {
+			return "integer"
+		}
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return "unknown"
+}
