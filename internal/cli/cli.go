@@ -46,6 +46,7 @@ func commands() []command {
 		{"room", "open rooms, list them, seat members", cmdRoom},
 		{"token", "make, list and revoke API tokens", cmdToken},
 		{"audit", "verify the audit trail's hash chain", cmdAudit},
+		{"bench", "measure the headline performance figures", cmdBench},
 		{"version", "print the version", func(ctx context.Context, env *Env, args []string) error {
 			fmt.Fprintln(env.Stdout, "opsroom", Version)
 			return nil

@@ -6,14 +6,8 @@ package storetest
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"testing"
-
-	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/opsroom/opsroom/internal/store"
 )
@@ -49,33 +43,11 @@ func Open(t testing.TB, engine store.Engine) *store.DB {
 		if base == "" {
 			t.Skip("PostgreSQL tests are off: set OPSROOM_TEST_POSTGRES=postgres://user@127.0.0.1:5432/test to run them")
 		}
-		schema := "t_" + randomHex(8)
-		admin, err := sql.Open("pgx", base)
+		db, cleanup, err := store.OpenScratch(ctx, base)
 		if err != nil {
 			t.Fatalf("open postgres: %v", err)
 		}
-		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-			admin.Close()
-			t.Fatalf("create schema: %v", err)
-		}
-		u, err := url.Parse(base)
-		if err != nil {
-			t.Fatalf("OPSROOM_TEST_POSTGRES: %v", err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		db, err := store.Open(ctx, store.Options{URL: u.String()})
-		if err != nil {
-			admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE")
-			admin.Close()
-			t.Fatalf("open postgres: %v", err)
-		}
-		t.Cleanup(func() {
-			db.Close()
-			admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			admin.Close()
-		})
+		t.Cleanup(cleanup)
 		return db
 	}
 	t.Fatalf("unknown engine %q", engine)
@@ -87,10 +59,4 @@ func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	for _, e := range Engines() {
 		t.Run(string(e), func(t *testing.T) { fn(t, Open(t, e)) })
 	}
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -89,7 +89,8 @@ CREATE TABLE items (
   marking          TEXT NOT NULL,
   body             TEXT NOT NULL DEFAULT '{}'
 );
-CREATE INDEX items_room ON items(room_id, kind, id);
+CREATE INDEX items_room ON items(room_id, id);
+CREATE INDEX items_room_kind ON items(room_id, kind, id);
 
 CREATE TABLE item_releasability (
   item_id    TEXT NOT NULL REFERENCES items(id),
