@@ -323,18 +323,15 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) auditList(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
-	q := audit.Query{Limit: 100}
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return badRequest("limit", "limit must be a whole number from 1 to 1000")
-		}
-		q.Limit = n
+	limit, after, err := pageParams(r)
+	if err != nil {
+		return err
 	}
-	if v := r.URL.Query().Get("before"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
+	q := audit.Query{Limit: limit + 1}
+	if after != "" {
+		n, err := strconv.ParseInt(after, 10, 64)
 		if err != nil || n < 1 {
-			return badRequest("before", "before must be a positive record number")
+			return badRequest("cursor", "cursor is not one this server gave out")
 		}
 		q.Before = n
 	}
@@ -360,12 +357,9 @@ func (s *Server) auditList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := Page[audit.Record]{Items: recs}
 	if recs == nil {
-		out.Items = []audit.Record{}
+		recs = []audit.Record{}
 	}
-	if len(recs) == q.Limit {
-		out.NextCursor = strconv.FormatInt(recs[len(recs)-1].Seq, 10)
-	}
+	out := page(recs, limit, func(rec audit.Record) string { return strconv.FormatInt(rec.Seq, 10) })
 	return writeJSON(w, http.StatusOK, out)
 }
