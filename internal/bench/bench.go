@@ -156,6 +156,15 @@ func (w *World) Seed(ctx context.Context, rng *rand.Rand, n int) error {
 		}
 		have += batch
 	}
+	// Fresh planner statistics, as autovacuum would gather after a load.
+	if w.DB.Engine() == store.Postgres {
+		if err := w.DB.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `ANALYZE`)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
