@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 
 	"sort"
 	"strings"
@@ -348,4 +349,38 @@ func jsonType(v any) string {
 		return "object"
 	}
 	return "unknown"
+}
+
+// TestCrossSiteWritesAreRefused: a browser that carries the session
+// cookie to a cross-site form or fetch cannot change anything.
+func TestCrossSiteWritesAreRefused(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ts := demoServer(t, db)
+	ru := ts.login(t, "ru.general", demo.Password)
+	before, _ := snapshot(t, db)
+	for _, h := range []map[string]string{
+		{"Sec-Fetch-Site": "cross-site"},
+		{"Origin": "https://evil.example"},
+	} {
+		req, _ := http.NewRequest("POST", ts.URL+"/api/v1/rooms/damascus/notes", strings.NewReader(`{"title":"forged"}`))
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		res, err := ru.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("cross-site POST with %v: %d, want 403", h, res.StatusCode)
+		}
+	}
+	if after, _ := snapshot(t, db); after != before {
+		t.Fatalf("a cross-site request wrote: %s -> %s", before, after)
+	}
+	// Same-origin writes still work.
+	if res := ru.do("POST", "/api/v1/rooms/damascus/notes", map[string]any{"title": "fine"}); res.status != http.StatusCreated {
+		t.Fatalf("same-origin POST: %d %s", res.status, res.body)
+	}
 }
