@@ -58,11 +58,13 @@ type Service struct {
 	// watch's length).
 	SessionTTL time.Duration
 	now        func() time.Time
+	logins     *throttle
 }
 
 // NewService returns the member service on db.
 func NewService(db *store.DB) *Service {
-	return &Service{db: db, SessionTTL: 12 * time.Hour, now: time.Now}
+	// Ten failures in 15 minutes, per username and per address.
+	return &Service{db: db, SessionTTL: 12 * time.Hour, now: time.Now, logins: newThrottle(10, 15*time.Minute)}
 }
 
 const memberCols = `m.id, m.partner_id, p.code, m.username, m.display_name, m.kind, m.is_admin, m.disabled, m.created_at`
@@ -317,6 +319,12 @@ func (s *Service) AsMember(ctx context.Context, username, via string) (Principal
 // Login checks a username and password and opens a session. It returns
 // the session secret for the cookie. Success and failure are audited.
 func (s *Service) Login(ctx context.Context, username, password, remote string) (Principal, string, error) {
+	keys := []string{"u:" + strings.ToLower(username), "a:" + remote}
+	if s.logins.blocked(s.now(), keys...) {
+		_ = audit.Log(ctx, s.db, audit.Record{Action: "login.throttled",
+			Detail: audit.Detail(map[string]string{"username": truncate(username, 64), "remote": remote})})
+		return Principal{}, "", ErrTooManyAttempts
+	}
 	var id, hash string
 	var disabled bool
 	err := store.Scan(s.db.QueryRow(ctx, `SELECT id, COALESCE(password_hash, ''), disabled FROM members WHERE username = ?`,
@@ -328,10 +336,12 @@ func (s *Service) Login(ctx context.Context, username, password, remote string) 
 		CheckPassword(dummyHash, password) // same work whether or not the account exists
 	}
 	if hash == "" || !CheckPassword(hash, password) || disabled {
+		s.logins.fail(s.now(), keys...)
 		_ = audit.Log(ctx, s.db, audit.Record{ActorID: id, Action: "login.fail", Kind: "member", ObjectID: id,
 			Detail: audit.Detail(map[string]string{"username": truncate(username, 64), "remote": remote})})
 		return Principal{}, "", ErrBadCredentials
 	}
+	s.logins.reset(keys[0])
 	p, err := s.principal(ctx, id, "session")
 	if err != nil {
 		return Principal{}, "", err

@@ -384,3 +384,20 @@ func TestCrossSiteWritesAreRefused(t *testing.T) {
 		t.Fatalf("same-origin POST: %d %s", res.status, res.body)
 	}
 }
+
+// TestPasswordGuessingIsThrottled: after ten failures even the right
+// password is refused for a while, with 429 and Retry-After.
+func TestPasswordGuessingIsThrottled(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ts := demoServer(t, db)
+	c := ts.anon(t)
+	for i := range 10 {
+		if res := c.do("POST", "/api/v1/login", map[string]string{"username": "sy.officer", "password": fmt.Sprint("guess", i)}); res.status != 401 {
+			t.Fatalf("guess %d: %d", i, res.status)
+		}
+	}
+	res := c.do("POST", "/api/v1/login", map[string]string{"username": "sy.officer", "password": demo.Password})
+	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" {
+		t.Fatalf("after ten failures: %d %v", res.status, res.header)
+	}
+}

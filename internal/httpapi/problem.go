@@ -58,6 +58,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	case errors.Is(err, access.ErrBadCredentials):
 		p.Status, p.Title, p.Detail = http.StatusUnauthorized, "Unauthorized", err.Error()
+	case errors.Is(err, access.ErrTooManyAttempts):
+		p.Status, p.Title, p.Detail = http.StatusTooManyRequests, "Too Many Requests", err.Error()
+		w.Header().Set("Retry-After", "900")
 	case errors.Is(err, access.ErrUnauthenticated):
 		p.Status, p.Title, p.Detail = http.StatusUnauthorized, "Unauthorized", err.Error()
 		w.Header().Set("WWW-Authenticate", `Bearer realm="opsroom"`)
