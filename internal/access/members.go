@@ -58,13 +58,16 @@ type Service struct {
 	// watch's length).
 	SessionTTL time.Duration
 	now        func() time.Time
-	logins     *throttle
+	byUser     *throttle
+	byAddr     *throttle
 }
 
 // NewService returns the member service on db.
 func NewService(db *store.DB) *Service {
-	// Ten failures in 15 minutes, per username and per address.
-	return &Service{db: db, SessionTTL: 12 * time.Hour, now: time.Now, logins: newThrottle(10, 15*time.Minute)}
+	// Ten failures in 15 minutes per username; a hundred per address, since
+	// a whole operations centre may sit behind one address.
+	return &Service{db: db, SessionTTL: 12 * time.Hour, now: time.Now,
+		byUser: newThrottle(10, 15*time.Minute), byAddr: newThrottle(100, 15*time.Minute)}
 }
 
 const memberCols = `m.id, m.partner_id, p.code, m.username, m.display_name, m.kind, m.is_admin, m.disabled, m.created_at`
@@ -319,8 +322,8 @@ func (s *Service) AsMember(ctx context.Context, username, via string) (Principal
 // Login checks a username and password and opens a session. It returns
 // the session secret for the cookie. Success and failure are audited.
 func (s *Service) Login(ctx context.Context, username, password, remote string) (Principal, string, error) {
-	keys := []string{"u:" + strings.ToLower(username), "a:" + remote}
-	if s.logins.blocked(s.now(), keys...) {
+	user, addr := strings.ToLower(username), remote
+	if s.byUser.blocked(s.now(), user) || s.byAddr.blocked(s.now(), addr) {
 		_ = audit.Log(ctx, s.db, audit.Record{Action: "login.throttled",
 			Detail: audit.Detail(map[string]string{"username": truncate(username, 64), "remote": remote})})
 		return Principal{}, "", ErrTooManyAttempts
@@ -336,12 +339,13 @@ func (s *Service) Login(ctx context.Context, username, password, remote string) 
 		CheckPassword(dummyHash, password) // same work whether or not the account exists
 	}
 	if hash == "" || !CheckPassword(hash, password) || disabled {
-		s.logins.fail(s.now(), keys...)
+		s.byUser.fail(s.now(), user)
+		s.byAddr.fail(s.now(), addr)
 		_ = audit.Log(ctx, s.db, audit.Record{ActorID: id, Action: "login.fail", Kind: "member", ObjectID: id,
 			Detail: audit.Detail(map[string]string{"username": truncate(username, 64), "remote": remote})})
 		return Principal{}, "", ErrBadCredentials
 	}
-	s.logins.reset(keys[0])
+	s.byUser.reset(user)
 	p, err := s.principal(ctx, id, "session")
 	if err != nil {
 		return Principal{}, "", err
