@@ -222,6 +222,9 @@ func TestOpenAPIDescribesEveryResponse(t *testing.T) {
 		{ru, "GET", "/api/v1/rooms/damascus/members", nil},
 		{admin, "PUT", "/api/v1/rooms/geneva/members/un.observer", map[string]string{"role": "director"}},
 		{admin, "DELETE", "/api/v1/rooms/geneva/members/un.observer", nil},
+		{admin, "PATCH", "/api/v1/rooms/geneva", map[string]any{"purpose": "talks about talks", "default_tlp": "GREEN"}},
+		{admin, "PUT", "/api/v1/rooms/geneva/partners/IR", nil},
+		{admin, "DELETE", "/api/v1/rooms/geneva/partners/IR", nil},
 		{ru, "GET", "/api/v1/rooms/damascus/items", nil},
 		{ru, "POST", "/api/v1/rooms/damascus/notes", map[string]any{"title": "n2", "text": "t", "marking": map[string]any{"tlp": "RED", "recipients": []string{"ru.general"}}}},
 		{ru, "GET", "/api/v1/items/" + note.ID, nil},
@@ -400,4 +403,30 @@ func TestPasswordGuessingIsThrottled(t *testing.T) {
 	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" {
 		t.Fatalf("after ten failures: %d %v", res.status, res.header)
 	}
+}
+
+// TestLeavingARoomTakesItsItemsAway: membership is checked at every read.
+func TestLeavingARoomTakesItsItemsAway(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ts := demoServer(t, db)
+		admin := ts.login(t, "admin", "admin-password-1")
+		ru := ts.login(t, "ru.general", demo.Password)
+		ir := ts.login(t, "ir.commander", demo.Password)
+		var note struct{ ID string }
+		ru.do("POST", "/api/v1/rooms/damascus/notes", map[string]any{"title": "for all", "marking": map[string]any{"tlp": "GREEN"}}).json(t, &note)
+		if res := ir.do("GET", "/api/v1/items/"+note.ID, nil); res.status != 200 {
+			t.Fatalf("before: %d", res.status)
+		}
+		if res := admin.do("DELETE", "/api/v1/rooms/damascus/partners/IR", nil); res.status != 204 {
+			t.Fatalf("remove partner: %d %s", res.status, res.body)
+		}
+		for _, path := range []string{"/api/v1/items/" + note.ID, "/api/v1/rooms/damascus", "/api/v1/rooms/damascus/items"} {
+			if res := ir.do("GET", path, nil); res.status != 404 {
+				t.Errorf("after the partner left, GET %s: %d", path, res.status)
+			}
+		}
+		if res := ru.do("GET", "/api/v1/items/"+note.ID, nil); res.status != 200 {
+			t.Fatalf("others keep it: %d", res.status)
+		}
+	})
 }

@@ -215,6 +215,34 @@ func (s *Server) routes(a *API) {
 			}
 			return writeJSON(w, http.StatusOK, rm)
 		})
+	a.Handle(Route{Method: "PATCH", Path: "/api/v1/rooms/{room}", Summary: "Change a room's name, purpose, note, default label or establishment (server admins)", Tag: "rooms", Auth: Member,
+		Request: room.RoomPatch{}, Response: room.Room{}}, func(w http.ResponseWriter, r *http.Request) error {
+		var in room.RoomPatch
+		if err := decode(r, w, &in); err != nil {
+			return err
+		}
+		rm, err := s.Rooms.UpdateRoom(r.Context(), principal(r), r.PathValue("room"), in)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, rm)
+	})
+	a.Handle(Route{Method: "PUT", Path: "/api/v1/rooms/{room}/partners/{code}", Summary: "Let a partner take part in the room (server admins)", Tag: "rooms", Auth: Member,
+		Status: http.StatusNoContent}, func(w http.ResponseWriter, r *http.Request) error {
+		if err := s.Rooms.AddPartner(r.Context(), principal(r), r.PathValue("room"), r.PathValue("code")); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+	a.Handle(Route{Method: "DELETE", Path: "/api/v1/rooms/{room}/partners/{code}", Summary: "End a partner's part in the room; its members leave it (server admins)", Tag: "rooms", Auth: Member,
+		Status: http.StatusNoContent}, func(w http.ResponseWriter, r *http.Request) error {
+		if err := s.Rooms.RemovePartner(r.Context(), principal(r), r.PathValue("room"), r.PathValue("code")); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
 	a.Handle(Route{Method: "GET", Path: "/api/v1/rooms/{room}/members", Summary: "The room's members and their roles", Tag: "rooms", Auth: Member, Response: Page[room.Member]{}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			ms, err := s.Rooms.Members(r.Context(), principal(r), r.PathValue("room"))

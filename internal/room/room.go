@@ -484,3 +484,132 @@ func (s *Service) Role(ctx context.Context, roomID, memberID string) (string, er
 	}
 	return role, err
 }
+
+// RoomPatch changes a room's description; nil fields stay as they are.
+type RoomPatch struct {
+	Name        *string        `json:"name,omitempty"`
+	Purpose     *string        `json:"purpose,omitempty"`
+	Note        *string        `json:"note,omitempty"`
+	DefaultTLP  *string        `json:"default_tlp,omitempty"`
+	Established *timespan.Span `json:"established,omitempty"`
+}
+
+// UpdateRoom changes a room's name, purpose, note, default label or
+// establishment interval (server admins).
+func (s *Service) UpdateRoom(ctx context.Context, actor access.Principal, slug string, p RoomPatch) (Room, error) {
+	if err := requireAdmin(actor); err != nil {
+		return Room{}, err
+	}
+	r, err := s.load(ctx, slug)
+	if err != nil {
+		return Room{}, err
+	}
+	var errs validate.Errors
+	var changed []string
+	if p.Name != nil {
+		r.Name = errs.Text("name", *p.Name, true, 200)
+		changed = append(changed, "name")
+	}
+	if p.Purpose != nil {
+		r.Purpose = errs.Text("purpose", *p.Purpose, true, 2000)
+		changed = append(changed, "purpose")
+	}
+	if p.Note != nil {
+		r.Note = errs.Text("note", *p.Note, false, 2000)
+		changed = append(changed, "note")
+	}
+	if p.DefaultTLP != nil {
+		l, ok := access.ParseLabel(*p.DefaultTLP)
+		if !ok || l == access.Red {
+			errs.Add("default_tlp", "must be CLEAR, GREEN, AMBER or AMBER+STRICT")
+		}
+		r.DefaultTLP = l
+		changed = append(changed, "default_tlp")
+	}
+	if p.Established != nil {
+		r.Established = *p.Established
+		changed = append(changed, "established")
+	}
+	if err := errs.Err(); err != nil {
+		return Room{}, err
+	}
+	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE rooms SET name = ?, purpose = ?, note = ?, default_tlp = ?, established_start = ?, established_end = ? WHERE id = ?`,
+			r.Name, r.Purpose, r.Note, string(r.DefaultTLP), store.NullMicros(r.Established.Start), store.NullMicros(r.Established.End), r.ID); err != nil {
+			return err
+		}
+		rec := actor.Actor()
+		rec.Action, rec.RoomID, rec.Kind, rec.ObjectID = "room.update", r.ID, "room", r.ID
+		rec.Detail = audit.Detail(map[string]any{"fields": changed})
+		_, err := audit.Append(ctx, tx, rec)
+		return err
+	})
+	return r, err
+}
+
+// AddPartner lets a partner take part in a room (server admins).
+func (s *Service) AddPartner(ctx context.Context, actor access.Principal, slug, code string) error {
+	if err := requireAdmin(actor); err != nil {
+		return err
+	}
+	r, err := s.load(ctx, slug)
+	if err != nil {
+		return err
+	}
+	p, err := s.Partner(ctx, code)
+	if errors.Is(err, store.ErrNotFound) {
+		return validate.Field("code", "no partner with code %q", code)
+	} else if err != nil {
+		return err
+	}
+	if slices.Contains(r.Partners, p.Code) {
+		return nil
+	}
+	return s.db.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO room_partners (room_id, partner_id) VALUES (?, ?)`, r.ID, p.ID); err != nil {
+			return err
+		}
+		rec := actor.Actor()
+		rec.Action, rec.RoomID, rec.Kind, rec.ObjectID = "room.partner.add", r.ID, "partner", p.ID
+		_, err := audit.Append(ctx, tx, rec)
+		return err
+	})
+}
+
+// RemovePartner ends a partner's part in a room (server admins): its
+// members leave the room in the same transaction, and with it everything
+// in the room stops being visible to them.
+func (s *Service) RemovePartner(ctx context.Context, actor access.Principal, slug, code string) error {
+	if err := requireAdmin(actor); err != nil {
+		return err
+	}
+	r, err := s.load(ctx, slug)
+	if err != nil {
+		return err
+	}
+	p, err := s.Partner(ctx, code)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(r.Partners, p.Code) {
+		return store.ErrNotFound
+	}
+	if len(r.Partners) == 1 {
+		return validate.Field("code", "%s is the room's only partner; a room needs at least one", p.Code)
+	}
+	return s.db.Write(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `DELETE FROM room_members WHERE room_id = ? AND member_id IN (SELECT id FROM members WHERE partner_id = ?)`, r.ID, p.ID)
+		if err != nil {
+			return err
+		}
+		left, _ := res.RowsAffected()
+		if _, err := tx.Exec(ctx, `DELETE FROM room_partners WHERE room_id = ? AND partner_id = ?`, r.ID, p.ID); err != nil {
+			return err
+		}
+		rec := actor.Actor()
+		rec.Action, rec.RoomID, rec.Kind, rec.ObjectID = "room.partner.remove", r.ID, "partner", p.ID
+		rec.Detail = audit.Detail(map[string]any{"members_removed": left})
+		_, err = audit.Append(ctx, tx, rec)
+		return err
+	})
+}
