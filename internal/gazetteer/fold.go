@@ -201,7 +201,7 @@ var articles = map[string]bool{
 func translit(out, t []byte) []byte {
 	start := len(out)
 	out = append(out, t...)
-	b := collapseDoubles(out[start:])
+	b := out[start:]
 	out = out[:start]
 	// Rewriting in place is safe: no rule makes a token longer before the
 	// read position (two letters become at most two).

@@ -28,10 +28,11 @@ const (
 // two letters would match a large part of the world for no use.
 const minPrefixKey = 3
 
-// maxPrefixScan bounds the index entries one prefix match visits, so a
-// query's cost stays flat ("san" alone has a few thousand). Past it, the
-// largest places among the rest can be missed; exact matches never are.
-const maxPrefixScan = 20000
+// maxPrefixScan bounds the index entries one prefix match visits (about
+// 45 ns each), so a query's cost stays flat: "san" alone starts 9,235 names,
+// "mar" 2,168. Past the bound, prefix matches further on in alphabetical
+// order are missed, however large; exact matches never are.
+const maxPrefixScan = 5000
 
 // Values of entry.alt other than an index into the place's alternates.
 const (
