@@ -110,3 +110,22 @@ func (c *client) do(method, path string, body any) response {
 	b, _ := io.ReadAll(res.Body)
 	return response{status: res.StatusCode, header: res.Header, body: b}
 }
+
+// status makes a request without a body and returns only its status (0 on
+// a transport error); safe to call from several goroutines.
+func (c *client) status(method, path string) int {
+	req, err := http.NewRequest(method, c.base+path, nil)
+	if err != nil {
+		return 0
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return 0
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode
+}
