@@ -51,6 +51,16 @@ func (p Principal) Actor() audit.Record {
 	return audit.Record{ActorID: p.ID, PartnerID: p.PartnerID}
 }
 
+// Record returns an audit record of p doing action to an object; detail
+// (metadata only, never an item's content) may be nil.
+func (p Principal) Record(action, roomID, kind, objectID string, detail any) audit.Record {
+	r := audit.Record{ActorID: p.ID, PartnerID: p.PartnerID, Action: action, RoomID: roomID, Kind: kind, ObjectID: objectID}
+	if detail != nil {
+		r.Detail = audit.Detail(detail)
+	}
+	return r
+}
+
 // Service keeps members and their credentials.
 type Service struct {
 	db *store.DB
@@ -144,10 +154,7 @@ func (s *Service) CreateMember(ctx context.Context, actor Principal, in NewMembe
 			}
 			return err
 		}
-		rec := actor.Actor()
-		rec.Action, rec.Kind, rec.ObjectID = "member.create", "member", m.ID
-		rec.Detail = audit.Detail(map[string]any{"username": m.Username, "partner": m.Partner, "admin": m.IsAdmin})
-		_, err := audit.Append(ctx, tx, rec)
+		_, err := audit.Append(ctx, tx, actor.Record("member.create", "", "member", m.ID, map[string]any{"username": m.Username, "partner": m.Partner, "admin": m.IsAdmin}))
 		return err
 	})
 	return m, err
@@ -234,10 +241,7 @@ func (s *Service) UpdateMember(ctx context.Context, actor Principal, username st
 				return err
 			}
 		}
-		rec := actor.Actor()
-		rec.Action, rec.Kind, rec.ObjectID = "member.update", "member", m.ID
-		rec.Detail = audit.Detail(map[string]any{"fields": changed})
-		_, err := audit.Append(ctx, tx, rec)
+		_, err := audit.Append(ctx, tx, actor.Record("member.update", "", "member", m.ID, map[string]any{"fields": changed}))
 		return err
 	})
 	return m, err
@@ -360,10 +364,7 @@ func (s *Service) Login(ctx context.Context, username, password, remote string) 
 			sh, id, store.Micros(now), store.Micros(now.Add(s.SessionTTL))); err != nil {
 			return err
 		}
-		rec := p.Actor()
-		rec.Action, rec.Kind, rec.ObjectID = "login.ok", "member", id
-		rec.Detail = audit.Detail(map[string]string{"remote": remote})
-		_, err := audit.Append(ctx, tx, rec)
+		_, err := audit.Append(ctx, tx, p.Record("login.ok", "", "member", id, map[string]string{"remote": remote}))
 		return err
 	})
 	return p, secret, err
@@ -375,9 +376,7 @@ func (s *Service) Logout(ctx context.Context, p Principal, secret string) error 
 		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE hash = ?`, HashSecret(secret)); err != nil {
 			return err
 		}
-		rec := p.Actor()
-		rec.Action, rec.Kind, rec.ObjectID = "logout", "member", p.ID
-		_, err := audit.Append(ctx, tx, rec)
+		_, err := audit.Append(ctx, tx, p.Record("logout", "", "member", p.ID, nil))
 		return err
 	})
 }

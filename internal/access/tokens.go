@@ -81,10 +81,7 @@ func (s *Service) CreateToken(ctx context.Context, actor Principal, in NewToken)
 			t.ID, owner.ID, t.Name, hash, store.Micros(t.CreatedAt), store.Micros(t.ExpiresAt)); err != nil {
 			return err
 		}
-		rec := actor.Actor()
-		rec.Action, rec.Kind, rec.ObjectID = "token.create", "token", t.ID
-		rec.Detail = audit.Detail(map[string]string{"member": owner.Username, "expires_at": t.ExpiresAt.Format(time.RFC3339)})
-		_, err := audit.Append(ctx, tx, rec)
+		_, err := audit.Append(ctx, tx, actor.Record("token.create", "", "token", t.ID, map[string]string{"member": owner.Username, "expires_at": t.ExpiresAt.Format(time.RFC3339)}))
 		return err
 	})
 	return t, err
@@ -131,9 +128,7 @@ func (s *Service) RevokeToken(ctx context.Context, actor Principal, id string) e
 		if _, err := tx.Exec(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, store.Micros(s.now()), id); err != nil {
 			return err
 		}
-		rec := actor.Actor()
-		rec.Action, rec.Kind, rec.ObjectID = "token.revoke", "token", id
-		_, err := audit.Append(ctx, tx, rec)
+		_, err := audit.Append(ctx, tx, actor.Record("token.revoke", "", "token", id, nil))
 		return err
 	})
 }
@@ -170,10 +165,7 @@ func (s *Service) Token(ctx context.Context, secret, remote string) (Principal, 
 			if _, err := tx.Exec(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, store.Micros(now), id); err != nil {
 				return err
 			}
-			rec := p.Actor()
-			rec.Action, rec.Kind, rec.ObjectID = "token.use", "token", id
-			rec.Detail = audit.Detail(map[string]string{"remote": remote})
-			_, err := audit.Append(ctx, tx, rec)
+			_, err := audit.Append(ctx, tx, p.Record("token.use", "", "token", id, map[string]string{"remote": remote}))
 			return err
 		})
 		if err != nil {

@@ -123,9 +123,7 @@ func (s *Service) Refused(ctx context.Context, p access.Principal, id string) {
 	if err := store.Scan(s.db.QueryRow(ctx, `SELECT room_id, kind FROM items WHERE id = ?`, id), &roomID, &kind); err != nil {
 		return
 	}
-	rec := p.Actor()
-	rec.Action, rec.RoomID, rec.Kind, rec.ObjectID = "access.refused", roomID, kind, id
-	_ = audit.Log(context.WithoutCancel(ctx), s.db, rec)
+	_ = audit.Log(context.WithoutCancel(ctx), s.db, p.Record("access.refused", roomID, kind, id, nil))
 }
 
 // ListQuery selects a room's items.

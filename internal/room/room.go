@@ -118,10 +118,7 @@ func (s *Service) CreatePartner(ctx context.Context, actor access.Principal, in 
 			}
 			return err
 		}
-		rec := actor.Actor()
-		rec.Action, rec.Kind, rec.ObjectID = "partner.create", "partner", p.ID
-		rec.Detail = audit.Detail(map[string]string{"code": p.Code})
-		_, err := audit.Append(ctx, tx, rec)
+		_, err := audit.Append(ctx, tx, actor.Record("partner.create", "", "partner", p.ID, map[string]string{"code": p.Code}))
 		return err
 	})
 	return p, err
@@ -238,10 +235,7 @@ func (s *Service) CreateRoom(ctx context.Context, actor access.Principal, in New
 				return err
 			}
 		}
-		rec := actor.Actor()
-		rec.Action, rec.RoomID, rec.Kind, rec.ObjectID = "room.create", r.ID, "room", r.ID
-		rec.Detail = audit.Detail(map[string]any{"slug": r.Slug, "partners": r.Partners, "command_model": r.CommandModel})
-		_, err := audit.Append(ctx, tx, rec)
+		_, err := audit.Append(ctx, tx, actor.Record("room.create", r.ID, "room", r.ID, map[string]any{"slug": r.Slug, "partners": r.Partners, "command_model": r.CommandModel}))
 		return err
 	})
 	return r, err
@@ -399,10 +393,7 @@ func (s *Service) SetMember(ctx context.Context, actor access.Principal, slug, u
 		if _, err := tx.Exec(ctx, `INSERT INTO room_members (room_id, member_id, role) VALUES (?, ?, ?)`, r.ID, memberID, role); err != nil {
 			return err
 		}
-		rec := actor.Actor()
-		rec.Action, rec.RoomID, rec.Kind, rec.ObjectID = "room.member.set", r.ID, "member", memberID
-		rec.Detail = audit.Detail(map[string]string{"role": role})
-		_, err := audit.Append(ctx, tx, rec)
+		_, err := audit.Append(ctx, tx, actor.Record("room.member.set", r.ID, "member", memberID, map[string]string{"role": role}))
 		return err
 	})
 }
@@ -425,10 +416,7 @@ func (s *Service) RemoveMember(ctx context.Context, actor access.Principal, slug
 		if n, _ := res.RowsAffected(); n == 0 {
 			return store.ErrNotFound
 		}
-		rec := actor.Actor()
-		rec.Action, rec.RoomID, rec.Kind = "room.member.remove", r.ID, "member"
-		rec.Detail = audit.Detail(map[string]string{"username": username})
-		_, err = audit.Append(ctx, tx, rec)
+		_, err = audit.Append(ctx, tx, actor.Record("room.member.remove", r.ID, "member", "", map[string]string{"username": username}))
 		return err
 	})
 }
@@ -538,10 +526,7 @@ func (s *Service) UpdateRoom(ctx context.Context, actor access.Principal, slug s
 			r.Name, r.Purpose, r.Note, string(r.DefaultTLP), store.NullMicros(r.Established.Start), store.NullMicros(r.Established.End), r.ID); err != nil {
 			return err
 		}
-		rec := actor.Actor()
-		rec.Action, rec.RoomID, rec.Kind, rec.ObjectID = "room.update", r.ID, "room", r.ID
-		rec.Detail = audit.Detail(map[string]any{"fields": changed})
-		_, err := audit.Append(ctx, tx, rec)
+		_, err := audit.Append(ctx, tx, actor.Record("room.update", r.ID, "room", r.ID, map[string]any{"fields": changed}))
 		return err
 	})
 	return r, err
@@ -569,9 +554,7 @@ func (s *Service) AddPartner(ctx context.Context, actor access.Principal, slug, 
 		if _, err := tx.Exec(ctx, `INSERT INTO room_partners (room_id, partner_id) VALUES (?, ?)`, r.ID, p.ID); err != nil {
 			return err
 		}
-		rec := actor.Actor()
-		rec.Action, rec.RoomID, rec.Kind, rec.ObjectID = "room.partner.add", r.ID, "partner", p.ID
-		_, err := audit.Append(ctx, tx, rec)
+		_, err := audit.Append(ctx, tx, actor.Record("room.partner.add", r.ID, "partner", p.ID, nil))
 		return err
 	})
 }
@@ -606,10 +589,7 @@ func (s *Service) RemovePartner(ctx context.Context, actor access.Principal, slu
 		if _, err := tx.Exec(ctx, `DELETE FROM room_partners WHERE room_id = ? AND partner_id = ?`, r.ID, p.ID); err != nil {
 			return err
 		}
-		rec := actor.Actor()
-		rec.Action, rec.RoomID, rec.Kind, rec.ObjectID = "room.partner.remove", r.ID, "partner", p.ID
-		rec.Detail = audit.Detail(map[string]any{"members_removed": left})
-		_, err = audit.Append(ctx, tx, rec)
+		_, err = audit.Append(ctx, tx, actor.Record("room.partner.remove", r.ID, "partner", p.ID, map[string]any{"members_removed": left}))
 		return err
 	})
 }
