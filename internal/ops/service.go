@@ -1,0 +1,215 @@
+package ops
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
+	"github.com/opsroom/opsroom/internal/item"
+	"github.com/opsroom/opsroom/internal/live"
+	"github.com/opsroom/opsroom/internal/room"
+	"github.com/opsroom/opsroom/internal/store"
+)
+
+// Service keeps a room's operations, movements, site notices, conflicts,
+// watch log and requests for information.
+type Service struct {
+	db    *store.DB
+	rooms *room.Service
+	bus   *live.Bus
+	now   func() time.Time
+
+	// sitesTable records whether the picture's sites table exists; it is
+	// looked up once, since protected sites are kept by another package
+	// whose migration may not be applied in every database.
+	sitesOnce  sync.Once
+	sitesTable bool
+}
+
+// New returns the operations service.
+func New(db *store.DB, rooms *room.Service, bus *live.Bus) *Service {
+	return &Service{db: db, rooms: rooms, bus: bus, now: time.Now}
+}
+
+// querier is what reads need: the reader pool or a write transaction.
+type querier interface {
+	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// hasSites reports whether protected sites can be read.
+func (s *Service) hasSites(ctx context.Context) bool {
+	s.sitesOnce.Do(func() {
+		var n int
+		q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'sites'`
+		if s.db.Engine() == store.Postgres {
+			q = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'sites'`
+		}
+		if err := store.Scan(s.db.QueryRow(ctx, q), &n); err == nil {
+			s.sitesTable = n > 0
+		}
+	})
+	return s.sitesTable
+}
+
+// memberRoom returns the room and its view for a member acting in it.
+// Admins administer rooms; only members act in them.
+func (s *Service) memberRoom(ctx context.Context, p access.Principal, slug string) (room.Room, room.View, error) {
+	rm, err := s.rooms.Room(ctx, p, slug)
+	if err != nil {
+		return rm, room.View{}, err
+	}
+	if !p.Viewer.Rooms[rm.ID] {
+		return rm, room.View{}, access.ErrForbidden
+	}
+	rv, err := s.rooms.View(ctx, rm.ID)
+	return rm, rv, err
+}
+
+// record is the items row of one item as a writer needs it.
+type record struct {
+	item.Record
+	Version int
+	Created time.Time
+}
+
+// load reads an item of kind that p may see, with its marking in both
+// forms. An item p may not see is store.ErrNotFound.
+func load(ctx context.Context, q querier, p access.Principal, id, kind string) (record, error) {
+	pred, args := access.Filter("i", p.Viewer)
+	var r record
+	var tlp, shown, body string
+	var created int64
+	err := store.Scan(q.QueryRow(ctx, `SELECT i.id, i.room_id, rm.slug, i.kind, i.title, i.owner_partner_id, i.created_by, i.version, i.tlp, i.marking, i.body, i.created_at
+		FROM items i JOIN rooms rm ON rm.id = i.room_id WHERE i.id = ? AND i.kind = ? AND `+pred, append([]any{id, kind}, args...)...),
+		&r.ID, &r.RoomID, &r.Room, &r.Kind, &r.Title, &r.Owner, &r.Author, &r.Version, &tlp, &shown, &body, &created)
+	if err != nil {
+		return r, err
+	}
+	r.Created = store.Time(created)
+	r.Body = json.RawMessage(body)
+	r.Marking.TLP = access.Label(tlp)
+	if err := json.Unmarshal([]byte(shown), &r.Shown); err != nil {
+		return r, fmt.Errorf("item %s marking: %w", id, err)
+	}
+	if r.Marking.ReleasableTo, err = strs(ctx, q, `SELECT partner_id FROM item_releasability WHERE item_id = ? ORDER BY partner_id`, id); err != nil {
+		return r, err
+	}
+	r.Marking.Recipients, err = strs(ctx, q, `SELECT member_id FROM item_recipients WHERE item_id = ? ORDER BY member_id`, id)
+	return r, err
+}
+
+func strs(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// refused audits a refused read of an item that exists, and returns
+// ErrNotFound so the caller answers exactly as for an unknown id.
+func (s *Service) refused(ctx context.Context, p access.Principal, id string, err error) error {
+	if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	var roomID, kind string
+	if store.Scan(s.db.QueryRow(ctx, `SELECT room_id, kind FROM items WHERE id = ?`, id), &roomID, &kind) == nil {
+		_ = audit.Log(context.WithoutCancel(ctx), s.db, p.Record("access.refused", roomID, kind, id, nil))
+	}
+	return store.ErrNotFound
+}
+
+// History is one step in the life of an item of this package: who did
+// what, when and why.
+type History struct {
+	At      time.Time `json:"at"`
+	By      string    `json:"by"`      // username
+	Partner string    `json:"partner"` // partner code
+	Action  string    `json:"action"`
+	From    string    `json:"from,omitempty"`
+	To      string    `json:"to,omitempty"`
+	Reason  string    `json:"reason,omitempty"`
+}
+
+// addHistory records a step inside tx.
+func addHistory(ctx context.Context, tx *store.Tx, itemID string, p access.Principal, at time.Time, action, from, to, reason string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO ops_history (id, item_id, at, member_id, partner_id, action, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		store.NewID(), itemID, store.Micros(at), p.ID, p.PartnerID, action, from, to, reason)
+	return err
+}
+
+// History returns the history of an item of this package that p may see,
+// oldest first.
+func (s *Service) History(ctx context.Context, p access.Principal, id string) ([]History, error) {
+	pred, args := access.Filter("i", p.Viewer)
+	var n int
+	if err := store.Scan(s.db.QueryRow(ctx, `SELECT COUNT(*) FROM items i WHERE i.id = ? AND i.kind IN ('operation','movement','site-notice','rfi') AND `+pred,
+		append([]any{id}, args...)...), &n); err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, s.refused(ctx, p, id, store.ErrNotFound)
+	}
+	rows, err := s.db.Query(ctx, `SELECT h.at, m.username, pa.code, h.action, h.from_status, h.to_status, h.reason FROM ops_history h
+		JOIN members m ON m.id = h.member_id JOIN partners pa ON pa.id = h.partner_id WHERE h.item_id = ? ORDER BY h.id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []History{}
+	for rows.Next() {
+		var h History
+		var at int64
+		if err := rows.Scan(&at, &h.By, &h.Partner, &h.Action, &h.From, &h.To, &h.Reason); err != nil {
+			return nil, err
+		}
+		h.At = store.Time(at)
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// authorities returns the members holding command authority in a room and
+// the room's command model.
+func authorities(ctx context.Context, q querier, roomID string) (model string, ids []string, partners []string, err error) {
+	if err = store.Scan(q.QueryRow(ctx, `SELECT command_model FROM rooms WHERE id = ?`, roomID), &model); err != nil {
+		return
+	}
+	rows, err := q.Query(ctx, `SELECT rm.member_id, m.partner_id FROM room_members rm JOIN members m ON m.id = rm.member_id
+		WHERE rm.room_id = ? AND rm.role IN (?, ?) ORDER BY rm.member_id`, roomID, room.RoleDirector, room.RoleCoDirector)
+	if err != nil {
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, pid string
+		if err = rows.Scan(&id, &pid); err != nil {
+			return
+		}
+		ids = append(ids, id)
+		partners = append(partners, pid)
+	}
+	err = rows.Err()
+	return
+}
+
+func (s *Service) at() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
