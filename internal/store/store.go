@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -46,6 +47,10 @@ type DB struct {
 	engine Engine
 	write  *sql.DB
 	read   *sql.DB
+	// commitMu makes commits and their after-commit hooks one step, so
+	// that hooks run in commit order (the live stream relies on changes
+	// being published in audit sequence order).
+	commitMu sync.Mutex
 }
 
 // Options configure Open.
@@ -193,6 +198,12 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 		_ = sqlTx.Rollback()
 		return db.mapErr(err)
 	}
+	// Audited transactions already commit one at a time (the audit head
+	// row is locked until commit), so holding commitMu across the commit
+	// costs no concurrency; it only keeps the hooks of a later commit from
+	// overtaking those of an earlier one.
+	db.commitMu.Lock()
+	defer db.commitMu.Unlock()
 	if err := sqlTx.Commit(); err != nil {
 		return db.mapErr(fmt.Errorf("commit: %w", err))
 	}
@@ -202,7 +213,9 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	return nil
 }
 
-// AfterCommit registers fn to run after a successful commit.
+// AfterCommit registers fn to run after a successful commit. Hooks run in
+// commit order, one transaction's at a time: they must be quick and must
+// not write to the database (that would wait for itself).
 func (tx *Tx) AfterCommit(fn func()) { tx.hooks = append(tx.hooks, fn) }
 
 // Engine reports the transaction's engine.
