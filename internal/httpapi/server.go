@@ -124,7 +124,11 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+		r2 := r.WithContext(WithPrincipal(r.Context(), p))
+		next.ServeHTTP(w, r2)
+		// The mux records the matched route on the request it was given
+		// (the copy); hand it back so the access log and Observer see it.
+		r.Pattern = r2.Pattern
 	})
 }
 
