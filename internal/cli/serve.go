@@ -22,6 +22,8 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	withDemo := fs.Bool("demo", false, "load the reference scenario into an empty server and print its logins")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	secure := fs.Bool("secure-cookies", false, "mark the session cookie Secure (when served over HTTPS)")
+	var tf takFlags
+	tf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,8 +42,17 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
+	extra := svc.routes()
+	ts, err := tf.start(ctx, svc, log)
+	if err != nil {
+		return err
+	}
+	if ts != nil {
+		defer ts.Close()
+		extra = append(extra, takMetricsRoute(ts))
+	}
 	api := httpapi.New(&httpapi.Server{DB: db, Members: svc.Members, Rooms: svc.Rooms, Items: svc.Items, Bus: svc.Bus,
-		SecureCookies: *secure, Extra: svc.routes()}, log)
+		SecureCookies: *secure, Extra: extra}, log)
 	srv := &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -1,0 +1,137 @@
+package tak
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/cot"
+)
+
+// frame is one event on its way to devices. It is immutable once built;
+// each encoding is produced at most once, by the first writer that needs
+// it, and the same bytes are then written to every connection using that
+// encoding.
+type frame struct {
+	ev      *cot.Event
+	roomID  string
+	marking access.Marking
+	from    *conn      // the sending connection (not echoed back), or nil
+	dest    []cot.Dest // <marti><dest>: only these devices, when set
+	upgrade bool       // the connection switches to protobuf after this frame
+	m       *Metrics
+
+	xmlOnce, pbOnce sync.Once
+	xml, pb         []byte
+}
+
+// bytes returns the frame in the connection's encoding.
+func (f *frame) bytes(proto bool) []byte {
+	if proto {
+		f.pbOnce.Do(func() {
+			f.pb = cot.AppendStreamMessage(nil, &cot.Message{Event: f.ev})
+			if f.m != nil {
+				f.m.EncodedProto.Add(1)
+			}
+		})
+		return f.pb
+	}
+	f.xmlOnce.Do(func() {
+		f.xml = f.ev.AppendXML(nil)
+		if f.m != nil {
+			f.m.EncodedXML.Add(1)
+		}
+	})
+	return f.xml
+}
+
+// hub holds the connections of every room. Publishing reads an immutable
+// snapshot of a room's connections, so the fan-out takes no lock that
+// connecting and disconnecting devices contend for.
+type hub struct {
+	mu    sync.Mutex // guards writes to rooms and each roomConns
+	rooms map[string]*roomConns
+	m     *Metrics
+}
+
+type roomConns struct {
+	list atomic.Pointer[[]*conn]
+}
+
+func newHub(m *Metrics) *hub { return &hub{rooms: map[string]*roomConns{}, m: m} }
+
+func (h *hub) room(id string) *roomConns {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	rc := h.rooms[id]
+	if rc == nil {
+		rc = &roomConns{}
+		rc.list.Store(&[]*conn{})
+		h.rooms[id] = rc
+	}
+	return rc
+}
+
+func (h *hub) add(c *conn) {
+	rc := h.room(c.roomID)
+	h.mu.Lock()
+	old := *rc.list.Load()
+	next := make([]*conn, len(old), len(old)+1)
+	copy(next, old)
+	next = append(next, c)
+	rc.list.Store(&next)
+	h.mu.Unlock()
+}
+
+func (h *hub) remove(c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	rc := h.rooms[c.roomID]
+	if rc == nil {
+		return
+	}
+	old := *rc.list.Load()
+	next := make([]*conn, 0, len(old))
+	for _, o := range old {
+		if o != c {
+			next = append(next, o)
+		}
+	}
+	rc.list.Store(&next)
+}
+
+// conns returns the connections of a room (a snapshot; do not modify).
+func (h *hub) conns(roomID string) []*conn {
+	h.mu.Lock()
+	rc := h.rooms[roomID]
+	h.mu.Unlock()
+	if rc == nil {
+		return nil
+	}
+	return *rc.list.Load()
+}
+
+// publish queues f to every connection of its room whose member may see
+// it. A connection whose queue is full is disconnected (and counted), so
+// one slow device never holds up the room or loses events unnoticed.
+func (h *hub) publish(f *frame) {
+	h.mu.Lock()
+	rc := h.rooms[f.roomID]
+	h.mu.Unlock()
+	if rc == nil {
+		return
+	}
+	n := 0
+	for _, c := range *rc.list.Load() {
+		if c == f.from || !access.CanSee(c.viewer, f.roomID, f.marking) {
+			continue
+		}
+		if len(f.dest) > 0 && !c.addressedBy(f.dest) {
+			continue
+		}
+		if c.enqueue(f) {
+			n++
+		}
+	}
+	h.m.Deliveries.Add(int64(n))
+}

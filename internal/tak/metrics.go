@@ -1,0 +1,76 @@
+package tak
+
+import (
+	"fmt"
+	"io"
+	"sync/atomic"
+)
+
+// Metrics are the listeners' counters. Every way a connection ends and
+// every event not delivered or not stored is counted here, so overload and
+// hostile input are never silent.
+type Metrics struct {
+	ConnsAccepted atomic.Int64 // connections accepted (before identification)
+	ConnsOpen     atomic.Int64 // identified connections now open
+	ConnsRefused  atomic.Int64 // TLS handshake or identity refused
+	AcceptErrors  atomic.Int64 // temporary accept errors (backed off)
+
+	ClosedLagging   atomic.Int64 // queue full: the device could not keep up
+	ClosedIdle      atomic.Int64 // nothing (not even a ping) within the idle timeout
+	ClosedMalformed atomic.Int64 // malformed XML or protobuf, bad values
+	ClosedTooLarge  atomic.Int64 // an event or frame over the size limit
+	ClosedWriteErr  atomic.Int64 // write failed or timed out (stalled reader)
+	ClosedPeer      atomic.Int64 // the device hung up
+
+	EventsIn         atomic.Int64 // events received from devices
+	Pings            atomic.Int64 // pings answered
+	Refused          atomic.Int64 // events refused: a marking the member may not share, another partner's uid
+	Deliveries       atomic.Int64 // events queued to a connection
+	Writes           atomic.Int64 // write calls (each carries one or more events)
+	BytesOut         atomic.Int64 // bytes written
+	EncodedXML       atomic.Int64 // events encoded as XML (once per event)
+	EncodedProto     atomic.Int64 // events encoded as protobuf (once per event)
+	PositionsIn      atomic.Int64 // positions received for persisting
+	PositionsSaved   atomic.Int64 // positions written to their track's history
+	PositionsDropped atomic.Int64 // positions refused because the database fell too far behind
+	Batches          atomic.Int64 // position batches committed
+	BatchErrors      atomic.Int64 // failed batch commits (the batch is retried)
+	ItemsWritten     atomic.Int64 // markers, shapes and chat stored or updated
+	ItemErrors       atomic.Int64 // markers, shapes or chat that could not be stored
+}
+
+// WriteProm writes the counters in the Prometheus text format.
+func (m *Metrics) WriteProm(w io.Writer) {
+	for _, c := range []struct {
+		name, help, typ string
+		v               *atomic.Int64
+	}{
+		{"opsroom_tak_connections_accepted_total", "TAK connections accepted", "counter", &m.ConnsAccepted},
+		{"opsroom_tak_connections_open", "identified TAK connections open", "gauge", &m.ConnsOpen},
+		{"opsroom_tak_connections_refused_total", "TAK connections refused at handshake or identification", "counter", &m.ConnsRefused},
+		{"opsroom_tak_accept_errors_total", "temporary accept errors", "counter", &m.AcceptErrors},
+		{"opsroom_tak_closed_lagging_total", "devices disconnected because their queue was full", "counter", &m.ClosedLagging},
+		{"opsroom_tak_closed_idle_total", "devices disconnected for idling without ping", "counter", &m.ClosedIdle},
+		{"opsroom_tak_closed_malformed_total", "devices disconnected for malformed input", "counter", &m.ClosedMalformed},
+		{"opsroom_tak_closed_too_large_total", "devices disconnected for an oversized event", "counter", &m.ClosedTooLarge},
+		{"opsroom_tak_closed_write_error_total", "devices disconnected on a failed or stalled write", "counter", &m.ClosedWriteErr},
+		{"opsroom_tak_closed_peer_total", "devices that hung up", "counter", &m.ClosedPeer},
+		{"opsroom_tak_events_in_total", "events received from devices", "counter", &m.EventsIn},
+		{"opsroom_tak_pings_total", "pings answered", "counter", &m.Pings},
+		{"opsroom_tak_events_refused_total", "events refused (marking not shareable, uid of another partner)", "counter", &m.Refused},
+		{"opsroom_tak_deliveries_total", "events queued to devices", "counter", &m.Deliveries},
+		{"opsroom_tak_writes_total", "write calls to devices", "counter", &m.Writes},
+		{"opsroom_tak_bytes_out_total", "bytes written to devices", "counter", &m.BytesOut},
+		{"opsroom_tak_encoded_xml_total", "events encoded as CoT XML", "counter", &m.EncodedXML},
+		{"opsroom_tak_encoded_proto_total", "events encoded as TAK protocol v1", "counter", &m.EncodedProto},
+		{"opsroom_tak_positions_in_total", "device positions received", "counter", &m.PositionsIn},
+		{"opsroom_tak_positions_saved_total", "positions stored in their track's history", "counter", &m.PositionsSaved},
+		{"opsroom_tak_positions_dropped_total", "positions refused because the database fell too far behind", "counter", &m.PositionsDropped},
+		{"opsroom_tak_position_batches_total", "position batches committed", "counter", &m.Batches},
+		{"opsroom_tak_position_batch_errors_total", "position batches that failed (retried)", "counter", &m.BatchErrors},
+		{"opsroom_tak_items_written_total", "markers, shapes and chat stored", "counter", &m.ItemsWritten},
+		{"opsroom_tak_item_errors_total", "markers, shapes and chat that could not be stored", "counter", &m.ItemErrors},
+	} {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %d\n", c.name, c.help, c.name, c.typ, c.name, c.v.Load())
+	}
+}

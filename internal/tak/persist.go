@@ -1,0 +1,340 @@
+package tak
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
+	"github.com/opsroom/opsroom/internal/cot"
+	"github.com/opsroom/opsroom/internal/item"
+	"github.com/opsroom/opsroom/internal/live"
+	"github.com/opsroom/opsroom/internal/store"
+)
+
+// maxPending bounds the positions waiting for the database. Past it (the
+// database has been failing for a long while) new positions are refused,
+// counted and logged rather than exhausting memory.
+const maxPending = 1_000_000
+
+// position is one position report waiting to be stored in the picture's
+// tracks and track_positions tables (internal/picture's migration).
+type position struct {
+	roomID, roomSlug string
+	uid, typ, title  string
+	member           access.Principal
+	r                resolved
+	at, stale        time.Time
+	lat, lon         float64
+	hae, ce          *float64
+	course, speed    *float64
+}
+
+type trackKey struct{ roomID, uid string }
+
+// trackRow is what the persister remembers of a stored track.
+type trackRow struct {
+	itemID, owner string
+	seq           int64
+}
+
+// persister group-commits positions: devices' positions reach other
+// devices at once through the fan-out, and are written here every
+// BatchInterval in one transaction with one audit record per room.
+type persister struct {
+	s       *Server
+	mu      sync.Mutex // guards pending
+	pending []*position
+	known   map[trackKey]trackRow // persister goroutine only
+}
+
+func newPersister(s *Server) *persister {
+	return &persister{s: s, known: map[trackKey]trackRow{}}
+}
+
+func optional(v float64) *float64 {
+	if v == cot.Unknown {
+		return nil
+	}
+	return &v
+}
+
+// add queues a device's position report. It never blocks the reader.
+func (p *persister) add(c *conn, ev *cot.Event, r resolved) {
+	pos := &position{roomID: c.roomID, roomSlug: c.roomSlug, uid: ev.UID, typ: ev.Type, title: ev.UID, member: c.principal, r: r,
+		at: ev.Time, stale: ev.Stale, lat: ev.Point.Lat, lon: ev.Point.Lon, hae: optional(ev.Point.Hae), ce: optional(ev.Point.Ce)}
+	if ct := ev.Detail.Contact; ct != nil && ct.Callsign != "" {
+		pos.title = ct.Callsign
+	}
+	if t := ev.Detail.Track; t != nil {
+		pos.course, pos.speed = &t.Course, &t.Speed
+	}
+	p.s.m.PositionsIn.Add(1)
+	p.mu.Lock()
+	full := len(p.pending) >= maxPending
+	if !full {
+		p.pending = append(p.pending, pos)
+	}
+	p.mu.Unlock()
+	if full {
+		p.s.m.PositionsDropped.Add(1)
+		p.s.log.Error("tak: position refused: the database is not keeping up", "uid", ev.UID, "pending", maxPending)
+	}
+}
+
+// run commits a batch every interval until ctx ends, then the last one.
+func (p *persister) run(ctx context.Context) {
+	t := time.NewTicker(p.s.cfg.BatchInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			p.flush(context.Background())
+			return
+		case <-t.C:
+			p.flush(ctx)
+		}
+	}
+}
+
+// flush writes the pending positions in one transaction. On failure they
+// are put back in front of the newer ones for the next batch.
+func (p *persister) flush(ctx context.Context) {
+	p.mu.Lock()
+	batch := p.pending
+	p.pending = nil
+	p.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	learned := map[trackKey]trackRow{}
+	var saved, refused int
+	err := p.s.db.Write(ctx, func(tx *store.Tx) error {
+		clear(learned)
+		var err error
+		saved, refused, err = p.write(ctx, tx, batch, learned)
+		return err
+	})
+	if err != nil {
+		p.s.m.BatchErrors.Add(1)
+		p.s.log.Error("tak: position batch failed; retrying with the next", "positions", len(batch), "err", err)
+		p.mu.Lock()
+		p.pending = append(batch, p.pending...)
+		p.mu.Unlock()
+		return
+	}
+	for k, row := range learned {
+		p.known[k] = row
+	}
+	p.s.m.Batches.Add(1)
+	p.s.m.PositionsSaved.Add(int64(saved))
+	p.s.m.Refused.Add(int64(refused))
+}
+
+// trackView is a track as the picture's API shows it, for the live stream
+// of a track a device created.
+type trackView struct {
+	item.Item
+	UID          string `json:"uid"`
+	Type         string `json:"type"`
+	StaleSeconds int64  `json:"stale_seconds"`
+	Via          string `json:"via"`
+}
+
+// apiPosition is a position as the picture's API shows it.
+type apiPosition struct {
+	At       time.Time  `json:"at"`
+	Lon      float64    `json:"lon"`
+	Lat      float64    `json:"lat"`
+	HAE      *float64   `json:"hae,omitempty"`
+	Course   *float64   `json:"course,omitempty"`
+	Speed    *float64   `json:"speed,omitempty"`
+	Accuracy *float64   `json:"accuracy,omitempty"`
+	Stale    *time.Time `json:"stale,omitempty"`
+}
+
+// track finds or creates the track of a position inside tx.
+func (p *persister) track(ctx context.Context, tx *store.Tx, k trackKey, pos *position, learned map[trackKey]trackRow) (trackRow, error) {
+	if row, ok := learned[k]; ok {
+		return row, nil
+	}
+	if row, ok := p.known[k]; ok {
+		return row, nil
+	}
+	var row trackRow
+	err := store.Scan(tx.QueryRow(ctx, `SELECT t.item_id, t.seq, i.owner_partner_id FROM tracks t JOIN items i ON i.id = t.item_id
+		WHERE t.room_id = ? AND t.uid = ?`, k.roomID, k.uid), &row.itemID, &row.seq, &row.owner)
+	if err == nil {
+		learned[k] = row
+		return row, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return row, err
+	}
+	// A new track: Insert writes the items row with its own audit record
+	// and publishes it; the tracks row follows the picture's rules.
+	rec := &item.Record{ID: store.NewID(), RoomID: pos.roomID, Room: pos.roomSlug, Kind: "track", Title: pos.title,
+		Marking: pos.r.m, Shown: pos.r.shown, Owner: pos.member.PartnerID, Author: pos.member.ID}
+	data := trackView{Item: item.Item{ID: rec.ID, Room: pos.roomSlug, Kind: "track", Title: pos.title, Marking: pos.r.shown,
+		Owner: pos.member.Partner, CreatedBy: pos.member.Username, Version: 1}, UID: pos.uid, Type: pos.typ, Via: "tak"}
+	if err := item.Insert(ctx, tx, p.s.bus, rec, pos.member.Actor(), data); err != nil {
+		return row, err
+	}
+	// Writers are serialized (one SQLite writer; the audit head row on
+	// PostgreSQL, locked by Insert), so MAX+1 is safe, as in the picture.
+	if err := store.Scan(tx.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM tracks`), &row.seq); err != nil {
+		return row, err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO tracks (item_id, seq, room_id, uid, type_code, stale_seconds) VALUES (?, ?, ?, ?, ?, 0)`,
+		rec.ID, row.seq, pos.roomID, pos.uid, pos.typ); err != nil {
+		return row, err
+	}
+	row.itemID, row.owner = rec.ID, pos.member.PartnerID
+	learned[k] = row
+	return row, nil
+}
+
+func (p *persister) write(ctx context.Context, tx *store.Tx, batch []*position, learned map[trackKey]trackRow) (saved, refused int, err error) {
+	type perTrack struct {
+		row       trackRow
+		pos       *position // the newest, for the live change's marking
+		positions []apiPosition
+	}
+	tracks := map[trackKey]*perTrack{}
+	var order []trackKey
+	ins, err := newPositionWriter(ctx, tx)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer ins.close()
+	for _, pos := range batch {
+		k := trackKey{pos.roomID, pos.uid}
+		row, err := p.track(ctx, tx, k, pos, learned)
+		if err != nil {
+			return 0, 0, err
+		}
+		if row.owner != pos.member.PartnerID {
+			refused++ // another partner's track is never written to
+			continue
+		}
+		at, stale := pos.at.UTC().Truncate(time.Microsecond), pos.stale.UTC().Truncate(time.Microsecond)
+		ap := apiPosition{At: at, Lon: pos.lon, Lat: pos.lat, HAE: pos.hae, Course: pos.course, Speed: pos.speed, Accuracy: pos.ce, Stale: &stale}
+		if err := ins.add(ctx, row.seq, ap); err != nil {
+			return 0, 0, err
+		}
+		pt := tracks[k]
+		if pt == nil {
+			pt = &perTrack{row: row}
+			tracks[k] = pt
+			order = append(order, k)
+		}
+		pt.pos = pos
+		pt.positions = append(pt.positions, ap)
+		saved++
+	}
+	perRoom := map[string][]*perTrack{}
+	var rooms []string
+	for _, k := range order {
+		if perRoom[k.roomID] == nil {
+			rooms = append(rooms, k.roomID)
+		}
+		perRoom[k.roomID] = append(perRoom[k.roomID], tracks[k])
+	}
+	for _, roomID := range rooms {
+		pts := perRoom[roomID]
+		n := 0
+		for _, pt := range pts {
+			n += len(pt.positions)
+		}
+		// One audit record per room and batch: the positions of many
+		// tracks are one change to the room's picture.
+		rec, err := audit.Append(ctx, tx, audit.Record{Action: "track.positions", RoomID: roomID, Kind: "track",
+			Detail: audit.Detail(map[string]any{"tracks": len(pts), "positions": n, "source": "tak"})})
+		if err != nil {
+			return 0, 0, err
+		}
+		if p.s.bus == nil {
+			continue
+		}
+		changes := make([]live.Change, 0, len(pts))
+		for _, pt := range pts {
+			data, _ := json.Marshal(map[string]any{"id": pt.row.itemID, "positions": pt.positions, "via": "tak"})
+			changes = append(changes, live.Change{Seq: rec.Seq, RoomID: roomID, Kind: "track", ItemID: pt.row.itemID, Op: "update",
+				At: rec.At, Marking: pt.pos.r.m, Data: data})
+		}
+		tx.AfterCommit(func() {
+			for _, ch := range changes {
+				p.s.bus.Publish(ch)
+			}
+		})
+	}
+	return saved, refused, nil
+}
+
+// positionWriter inserts rows of the picture's track_positions, the way
+// internal/picture does: on SQLite with explicit keys shared with the
+// R*Tree index of positions in space and time.
+type positionWriter struct {
+	sqlite bool
+	next   int64
+	st, rt *sql.Stmt
+}
+
+func newPositionWriter(ctx context.Context, tx *store.Tx) (*positionWriter, error) {
+	w := &positionWriter{sqlite: tx.Engine() == store.SQLite}
+	var err error
+	if !w.sqlite {
+		w.st, err = tx.Prepare(ctx, `INSERT INTO track_positions (track_seq, at, lon, lat, hae, course, speed, accuracy, stale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		return w, err
+	}
+	if err := store.Scan(tx.QueryRow(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM track_positions`), &w.next); err != nil {
+		return nil, err
+	}
+	if w.st, err = tx.Prepare(ctx, `INSERT INTO track_positions (id, track_seq, at, lon, lat, hae, course, speed, accuracy, stale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
+		return nil, err
+	}
+	if w.rt, err = tx.Prepare(ctx, `INSERT INTO track_positions_rtree (id, min_lon, max_lon, min_lat, max_lat, min_t, max_t) VALUES (?, ?, ?, ?, ?, ?, ?)`); err != nil {
+		w.st.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+func nullFloat(f *float64) sql.NullFloat64 {
+	if f == nil {
+		return sql.NullFloat64{}
+	}
+	return sql.NullFloat64{Float64: *f, Valid: true}
+}
+
+func (w *positionWriter) add(ctx context.Context, seq int64, p apiPosition) error {
+	at := store.Micros(p.At)
+	if !w.sqlite {
+		_, err := w.st.ExecContext(ctx, seq, at, p.Lon, p.Lat, nullFloat(p.HAE), nullFloat(p.Course), nullFloat(p.Speed), nullFloat(p.Accuracy), store.Micros(*p.Stale))
+		return err
+	}
+	id := w.next
+	w.next++
+	if _, err := w.st.ExecContext(ctx, id, seq, at, p.Lon, p.Lat, nullFloat(p.HAE), nullFloat(p.Course), nullFloat(p.Speed), nullFloat(p.Accuracy), store.Micros(*p.Stale)); err != nil {
+		return fmt.Errorf("insert position: %w", err)
+	}
+	secs := float64(at) / 1e6
+	if _, err := w.rt.ExecContext(ctx, id, p.Lon, p.Lon, p.Lat, p.Lat, secs, secs); err != nil {
+		return fmt.Errorf("index position: %w", err)
+	}
+	return nil
+}
+
+func (w *positionWriter) close() {
+	if w.st != nil {
+		w.st.Close()
+	}
+	if w.rt != nil {
+		w.rt.Close()
+	}
+}
