@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
-	"github.com/opsroom/opsroom/internal/demo"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/room"
 	"github.com/opsroom/opsroom/internal/store"
@@ -31,10 +30,47 @@ func newWorld(t testing.TB, db *store.DB) *world {
 	bus := live.NewBus()
 	w := &world{db: db, bus: bus, members: access.NewService(db), rooms: room.NewService(db)}
 	w.s = New(db, w.rooms, bus)
-	if _, err := demo.Load(context.Background(), w.members, w.rooms); err != nil {
-		t.Fatalf("demo: %v", err)
-	}
+	w.seed(t)
 	return w
+}
+
+// seed writes the scenario's partners, one member each and the three
+// rooms with their command roles (as the demo does; the demo package
+// imports this one, so tests cannot call it).
+func (w *world) seed(t testing.TB) {
+	t.Helper()
+	ctx, sys := context.Background(), access.System
+	users := map[string]string{"RU": "ru.general", "IR": "ir.commander", "IQ": "iq.commander", "SY": "sy.officer", "HZ": "hz.officer"}
+	for _, code := range []string{"RU", "IR", "SY", "IQ", "HZ"} {
+		if _, err := w.rooms.CreatePartner(ctx, sys, room.NewPartner{Code: code, Name: code, Kind: "state"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.members.CreateMember(ctx, sys, access.NewMember{Partner: code, Username: users[code], DisplayName: users[code], Password: "opsroom-test-password"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	est := timespan.Span{Start: day(1).AddDate(0, -1, 0), End: day(1)}
+	all := []string{"RU", "IR", "SY", "IQ", "HZ"}
+	for _, r := range []room.NewRoom{
+		{Slug: "baghdad", Name: "Baghdad", Purpose: "intelligence", CommandModel: room.CoDirectors, Established: est, Partners: all},
+		{Slug: "damascus", Name: "Damascus", Purpose: "combat", CommandModel: room.Director, Established: est, Partners: all},
+		{Slug: "anti-is-iraq-2014", Name: "Anti-IS", Purpose: "advise", CommandModel: room.Unspecified, Established: est, Partners: []string{"RU", "IR", "IQ"}},
+	} {
+		if _, err := w.rooms.CreateRoom(ctx, sys, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range []struct{ room, user, role string }{
+		{"baghdad", "ir.commander", room.RoleCoDirector}, {"baghdad", "iq.commander", room.RoleCoDirector},
+		{"baghdad", "ru.general", room.RoleMember}, {"baghdad", "sy.officer", room.RoleMember}, {"baghdad", "hz.officer", room.RoleMember},
+		{"damascus", "ru.general", room.RoleDirector}, {"damascus", "ir.commander", room.RoleMember}, {"damascus", "iq.commander", room.RoleMember},
+		{"damascus", "sy.officer", room.RoleMember}, {"damascus", "hz.officer", room.RoleMember},
+		{"anti-is-iraq-2014", "ru.general", room.RoleMember}, {"anti-is-iraq-2014", "ir.commander", room.RoleMember}, {"anti-is-iraq-2014", "iq.commander", room.RoleMember},
+	} {
+		if err := w.rooms.SetMember(ctx, sys, s.room, s.user, s.role); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func (w *world) as(t testing.TB, username string) access.Principal {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
@@ -25,12 +24,6 @@ type Service struct {
 	rooms *room.Service
 	bus   *live.Bus
 	now   func() time.Time
-
-	// sitesTable records whether the picture's sites table exists; it is
-	// looked up once, since protected sites are kept by another package
-	// whose migration may not be applied in every database.
-	sitesOnce  sync.Once
-	sitesTable bool
 }
 
 // New returns the operations service.
@@ -42,21 +35,6 @@ func New(db *store.DB, rooms *room.Service, bus *live.Bus) *Service {
 type querier interface {
 	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// hasSites reports whether protected sites can be read.
-func (s *Service) hasSites(ctx context.Context) bool {
-	s.sitesOnce.Do(func() {
-		var n int
-		q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'sites'`
-		if s.db.Engine() == store.Postgres {
-			q = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'sites'`
-		}
-		if err := store.Scan(s.db.QueryRow(ctx, q), &n); err == nil {
-			s.sitesTable = n > 0
-		}
-	})
-	return s.sitesTable
 }
 
 // memberRoom returns the room and its view for a member acting in it.
