@@ -5,12 +5,15 @@ import (
 
 	"github.com/opsroom/opsroom/internal/demo"
 	"github.com/opsroom/opsroom/internal/httpapi"
+	"github.com/opsroom/opsroom/internal/web"
 )
 
 // routes returns the route sets of the domain packages, added to the API
 // beside the base routes. Each domain adds its line here.
 func (s *Services) routes() []func(*httpapi.API) {
-	return nil
+	return []func(*httpapi.API){
+		web.Register,
+	}
 }
 
 // loadDemo loads every part of the reference scenario.
