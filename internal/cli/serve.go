@@ -12,6 +12,7 @@ import (
 
 	"github.com/opsroom/opsroom/internal/demo"
 	"github.com/opsroom/opsroom/internal/httpapi"
+	"github.com/opsroom/opsroom/internal/live"
 )
 
 func cmdServe(ctx context.Context, env *Env, args []string) error {
@@ -22,6 +23,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	withDemo := fs.Bool("demo", false, "load the reference scenario into an empty server and print its logins")
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	secure := fs.Bool("secure-cookies", false, "mark the session cookie Secure (when served over HTTPS)")
+	natsURL := fs.String("nats", env.Getenv("OPSROOM_NATS"), "nats://host:4222 to share live changes with other instances on the same PostgreSQL database (env OPSROOM_NATS)")
 	var tf takFlags
 	tf.register(fs)
 	if err := fs.Parse(args); err != nil {
@@ -42,6 +44,11 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
+	stopLive, err := live.Start(ctx, db, svc.Bus, *natsURL, log)
+	if err != nil {
+		return err
+	}
+	defer stopLive()
 	extra := svc.routes()
 	ts, err := tf.start(ctx, svc, log)
 	if err != nil {

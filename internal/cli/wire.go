@@ -13,6 +13,8 @@ import (
 func (s *Services) routes() []func(*httpapi.API) {
 	return []func(*httpapi.API){
 		web.Register,
+		httpapi.Stream(httpapi.StreamConfig{}),
+		httpapi.Metrics(s.Bus),
 	}
 }
 

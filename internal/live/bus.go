@@ -2,11 +2,17 @@
 // change commits it is published on the bus, and each subscriber receives
 // it only if the need-to-know policy lets its member see it. A subscriber
 // has a bounded queue; one that falls behind is cut off and told so, never
-// allowed to hold up the others.
+// allowed to hold up the others. Each room keeps a ring of its recent
+// changes so that a client that reconnects resumes where it left off, and
+// instances sharing one PostgreSQL database exchange their changes through
+// NATS (see Cluster).
 package live
 
 import (
 	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +22,8 @@ import (
 
 // Change is one committed change to a room's shared items. Seq is the
 // audit record's sequence number: it orders every change on the server.
+// Several changes may share one Seq (a batch of track positions written
+// under one audit record); the bus numbers them in delivery order.
 type Change struct {
 	Seq     int64           `json:"seq"`
 	RoomID  string          `json:"room_id"`
@@ -25,7 +33,84 @@ type Change struct {
 	At      time.Time       `json:"at"`
 	Marking access.Marking  `json:"-"`
 	Data    json.RawMessage `json:"data,omitempty"` // the item as the API shows it, encoded once
+
+	idx   int    // position among the changes sharing Seq, set by Deliver
+	frame []byte // the Server-Sent Event, encoded once by Deliver
 }
+
+// Pos is a change's place in the room's order: its Seq, and its index
+// among the changes sharing that Seq.
+func (c Change) Pos() Pos { return Pos{Seq: c.Seq, Idx: c.idx} }
+
+// Frame returns the change as one Server-Sent Event (id, event and data
+// lines and the blank line that ends it). Changes that went through
+// Deliver carry it encoded once for every subscriber.
+func (c Change) Frame() []byte {
+	if c.frame != nil {
+		return c.frame
+	}
+	return encodeFrame(c)
+}
+
+func encodeFrame(c Change) []byte {
+	b, err := json.Marshal(c)
+	if err != nil {
+		// Data is a RawMessage that failed to re-validate: send the
+		// change without it rather than nothing.
+		c.Data = nil
+		b, _ = json.Marshal(c)
+	}
+	out := make([]byte, 0, len(b)+48)
+	out = append(out, "id: "...)
+	out = append(out, c.Pos().String()...)
+	out = append(out, "\nevent: change\ndata: "...)
+	out = append(out, b...)
+	out = append(out, "\n\n"...)
+	return out
+}
+
+// Pos is a position in a room's stream of changes; it is the stream's
+// event id. Positions compare by Seq, then Idx.
+type Pos struct {
+	Seq int64
+	Idx int
+}
+
+// String is the event id: "123", or "123.2" for the third change that
+// shares seq 123.
+func (p Pos) String() string {
+	if p.Idx == 0 {
+		return strconv.FormatInt(p.Seq, 10)
+	}
+	return strconv.FormatInt(p.Seq, 10) + "." + strconv.Itoa(p.Idx)
+}
+
+// Less orders positions.
+func (p Pos) Less(q Pos) bool { return p.Seq < q.Seq || (p.Seq == q.Seq && p.Idx < q.Idx) }
+
+// ParsePos reads an event id written by Pos.String.
+func ParsePos(s string) (Pos, error) {
+	seq, idx, dotted := strings.Cut(strings.TrimSpace(s), ".")
+	var p Pos
+	var err error
+	if p.Seq, err = strconv.ParseInt(seq, 10, 64); err != nil || p.Seq < 0 {
+		return Pos{}, fmt.Errorf("%q is not an event id of this stream", s)
+	}
+	if dotted {
+		if p.Idx, err = strconv.Atoi(idx); err != nil || p.Idx < 0 {
+			return Pos{}, fmt.Errorf("%q is not an event id of this stream", s)
+		}
+	}
+	return p, nil
+}
+
+// Why a subscription ended.
+const (
+	EndClosed  = "closed"  // the subscriber closed it
+	EndLagged  = "lagged"  // its queue was full
+	EndRemoved = "removed" // its member left the room or was disabled
+	EndReset   = "reset"   // the bus lost track of the room's order (see Cluster)
+)
 
 // Subscription receives the changes its viewer may see in one room.
 type Subscription struct {
@@ -34,6 +119,7 @@ type Subscription struct {
 	// C delivers changes; it is closed when the subscription ends.
 	C      chan Change
 	lagged atomic.Bool
+	reason atomic.Value // string, set before C is closed
 	bus    *Bus
 	once   sync.Once
 }
@@ -41,66 +127,257 @@ type Subscription struct {
 // Lagged reports whether the subscription was cut off for falling behind.
 func (s *Subscription) Lagged() bool { return s.lagged.Load() }
 
-// Close ends the subscription.
-func (s *Subscription) Close() { s.bus.remove(s) }
-
-// Bus fans changes out to subscribers in this process. Publishers call
-// Publish after commit, in commit order.
-type Bus struct {
-	mu   sync.RWMutex
-	subs map[string]map[*Subscription]struct{} // room ID -> subscribers
-
-	published atomic.Int64
-	lagged    atomic.Int64
-	// OnPublish, if set, also receives every change (to fan out to other
-	// instances through NATS).
-	OnPublish func(Change)
+// Reason says why the subscription ended (one of the End constants), or
+// "" while it runs.
+func (s *Subscription) Reason() string {
+	r, _ := s.reason.Load().(string)
+	return r
 }
 
-// NewBus returns an empty bus.
-func NewBus() *Bus { return &Bus{subs: map[string]map[*Subscription]struct{}{}} }
+// Close ends the subscription.
+func (s *Subscription) Close() { s.bus.end(s, EndClosed) }
 
-// Subscribe starts a subscription with a queue of size changes.
-func (b *Bus) Subscribe(roomID string, v access.Viewer, size int) *Subscription {
-	s := &Subscription{RoomID: roomID, Viewer: v, C: make(chan Change, size), bus: b}
+// Defaults for the retention of each room's recent changes.
+const (
+	DefaultRetainCount = 10_000
+	DefaultRetainAge   = 15 * time.Minute
+)
+
+// ring holds a room's recent changes in order. Every change of the room
+// after floor is in it: a client whose last position is at or after
+// floor resumes with nothing lost.
+type ring struct {
+	buf   []entry // circular
+	head  int     // index of the oldest entry
+	n     int
+	floor Pos
+	last  Pos // the newest change delivered (floor when none)
+}
+
+type entry struct {
+	c  Change
+	at time.Time // when it was delivered, for the age bound
+}
+
+func (r *ring) push(e entry, max int) {
+	if len(r.buf) < max && r.n == len(r.buf) {
+		// Grow towards max; rooms with little traffic stay small.
+		nb := make([]entry, min(max, max2(16, 2*len(r.buf))))
+		for i := 0; i < r.n; i++ {
+			nb[i] = r.buf[(r.head+i)%len(r.buf)]
+		}
+		r.buf, r.head = nb, 0
+	}
+	if r.n == len(r.buf) {
+		r.floor = r.buf[r.head].c.Pos()
+		r.buf[r.head] = entry{}
+		r.head = (r.head + 1) % len(r.buf)
+		r.n--
+	}
+	r.buf[(r.head+r.n)%len(r.buf)] = e
+	r.n++
+	r.last = e.c.Pos()
+}
+
+func max2(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// expire drops entries delivered before cutoff.
+func (r *ring) expire(cutoff time.Time) {
+	for r.n > 0 && r.buf[r.head].at.Before(cutoff) {
+		r.floor = r.buf[r.head].c.Pos()
+		r.buf[r.head] = entry{}
+		r.head = (r.head + 1) % len(r.buf)
+		r.n--
+	}
+}
+
+// after returns the entries after p, oldest first.
+func (r *ring) after(p Pos, fn func(Change)) {
+	for i := 0; i < r.n; i++ {
+		c := r.buf[(r.head+i)%len(r.buf)].c
+		if p.Less(c.Pos()) {
+			fn(c)
+		}
+	}
+}
+
+// Bus fans changes out to subscribers in this process. Publishers call
+// Publish after commit, in commit order (store.DB.Write runs after-commit
+// hooks in commit order).
+//
+// Lock order: Bus.mu, then nothing; sends to subscribers never block.
+type Bus struct {
+	mu    sync.Mutex
+	subs  map[string]map[*Subscription]struct{} // room ID -> subscribers
+	rings map[string]*ring
+	// floor: every change after it passes through this bus (set with
+	// SetFloor to the audit head when the bus starts serving).
+	floor     Pos
+	retainN   int
+	retainAge time.Duration
+	now       func() time.Time
+
+	// relay, when set (NATS), takes every published change and delivers
+	// it, in order with other instances' changes, through Deliver.
+	relay atomic.Pointer[func(Change)]
+
+	published   atomic.Int64
+	lagged      atomic.Int64
+	removed     atomic.Int64
+	subscribers atomic.Int64
+}
+
+// NewBus returns an empty bus keeping DefaultRetainCount changes of each
+// room for at most DefaultRetainAge.
+func NewBus() *Bus {
+	return &Bus{subs: map[string]map[*Subscription]struct{}{}, rings: map[string]*ring{},
+		retainN: DefaultRetainCount, retainAge: DefaultRetainAge, now: time.Now}
+}
+
+// Retain sets how many of a room's recent changes are kept, and for how
+// long, for resuming streams. Call it before the bus is used.
+func (b *Bus) Retain(count int, age time.Duration) {
 	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.retainN, b.retainAge = max2(count, 1), age
+}
+
+// SetFloor declares that every change after seq passes through this bus
+// (the audit head when the server starts): a client resuming from before
+// it is told to refetch, since the changes in between never reached this
+// process.
+func (b *Bus) SetFloor(seq int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if p := (Pos{Seq: seq}); b.floor.Less(p) {
+		b.floor = p
+		for _, r := range b.rings {
+			if r.floor.Less(p) {
+				r.floor = p
+			}
+			if r.last.Less(p) {
+				r.last = p
+			}
+		}
+	}
+}
+
+// Subscribe starts a subscription with a queue of size changes, from now.
+func (b *Bus) Subscribe(roomID string, v access.Viewer, size int) *Subscription {
+	s, _ := b.SubscribeFrom(roomID, v, size, nil)
+	return s
+}
+
+// Resume is what a subscription that continues an earlier one starts
+// with.
+type Resume struct {
+	// Replay holds the changes after the position asked for that the
+	// viewer may see, oldest first; the subscription's queue continues
+	// from the last of them with nothing lost and nothing repeated.
+	Replay []Change
+	// Reset is set when the position is older than what the room keeps:
+	// the client must refetch, and the subscription continues from Head.
+	Reset bool
+	// Head is the room's newest position when the subscription started.
+	Head Pos
+}
+
+// SubscribeFrom starts a subscription that continues after position
+// after (nil: from now).
+func (b *Bus) SubscribeFrom(roomID string, v access.Viewer, size int, after *Pos) (*Subscription, Resume) {
+	s := &Subscription{RoomID: roomID, Viewer: v, C: make(chan Change, max2(size, 1)), bus: b}
+	var res Resume
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r := b.ringLocked(roomID)
+	r.expire(b.now().Add(-b.retainAge))
+	res.Head = r.last
+	if after != nil {
+		if after.Less(r.floor) {
+			res.Reset = true
+		} else {
+			r.after(*after, func(c Change) {
+				if access.CanSee(v, roomID, c.Marking) {
+					res.Replay = append(res.Replay, c)
+				}
+			})
+		}
+	}
 	m := b.subs[roomID]
 	if m == nil {
 		m = map[*Subscription]struct{}{}
 		b.subs[roomID] = m
 	}
 	m[s] = struct{}{}
-	b.mu.Unlock()
-	return s
+	b.subscribers.Add(1)
+	return s, res
 }
 
-func (b *Bus) remove(s *Subscription) {
+func (b *Bus) ringLocked(roomID string) *ring {
+	r := b.rings[roomID]
+	if r == nil {
+		r = &ring{floor: b.floor, last: b.floor}
+		b.rings[roomID] = r
+	}
+	return r
+}
+
+// end closes s for reason, once.
+func (b *Bus) end(s *Subscription, reason string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.endLocked(s, reason)
+}
+
+func (b *Bus) endLocked(s *Subscription, reason string) {
 	s.once.Do(func() {
-		b.mu.Lock()
+		s.reason.Store(reason)
+		switch reason {
+		case EndLagged:
+			s.lagged.Store(true)
+			b.lagged.Add(1)
+		case EndRemoved:
+			b.removed.Add(1)
+		}
 		delete(b.subs[s.RoomID], s)
 		if len(b.subs[s.RoomID]) == 0 {
 			delete(b.subs, s.RoomID)
 		}
-		b.mu.Unlock()
+		b.subscribers.Add(-1)
 		close(s.C)
 	})
 }
 
-// Publish delivers c to every subscriber of its room whose viewer may see
-// it, and to OnPublish.
+// Publish delivers c, committed, to every subscriber of its room whose
+// viewer may see it (through the cluster when there is one, so that
+// every instance delivers in the same order).
 func (b *Bus) Publish(c Change) {
-	b.Deliver(c)
-	if b.OnPublish != nil {
-		b.OnPublish(c)
+	if relay := b.relay.Load(); relay != nil {
+		(*relay)(c)
+		return
 	}
+	b.Deliver(c)
 }
 
-// Deliver delivers c to this process's subscribers only (used for
-// changes that arrive from other instances).
+// Deliver delivers c to this process's subscribers and keeps it for
+// resuming streams. Changes must arrive in Seq order.
 func (b *Bus) Deliver(c Change) {
 	b.published.Add(1)
-	var full []*Subscription
-	b.mu.RLock()
+	now := b.now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r := b.ringLocked(c.RoomID)
+	if c.Seq == r.last.Seq {
+		c.idx = r.last.Idx + 1
+	}
+	c.frame = encodeFrame(c)
+	r.expire(now.Add(-b.retainAge))
+	r.push(entry{c: c, at: now}, b.retainN)
 	for s := range b.subs[c.RoomID] {
 		if !access.CanSee(s.Viewer, c.RoomID, c.Marking) {
 			continue
@@ -108,31 +385,67 @@ func (b *Bus) Deliver(c Change) {
 		select {
 		case s.C <- c:
 		default:
-			full = append(full, s)
+			// Deleting from the map being ranged over is allowed.
+			b.endLocked(s, EndLagged)
 		}
 	}
-	b.mu.RUnlock()
-	for _, s := range full {
-		s.lagged.Store(true)
-		b.lagged.Add(1)
-		b.remove(s)
+}
+
+// ResetRoom ends every subscription of a room with EndReset and forgets
+// what the room kept: its clients must refetch. The cluster calls it when
+// a change from another instance never arrived.
+func (b *Bus) ResetRoom(roomID string, upTo int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r := b.ringLocked(roomID)
+	// The cluster delivers nothing at or before upTo after a reset, so a
+	// client resuming from Pos{upTo} (the reset's id) misses nothing.
+	p := Pos{Seq: upTo}
+	*r = ring{floor: p, last: p}
+	for s := range b.subs[roomID] {
+		b.endLocked(s, EndReset)
 	}
+}
+
+// EndMember ends, with EndRemoved, every subscription of memberID to
+// roomID (the member left the room or was disabled), and returns how many
+// it ended.
+func (b *Bus) EndMember(roomID, memberID string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for s := range b.subs[roomID] {
+		if s.Viewer.MemberID == memberID {
+			b.endLocked(s, EndRemoved)
+			n++
+		}
+	}
+	return n
+}
+
+// Watched returns the room and member of every open subscription (for
+// the membership watcher).
+func (b *Bus) Watched() map[[2]string]bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := map[[2]string]bool{}
+	for room, m := range b.subs {
+		for s := range m {
+			out[[2]string{room, s.Viewer.MemberID}] = true
+		}
+	}
+	return out
 }
 
 // Stats are the bus's counters for /metrics.
 type Stats struct {
 	Subscribers int
-	Published   int64
-	Lagged      int64
+	Published   int64 // changes delivered to this process's subscribers
+	Lagged      int64 // subscribers cut off for falling behind
+	Removed     int64 // subscriptions ended because their member left
 }
 
 // Stats returns the current counters.
 func (b *Bus) Stats() Stats {
-	b.mu.RLock()
-	n := 0
-	for _, m := range b.subs {
-		n += len(m)
-	}
-	b.mu.RUnlock()
-	return Stats{Subscribers: n, Published: b.published.Load(), Lagged: b.lagged.Load()}
+	return Stats{Subscribers: int(b.subscribers.Load()), Published: b.published.Load(), Lagged: b.lagged.Load(), Removed: b.removed.Load()}
 }

@@ -1,0 +1,247 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/opsroom/opsroom/internal/live"
+	"github.com/opsroom/opsroom/internal/store"
+)
+
+// StreamConfig tunes the live stream. Zero fields take the defaults.
+type StreamConfig struct {
+	// Queue is each subscriber's queue, in changes (default 1024). A
+	// subscriber whose queue fills is sent "lagged" and disconnected.
+	Queue int
+	// Heartbeat is how often a comment line is sent so that proxies keep
+	// the connection open (default 15 s).
+	Heartbeat time.Duration
+	// Idle ends a stream that delivered no change for this long (default
+	// 10 min); the client reconnects with Last-Event-ID.
+	Idle time.Duration
+	// MaxLifetime ends every stream after this long (default 1 h), so
+	// that a client's rights are checked afresh when it reconnects.
+	MaxLifetime time.Duration
+	// WriteTimeout bounds each write to the client (default 10 s).
+	WriteTimeout time.Duration
+	// FlushDelay gathers the changes that arrive within it into one
+	// write (default 5 ms): at a thousand changes a second this turns a
+	// thousand writes per subscriber into two hundred.
+	FlushDelay time.Duration
+	// Retry is the reconnection delay suggested to clients (default 2 s).
+	Retry time.Duration
+}
+
+func (c *StreamConfig) defaults() {
+	set := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	if c.Queue <= 0 {
+		c.Queue = 1024
+	}
+	set(&c.Heartbeat, 15*time.Second)
+	set(&c.Idle, 10*time.Minute)
+	set(&c.MaxLifetime, time.Hour)
+	set(&c.WriteTimeout, 10*time.Second)
+	set(&c.FlushDelay, 5*time.Millisecond)
+	set(&c.Retry, 2*time.Second)
+}
+
+// StreamEvent is the data of a change event, for the OpenAPI document.
+type StreamEvent = live.Change
+
+// Stream adds GET /api/v1/rooms/{room}/stream: the room's changes that
+// the caller may see, as Server-Sent Events.
+func Stream(cfg StreamConfig) func(*API) {
+	cfg.defaults()
+	return func(a *API) {
+		a.Handle(Route{Method: "GET", Path: "/api/v1/rooms/{room}/stream", Tag: "live", Auth: Member,
+			Summary: "The room's changes you may see, as Server-Sent Events (event: change, reset, lagged, closed); resume with Last-Event-ID or ?after=",
+			Query:   []Param{{Name: "after", Type: "string", Description: "resume after this event id (for clients that cannot send Last-Event-ID)"}},
+			Response: StreamEvent{}, Produces: "text/event-stream"}, a.s.stream(cfg))
+	}
+}
+
+func (s *Server) stream(cfg StreamConfig) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		p := principal(r)
+		rm, err := s.Rooms.Room(r.Context(), p, r.PathValue("room"))
+		if err != nil {
+			return err
+		}
+		if !p.Viewer.Rooms[rm.ID] {
+			return store.ErrNotFound // an admin outside the room reads nothing of it
+		}
+		var after *live.Pos
+		if id := r.Header.Get("Last-Event-ID"); id != "" {
+			pos, err := live.ParsePos(id)
+			if err != nil {
+				return badRequest("Last-Event-ID", "Last-Event-ID is not an event id of this stream")
+			}
+			after = &pos
+		} else if id := r.URL.Query().Get("after"); id != "" {
+			pos, err := live.ParsePos(id)
+			if err != nil {
+				return badRequest("after", "after is not an event id of this stream")
+			}
+			after = &pos
+		}
+		sub, res := s.Bus.SubscribeFrom(rm.ID, p.Viewer, cfg.Queue, after)
+		defer sub.Close()
+
+		st := &sse{w: w, rc: http.NewResponseController(w), timeout: cfg.WriteTimeout}
+		h := w.Header()
+		h.Set("Content-Type", "text/event-stream")
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+		w.WriteHeader(http.StatusOK)
+		st.buf = fmt.Appendf(st.buf, ": %s\nretry: %d\n\n", rm.Slug, cfg.Retry.Milliseconds())
+		if res.Reset {
+			st.control("reset", res.Head, "the changes since your last event are no longer kept: refetch the room, then follow this stream")
+		}
+		for _, c := range res.Replay {
+			st.buf = append(st.buf, c.Frame()...)
+		}
+		if st.flush() != nil {
+			return nil
+		}
+		return st.run(r.Context(), sub, cfg)
+	}
+}
+
+// sse writes one stream. Once the status line is sent, errors can no
+// longer become problem documents: the stream just ends.
+type sse struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	buf     []byte
+	timeout time.Duration
+}
+
+func (st *sse) control(event string, head live.Pos, reason string) {
+	if event == "reset" {
+		st.buf = append(st.buf, "id: "+head.String()+"\n"...)
+	}
+	st.buf = append(st.buf, "event: "+event+"\ndata: {\"reason\":"+strconv.Quote(reason)+"}\n\n"...)
+}
+
+// flush writes what is buffered under a write deadline of its own, so a
+// stalled client costs one goroutine for at most the timeout.
+func (st *sse) flush() error {
+	if len(st.buf) == 0 {
+		return nil
+	}
+	_ = st.rc.SetWriteDeadline(time.Now().Add(st.timeout))
+	_, err := st.w.Write(st.buf)
+	if err == nil {
+		err = st.rc.Flush()
+	}
+	st.buf = st.buf[:0]
+	return err
+}
+
+func (st *sse) run(ctx context.Context, sub *live.Subscription, cfg StreamConfig) error {
+	beat := time.NewTicker(cfg.Heartbeat)
+	defer beat.Stop()
+	idle := time.NewTimer(cfg.Idle)
+	defer idle.Stop()
+	life := time.NewTimer(cfg.MaxLifetime)
+	defer life.Stop()
+	gather := time.NewTimer(time.Hour)
+	gather.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-beat.C:
+			st.buf = append(st.buf, ": ping\n\n"...)
+		case <-idle.C:
+			st.control("closed", live.Pos{}, "idle: reconnect with Last-Event-ID to go on")
+			st.flush()
+			return nil
+		case <-life.C:
+			st.control("closed", live.Pos{}, "the stream reached its maximum lifetime: reconnect with Last-Event-ID to go on")
+			st.flush()
+			return nil
+		case c, ok := <-sub.C:
+			if !ok {
+				st.ended(sub)
+				return nil
+			}
+			st.buf = append(st.buf, c.Frame()...)
+			idle.Reset(cfg.Idle)
+			// Let a burst gather, then write it at once.
+			gather.Reset(cfg.FlushDelay)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-gather.C:
+			}
+		drain:
+			for len(st.buf) < 1<<20 {
+				select {
+				case c, ok := <-sub.C:
+					if !ok {
+						st.ended(sub)
+						return nil
+					}
+					st.buf = append(st.buf, c.Frame()...)
+				default:
+					break drain
+				}
+			}
+		}
+		if st.flush() != nil {
+			return nil
+		}
+	}
+}
+
+// ended tells the client why its subscription ended, as far as the
+// connection still allows.
+func (st *sse) ended(sub *live.Subscription) {
+	switch sub.Reason() {
+	case live.EndLagged:
+		st.control("lagged", live.Pos{}, "you fell too far behind and were disconnected: reconnect with Last-Event-ID")
+	case live.EndRemoved:
+		st.control("closed", live.Pos{}, "you are no longer a member of this room")
+	case live.EndReset:
+		st.control("closed", live.Pos{}, "this server lost the room's order: reconnect with Last-Event-ID and refetch when told")
+	}
+	st.flush()
+}
+
+// Metrics adds GET /metrics in the Prometheus text format: the live
+// stream's subscribers, changes and disconnections, the latency of every
+// HTTP route by its pattern, and the Go runtime's and process's metrics.
+// It shows counts only, never content, and asks no sign-in, like most
+// scrape targets: keep it behind the network boundary the server sits in.
+func Metrics(bus *live.Bus) func(*API) {
+	return func(a *API) {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		bus.Register(reg)
+		latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "opsroom_http_request_duration_seconds",
+			Help:    "HTTP request latency by route pattern and status class (streams count their whole life).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10, 60},
+		}, []string{"route", "code"})
+		reg.MustRegister(latency)
+		Observer = func(pattern string, status int, d time.Duration) {
+			if pattern == "" {
+				pattern = "unmatched"
+			}
+			latency.WithLabelValues(pattern, strconv.Itoa(status/100)+"xx").Observe(d.Seconds())
+		}
+		a.Raw("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	}
+}

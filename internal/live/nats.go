@@ -1,0 +1,317 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/store"
+)
+
+// Start prepares the bus to serve streams once the server's data is
+// loaded: changes after the current audit head are the ones it can
+// replay; membership changes end streams; and, with natsURL, changes are
+// exchanged with the other instances sharing the database. stop undoes
+// it.
+func Start(ctx context.Context, db *store.DB, bus *Bus, natsURL string, log *slog.Logger) (stop func(), err error) {
+	head, err := auditHead(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	bus.SetFloor(head)
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { WatchMembership(ctx, db, bus, time.Second, log) })
+	var cl *Cluster
+	if natsURL != "" {
+		if cl, err = JoinNATS(ctx, natsURL, db, bus, head, log); err != nil {
+			cancel()
+			wg.Wait()
+			return nil, err
+		}
+	}
+	return func() {
+		if cl != nil {
+			cl.Close()
+		}
+		cancel()
+		wg.Wait()
+	}, nil
+}
+
+func auditHead(ctx context.Context, db *store.DB) (int64, error) {
+	var head int64
+	err := store.Scan(db.QueryRow(ctx, `SELECT seq FROM audit_head WHERE id = 1`), &head)
+	return head, err
+}
+
+// Subject is the NATS subject of a room's changes.
+func Subject(roomID string) string { return "opsroom.live." + roomID }
+
+// Cluster exchanges committed changes with the other instances sharing
+// the database, through NATS: each instance publishes its own changes on
+// its room's subject and delivers the others' to its local subscribers,
+// with the same need-to-know check per subscriber.
+//
+// NATS keeps one publisher's order but not the order between publishers,
+// so the cluster puts every room's changes (its own and the others') back
+// in audit sequence order before delivering them. The audit trail says
+// which changes to wait for: a change with seq s is only published after
+// it commits, and every record before s committed before it (the audit
+// head row is locked until commit), so the room's change records below s
+// can be read at once. A change that is still missing after Wait (its
+// instance died between commit and publish, or NATS dropped it) is given
+// up: the room's subscribers are told to refetch.
+type Cluster struct {
+	nc     *nats.Conn
+	sub    *nats.Subscription
+	db     *store.DB
+	bus    *Bus
+	origin string
+	log    *slog.Logger
+	// Wait is how long a missing change is waited for (default 2 s).
+	Wait time.Duration
+
+	mu   sync.Mutex // guards in
+	in   []Change
+	wake chan struct{}
+
+	publishFn func(Change)
+	rooms     map[string]*sequence // owned by run
+	done      chan struct{}
+	stopped   chan struct{}
+
+	// Dropped counts changes from other instances that arrived after the
+	// room had given up waiting for them.
+	Dropped atomic.Int64
+}
+
+type sequence struct {
+	pending []Change // sorted by Seq; same-Seq changes keep arrival order
+	last    int64    // the highest Seq delivered
+	since   time.Time
+}
+
+// wireChange is a change as it travels between instances: with its
+// marking, which the receiving instance needs for its own subscribers.
+type wireChange struct {
+	Origin       string          `json:"origin"`
+	Seq          int64           `json:"seq"`
+	RoomID       string          `json:"room_id"`
+	Kind         string          `json:"kind"`
+	ItemID       string          `json:"item_id"`
+	Op           string          `json:"op"`
+	At           time.Time       `json:"at"`
+	TLP          access.Label    `json:"tlp"`
+	ReleasableTo []string        `json:"releasable_to,omitempty"`
+	Recipients   []string        `json:"recipients,omitempty"`
+	Data         json.RawMessage `json:"data,omitempty"`
+}
+
+// JoinNATS connects to the NATS server at url and makes bus publish
+// through it. Changes at or before head (the audit head when the bus
+// started serving) are not delivered again.
+func JoinNATS(ctx context.Context, url string, db *store.DB, bus *Bus, head int64, log *slog.Logger) (*Cluster, error) {
+	c := &Cluster{db: db, bus: bus, origin: store.NewID(), log: log, Wait: 2 * time.Second,
+		wake: make(chan struct{}, 1), rooms: map[string]*sequence{}, done: make(chan struct{}), stopped: make(chan struct{})}
+	nc, err := nats.Connect(url, nats.Name("opsroom "+c.origin), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("live: NATS disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(*nats.Conn) { log.Info("live: NATS reconnected") }))
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
+	}
+	c.nc = nc
+	c.sub, err = nc.Subscribe("opsroom.live.*", c.receive)
+	if err == nil {
+		// A burst must not be dropped by the client library's default
+		// limits: the sequencer is what bounds waiting.
+		err = c.sub.SetPendingLimits(-1, 256<<20)
+	}
+	if err == nil {
+		err = nc.Flush()
+	}
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("subscribe to NATS: %w", err)
+	}
+	c.publishFn = c.publish
+	go c.run(head)
+	bus.relay.Store(&c.publishFn)
+	return c, nil
+}
+
+// Close stops exchanging changes; the bus delivers its own changes
+// directly again.
+func (c *Cluster) Close() {
+	c.bus.relay.Store(nil)
+	c.nc.Close()
+	close(c.done)
+	<-c.stopped
+}
+
+// publish sends a change committed here to the other instances and
+// queues it for local delivery in order. It runs in an after-commit hook:
+// it never blocks on the network (the NATS client buffers).
+func (c *Cluster) publish(ch Change) {
+	w := wireChange{Origin: c.origin, Seq: ch.Seq, RoomID: ch.RoomID, Kind: ch.Kind, ItemID: ch.ItemID, Op: ch.Op, At: ch.At,
+		TLP: ch.Marking.TLP, ReleasableTo: ch.Marking.ReleasableTo, Recipients: ch.Marking.Recipients, Data: ch.Data}
+	if b, err := json.Marshal(w); err != nil {
+		c.log.Error("live: encode change for NATS", "err", err)
+	} else if err := c.nc.Publish(Subject(ch.RoomID), b); err != nil {
+		c.log.Warn("live: publish to NATS", "err", err)
+	}
+	c.enqueue(ch)
+}
+
+func (c *Cluster) receive(m *nats.Msg) {
+	var w wireChange
+	if err := json.Unmarshal(m.Data, &w); err != nil {
+		c.log.Warn("live: undecodable change from NATS", "subject", m.Subject, "err", err)
+		return
+	}
+	if w.Origin == c.origin {
+		return // delivered locally already
+	}
+	c.enqueue(Change{Seq: w.Seq, RoomID: w.RoomID, Kind: w.Kind, ItemID: w.ItemID, Op: w.Op, At: w.At,
+		Marking: access.Marking{TLP: w.TLP, ReleasableTo: w.ReleasableTo, Recipients: w.Recipients}, Data: w.Data})
+}
+
+func (c *Cluster) enqueue(ch Change) {
+	c.mu.Lock()
+	c.in = append(c.in, ch)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *Cluster) run(head int64) {
+	defer close(c.stopped)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-c.wake:
+		case <-tick.C:
+		}
+		c.mu.Lock()
+		in := c.in
+		c.in = nil
+		c.mu.Unlock()
+		for _, ch := range in {
+			sq := c.rooms[ch.RoomID]
+			if sq == nil {
+				sq = &sequence{last: head}
+				c.rooms[ch.RoomID] = sq
+			}
+			i := insertAt(sq.pending, ch.Seq)
+			sq.pending = slices.Insert(sq.pending, i, ch)
+		}
+		for roomID, sq := range c.rooms {
+			if len(sq.pending) > 0 {
+				c.drain(roomID, sq)
+			}
+		}
+	}
+}
+
+// insertAt returns where a change with seq goes in pending: after every
+// change with a Seq at or below it.
+func insertAt(pending []Change, seq int64) int {
+	i, _ := slices.BinarySearchFunc(pending, seq+1, func(c Change, s int64) int {
+		switch {
+		case c.Seq < s:
+			return -1
+		case c.Seq > s:
+			return 1
+		}
+		return 0
+	})
+	return i
+}
+
+// drain delivers the room's pending changes for which every earlier
+// change of the room has been delivered.
+func (c *Cluster) drain(roomID string, sq *sequence) {
+	top := sq.pending[len(sq.pending)-1].Seq
+	var expected []int64
+	if top > sq.last+1 {
+		var err error
+		if expected, err = c.changeSeqs(roomID, sq.last, top); err != nil {
+			c.log.Warn("live: read the audit trail to order changes", "err", err)
+			return
+		}
+	}
+	j := 0
+	for len(sq.pending) > 0 {
+		p := sq.pending[0]
+		switch {
+		case p.Seq < sq.last:
+			c.Dropped.Add(1) // given up on already
+			sq.pending = sq.pending[1:]
+			continue
+		case p.Seq > sq.last:
+			for j < len(expected) && expected[j] <= sq.last {
+				j++
+			}
+			if j < len(expected) && expected[j] < p.Seq {
+				// An earlier change of the room has not arrived.
+				now := time.Now()
+				if sq.since.IsZero() {
+					sq.since = now
+				}
+				if now.Sub(sq.since) < c.Wait {
+					return
+				}
+				c.log.Warn("live: a change never arrived; its room's streams are reset", "room", roomID, "seq", expected[j])
+				c.bus.ResetRoom(roomID, p.Seq-1)
+				sq.last = p.Seq - 1
+				continue
+			}
+		}
+		sq.since = time.Time{}
+		sq.last = p.Seq
+		sq.pending = sq.pending[1:]
+		c.bus.Deliver(p)
+	}
+	sq.pending = slices.Clip(sq.pending)
+}
+
+// changeSeqs returns the seqs of the room's audit records in (after,
+// upTo) that publish a live change: the records of its shared items,
+// which are every room record but those about the room itself, its
+// partners and members, and refused reads.
+func (c *Cluster) changeSeqs(roomID string, after, upTo int64) ([]int64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rows, err := c.db.Query(ctx, `SELECT seq FROM audit WHERE room_id = ? AND seq > ? AND seq < ?
+		AND kind NOT IN ('room', 'partner', 'member', 'token') AND action <> 'access.refused' ORDER BY seq`, roomID, after, upTo)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var s int64
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
