@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/geo"
+	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/room"
 	"github.com/opsroom/opsroom/internal/store"
@@ -104,4 +106,52 @@ func isField(err error, field string) bool {
 		}
 	}
 	return false
+}
+
+// addSite writes a site of the picture directly (its table and, on SQLite,
+// its R*Tree entry), as the picture package does.
+func (w *world) addSite(t testing.TB, p access.Principal, slug, title string, g json.RawMessage, protected bool, m item.Marking) string {
+	t.Helper()
+	ctx := context.Background()
+	rm, rv, err := w.s.memberRoom(ctx, p, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	am, shown, err := item.Resolve("marking", m, p.Viewer, rv, rm.DefaultTLP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	geom, err := geo.Decode(g, geo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := geom.BBox()
+	rec := &item.Record{RoomID: rm.ID, Room: slug, Kind: "site", Title: title, Marking: am, Shown: shown, Owner: p.PartnerID, Author: p.ID}
+	err = w.db.Write(ctx, func(tx *store.Tx) error {
+		if err := item.Insert(ctx, tx, nil, rec, p.Actor(), nil); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO sites (item_id, category, protected, geometry, min_lon, min_lat, max_lon, max_lat) VALUES (?, 'aid', ?, ?, ?, ?, ?, ?)`,
+			rec.ID, protected, string(g), b.MinLon, b.MinLat, b.MaxLon, b.MaxLat); err != nil {
+			return err
+		}
+		if tx.Engine() != store.SQLite {
+			return nil
+		}
+		res, err := tx.Exec(ctx, `INSERT INTO picture_shapes (item_id) VALUES (?)`, rec.ID)
+		if err != nil {
+			return err
+		}
+		rid, _ := res.LastInsertId()
+		_, err = tx.Exec(ctx, `INSERT INTO picture_rtree (id, min_lon, max_lon, min_lat, max_lat) VALUES (?, ?, ?, ?, ?)`, rid, b.MinLon, b.MaxLon, b.MinLat, b.MaxLat)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec.ID
+}
+
+func point(lon, lat float64) json.RawMessage {
+	return json.RawMessage(fmt.Sprintf(`{"type":"Point","coordinates":[%g,%g]}`, lon, lat))
 }
