@@ -5,6 +5,7 @@ import (
 
 	"github.com/opsroom/opsroom/internal/demo"
 	"github.com/opsroom/opsroom/internal/httpapi"
+	"github.com/opsroom/opsroom/internal/picture"
 	"github.com/opsroom/opsroom/internal/web"
 )
 
@@ -15,10 +16,21 @@ func (s *Services) routes() []func(*httpapi.API) {
 		web.Register,
 		httpapi.Stream(httpapi.StreamConfig{}),
 		httpapi.Metrics(s.Bus),
+		s.picture().Routes(),
 	}
 }
 
+// picture is the picture's service (sites, tracks, events, areas, places).
+func (s *Services) picture() *picture.Service { return picture.NewService(s.DB, s.Rooms, s.Bus) }
+
 // loadDemo loads every part of the reference scenario.
 func (s *Services) loadDemo(ctx context.Context) ([]demo.Login, error) {
-	return demo.Load(ctx, s.Members, s.Rooms)
+	logins, err := demo.Load(ctx, s.Members, s.Rooms)
+	if err != nil {
+		return nil, err
+	}
+	if err := demo.LoadPicture(ctx, s.Members, s.picture()); err != nil {
+		return nil, err
+	}
+	return logins, nil
 }
