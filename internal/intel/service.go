@@ -1,0 +1,162 @@
+package intel
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/item"
+	"github.com/opsroom/opsroom/internal/live"
+	"github.com/opsroom/opsroom/internal/room"
+	"github.com/opsroom/opsroom/internal/store"
+	"github.com/opsroom/opsroom/internal/validate"
+)
+
+// The kinds of shared item this package stores (items.kind).
+const (
+	ItemSource = "source"
+	ItemReport = "report"
+	ItemClaim  = "claim"
+	// ItemEvent is the picture's kind for events; claims point at them.
+	ItemEvent = "event"
+)
+
+// Service stores sources, reports, provenance links and claims, and
+// answers corroboration, claims boards and search, always through the
+// need-to-know policy. Every write has a ...Tx form that runs inside a
+// caller's transaction, so an importer can write thousands of records in
+// one.
+type Service struct {
+	db    *store.DB
+	rooms *room.Service
+	items *item.Service
+	bus   *live.Bus
+}
+
+// NewService returns the intelligence service.
+func NewService(db *store.DB, rooms *room.Service, items *item.Service, bus *live.Bus) *Service {
+	return &Service{db: db, rooms: rooms, items: items, bus: bus}
+}
+
+// Scope is who writes in which room: resolved once, reused for every
+// record written in one transaction (an import writes thousands).
+type Scope struct {
+	P    access.Principal
+	Room room.Room
+	View room.View
+	// sources caches the sources already checked visible in this scope,
+	// by ID, with their reliability.
+	sources map[string]string
+}
+
+// Scope resolves the room a member writes in. Only members of the room
+// share in it (an admin administers rooms but does not share in them).
+func (s *Service) Scope(ctx context.Context, p access.Principal, slug string) (*Scope, error) {
+	rm, err := s.rooms.Room(ctx, p, slug)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Viewer.Rooms[rm.ID] {
+		return nil, access.ErrForbidden
+	}
+	rv, err := s.rooms.View(ctx, rm.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &Scope{P: p, Room: rm, View: rv, sources: map[string]string{}}, nil
+}
+
+// readRoom resolves a room for reading: a room the caller may not see is
+// not found.
+func (s *Service) readRoom(ctx context.Context, p access.Principal, slug string) (room.Room, error) {
+	rm, err := s.rooms.Room(ctx, p, slug)
+	if err != nil {
+		return rm, err
+	}
+	if !p.Viewer.Rooms[rm.ID] {
+		return rm, store.ErrNotFound
+	}
+	return rm, nil
+}
+
+// resolveMarking turns an API marking into the policy's form, adding its
+// field errors to errs.
+func (sc *Scope) resolveMarking(errs *validate.Errors, in item.Marking) (access.Marking, item.Marking, error) {
+	m, shown, err := item.Resolve("marking", in, sc.P.Viewer, sc.View, sc.Room.DefaultTLP)
+	var verrs validate.Errors
+	if errors.As(err, &verrs) {
+		*errs = append(*errs, verrs...)
+		return m, shown, nil
+	}
+	return m, shown, err
+}
+
+// queryer is what reads need: the reader pool or a write transaction.
+type queryer interface {
+	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// visibleOfKind returns the subset of ids that are items of kind in room
+// roomID the viewer may see (need-to-know inside the query).
+func visibleOfKind(ctx context.Context, q queryer, v access.Viewer, roomID, kind string, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	pred, pargs := access.Filter("i", v)
+	for _, chunk := range chunks(ids, 400) {
+		args := []any{roomID, kind}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		args = append(args, pargs...)
+		rows, err := q.Query(ctx, `SELECT i.id FROM items i WHERE i.room_id = ? AND i.kind = ? AND i.id IN (`+marks(len(chunk))+`) AND `+pred, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// marks returns n comma-separated placeholders.
+func marks(n int) string {
+	if n <= 0 {
+		return "NULL"
+	}
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+func chunks(ids []string, n int) [][]string {
+	var out [][]string
+	for len(ids) > n {
+		out = append(out, ids[:n])
+		ids = ids[n:]
+	}
+	if len(ids) > 0 {
+		out = append(out, ids)
+	}
+	return out
+}
+
+func dedupe(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
