@@ -5,6 +5,7 @@ import (
 
 	"github.com/opsroom/opsroom/internal/demo"
 	"github.com/opsroom/opsroom/internal/httpapi"
+	"github.com/opsroom/opsroom/internal/ops"
 	"github.com/opsroom/opsroom/internal/picture"
 	"github.com/opsroom/opsroom/internal/web"
 )
@@ -17,11 +18,16 @@ func (s *Services) routes() []func(*httpapi.API) {
 		httpapi.Stream(httpapi.StreamConfig{}),
 		httpapi.Metrics(s.Bus),
 		s.picture().Routes(),
+		s.ops().Routes,
 	}
 }
 
 // picture is the picture's service (sites, tracks, events, areas, places).
 func (s *Services) picture() *picture.Service { return picture.NewService(s.DB, s.Rooms, s.Bus) }
+
+// ops is the operations service (operations, movements, site notices,
+// conflicts, watch log, requests for information).
+func (s *Services) ops() *ops.Service { return ops.New(s.DB, s.Rooms, s.Bus) }
 
 // loadDemo loads every part of the reference scenario.
 func (s *Services) loadDemo(ctx context.Context) ([]demo.Login, error) {
@@ -30,6 +36,9 @@ func (s *Services) loadDemo(ctx context.Context) ([]demo.Login, error) {
 		return nil, err
 	}
 	if err := demo.LoadPicture(ctx, s.Members, s.picture()); err != nil {
+		return nil, err
+	}
+	if err := demo.LoadOps(ctx, s.Members, s.ops()); err != nil {
 		return nil, err
 	}
 	return logins, nil

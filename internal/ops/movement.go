@@ -499,3 +499,17 @@ func (s *Service) Withdraw(ctx context.Context, p access.Principal, id string, i
 	}
 	return nil
 }
+
+// SiteByTitle returns the ID of a site of the room with this title that p
+// may see (for the demo and scripts that refer to sites by name).
+func (s *Service) SiteByTitle(ctx context.Context, p access.Principal, slug, title string) (string, error) {
+	rm, err := s.rooms.Room(ctx, p, slug)
+	if err != nil {
+		return "", err
+	}
+	pred, args := access.Filter("i", p.Viewer)
+	var id string
+	err = store.Scan(s.db.QueryRow(ctx, `SELECT i.id FROM items i JOIN sites st ON st.item_id = i.id WHERE i.room_id = ? AND i.title = ? AND `+pred+` ORDER BY i.id LIMIT 1`,
+		append([]any{rm.ID, title}, args...)...), &id)
+	return id, err
+}
