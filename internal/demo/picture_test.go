@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/opsroom/opsroom/internal/access"
-	"github.com/opsroom/opsroom/internal/geo"
 	"github.com/opsroom/opsroom/internal/gazetteer"
+	"github.com/opsroom/opsroom/internal/geo"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/picture"
 	"github.com/opsroom/opsroom/internal/room"

@@ -132,7 +132,7 @@ func (s *Service) Picture(ctx context.Context, p access.Principal, slug string, 
 		where := "i.room_id = ? AND i.kind = ? AND " + pred
 		args := append([]any{rm.ID, kind}, pargs...)
 		if r.spatial {
-			bw, bargs := boxWhere(s.db.Engine(), r.box)
+			bw, bargs := boxWhere(s.db.Engine(), r.box, kind == KindPlace)
 			where += " AND " + bw
 			args = append(args, bargs...)
 		}

@@ -327,17 +327,23 @@ func index(ctx context.Context, tx *store.Tx, id string, g *geo.Geometry) error 
 }
 
 // boxWhere is the spatial predicate on a kind table aliased t with
-// min_lon..max_lat columns: the index's candidate test, then the exact
-// test in double precision.
-func boxWhere(e store.Engine, b geo.BBox) (string, []any) {
+// min_lon..max_lat columns (or lon, lat for points: places): the index's
+// candidate test, then the exact test in double precision.
+func boxWhere(e store.Engine, b geo.BBox, points bool) (string, []any) {
 	exact := "t.max_lon >= ? AND t.min_lon <= ? AND t.max_lat >= ? AND t.min_lat <= ?"
+	if points {
+		exact = "t.lon >= ? AND t.lon <= ? AND t.lat >= ? AND t.lat <= ?"
+	}
 	eargs := []any{b.MinLon, b.MaxLon, b.MinLat, b.MaxLat}
 	if e == store.SQLite {
 		return "t.item_id IN (SELECT s.item_id FROM picture_rtree r JOIN picture_shapes s ON s.id = r.id WHERE r.max_lon >= ? AND r.min_lon <= ? AND r.max_lat >= ? AND r.min_lat <= ?) AND " + exact,
 			append(append([]any{}, eargs...), eargs...)
 	}
-	return "box(point(t.min_lon, t.min_lat), point(t.max_lon, t.max_lat)) && box(point(?, ?), point(?, ?)) AND " + exact,
-		append([]any{b.MinLon, b.MinLat, b.MaxLon, b.MaxLat}, eargs...)
+	cand := "box(point(t.min_lon, t.min_lat), point(t.max_lon, t.max_lat)) && box(point(?, ?), point(?, ?))"
+	if points {
+		cand = "point(t.lon, t.lat) <@ box(point(?, ?), point(?, ?))"
+	}
+	return cand + " AND " + exact, append([]any{b.MinLon, b.MinLat, b.MaxLon, b.MaxLat}, eargs...)
 }
 
 func trimmed(s string) string { return strings.TrimSpace(s) }
