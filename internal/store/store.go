@@ -157,15 +157,23 @@ type Querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// Query runs a read on the reader pool. SQL uses ? placeholders.
+// Query runs a read on the reader pool (or inside the transaction ctx
+// carries, see Batch). SQL uses ? placeholders.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if tx := txFrom(ctx, db); tx != nil {
+		return tx.Query(ctx, query, args...)
+	}
 	rows, err := db.read.QueryContext(ctx, db.Rebind(query), args...)
 	return rows, db.mapErr(err)
 }
 
-// QueryRow runs a single-row read on the reader pool; Scan errors are raw
-// (use Scan to map sql.ErrNoRows to ErrNotFound).
+// QueryRow runs a single-row read on the reader pool (or inside the
+// transaction ctx carries); Scan errors are raw (use Scan to map
+// sql.ErrNoRows to ErrNotFound).
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if tx := txFrom(ctx, db); tx != nil {
+		return tx.QueryRow(ctx, query, args...)
+	}
 	return db.read.QueryRowContext(ctx, db.Rebind(query), args...)
 }
 
@@ -187,8 +195,12 @@ type Tx struct {
 }
 
 // Write runs fn in one transaction: everything fn writes, and its audit
-// records, commit together or not at all.
+// records, commit together or not at all. Inside Batch, fn joins the
+// batch's transaction instead.
 func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
+	if tx := txFrom(ctx, db); tx != nil {
+		return db.mapErr(fn(tx))
+	}
 	sqlTx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return db.mapErr(fmt.Errorf("begin: %w", err))
@@ -211,6 +223,30 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 		h()
 	}
 	return nil
+}
+
+type txKey struct{}
+
+func txFrom(ctx context.Context, db *DB) *Tx {
+	tx, _ := ctx.Value(txKey{}).(*Tx)
+	if tx != nil && tx.db == db {
+		return tx
+	}
+	return nil
+}
+
+// Batch runs fn with a context that carries one transaction: every Write
+// made with that context joins it, and every read made with it sees what
+// the transaction has written so far. A bulk import uses it to run the
+// same validating service code for thousands of records and commit them
+// all, or nothing. The context must not be shared between goroutines.
+func (db *DB) Batch(ctx context.Context, fn func(ctx context.Context) error) error {
+	if txFrom(ctx, db) != nil {
+		return fn(ctx)
+	}
+	return db.Write(ctx, func(tx *Tx) error {
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	})
 }
 
 // AfterCommit registers fn to run after a successful commit. Hooks run in

@@ -72,3 +72,44 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 		})
 	}
 }
+
+func TestBatchCommitsAllOrNothing(t *testing.T) {
+	Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		add := func(ctx context.Context, id, code string) error {
+			return db.Write(ctx, func(tx *store.Tx) error {
+				_, err := tx.Exec(ctx, `INSERT INTO partners (id, code, name, kind, created_at) VALUES (?, ?, ?, ?, 1)`, id, code, code, "state")
+				return err
+			})
+		}
+		count := func(ctx context.Context) int {
+			var n int
+			if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM partners`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		hooks := 0
+		err := db.Batch(ctx, func(ctx context.Context) error {
+			if err := add(ctx, "a", "AA"); err != nil {
+				return err
+			}
+			if n := count(ctx); n != 1 { // reads inside the batch see its writes
+				t.Fatalf("inside the batch: %d partners", n)
+			}
+			if err := db.Write(ctx, func(tx *store.Tx) error { tx.AfterCommit(func() { hooks++ }); return nil }); err != nil {
+				return err
+			}
+			return add(ctx, "b", "AA") // a duplicate code: the whole batch fails
+		})
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("batch: %v", err)
+		}
+		if n := count(ctx); n != 0 || hooks != 0 {
+			t.Fatalf("after a failed batch: %d partners, %d hooks run", n, hooks)
+		}
+		if err := db.Batch(ctx, func(ctx context.Context) error { return add(ctx, "c", "CC") }); err != nil || count(ctx) != 1 {
+			t.Fatalf("good batch: %v", err)
+		}
+	})
+}
