@@ -252,9 +252,13 @@ func (s *Server) handle(nc net.Conn, isTLS bool) {
 			return
 		}
 	}
-	if tc, ok := nc.(*net.TCPConn); ok {
-		tc.SetNoDelay(true)
-	}
+	s.run(nc, id, isTLS)
+}
+
+// run serves an identified connection: its reader here, its writer in a
+// second goroutine; it returns when both are done.
+func (s *Server) run(nc net.Conn, id *identity, isTLS bool) {
+	remote := nc.RemoteAddr().String()
 	c := &conn{s: s, nc: nc, remote: remote, principal: id.principal, viewer: id.principal.Viewer,
 		roomID: id.room.ID, roomSlug: id.room.Slug, defTLP: id.room.DefaultTLP, rv: id.view,
 		q: make(chan *frame, s.cfg.QueueSize), done: make(chan struct{}), markings: map[string]resolved{}}
