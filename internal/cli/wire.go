@@ -43,3 +43,11 @@ func (s *Services) loadDemo(ctx context.Context) ([]demo.Login, error) {
 	}
 	return logins, nil
 }
+
+// Routes returns the domain route sets as serve adds them, for tests that
+// start a whole server (the browser tests of internal/web).
+func (s *Services) Routes() []func(*httpapi.API) { return s.routes() }
+
+// LoadDemo loads the whole reference scenario, for tests that start a
+// whole server.
+func (s *Services) LoadDemo(ctx context.Context) ([]demo.Login, error) { return s.loadDemo(ctx) }
