@@ -254,4 +254,3 @@ func verifyAudit(t testing.TB, db *store.DB) {
 		t.Fatalf("audit chain: %v", err)
 	}
 }
-
