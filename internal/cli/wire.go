@@ -5,6 +5,7 @@ import (
 
 	"github.com/opsroom/opsroom/internal/demo"
 	"github.com/opsroom/opsroom/internal/httpapi"
+	"github.com/opsroom/opsroom/internal/intel"
 	"github.com/opsroom/opsroom/internal/ops"
 	"github.com/opsroom/opsroom/internal/picture"
 	"github.com/opsroom/opsroom/internal/web"
@@ -19,6 +20,7 @@ func (s *Services) routes() []func(*httpapi.API) {
 		httpapi.Metrics(s.Bus),
 		s.picture().Routes(),
 		s.ops().Routes,
+		s.intel().Routes,
 	}
 }
 
@@ -29,6 +31,10 @@ func (s *Services) picture() *picture.Service { return picture.NewService(s.DB, 
 // conflicts, watch log, requests for information).
 func (s *Services) ops() *ops.Service { return ops.New(s.DB, s.Rooms, s.Bus) }
 
+// intel is the intelligence service (sources, reports, provenance,
+// claims, corroboration, search).
+func (s *Services) intel() *intel.Service { return intel.NewService(s.DB, s.Rooms, s.Items, s.Bus) }
+
 // loadDemo loads every part of the reference scenario.
 func (s *Services) loadDemo(ctx context.Context) ([]demo.Login, error) {
 	logins, err := demo.Load(ctx, s.Members, s.Rooms)
@@ -36,6 +42,9 @@ func (s *Services) loadDemo(ctx context.Context) ([]demo.Login, error) {
 		return nil, err
 	}
 	if err := demo.LoadPicture(ctx, s.Members, s.picture()); err != nil {
+		return nil, err
+	}
+	if _, err := demo.LoadIntel(ctx, s.Members, s.picture(), s.intel()); err != nil {
 		return nil, err
 	}
 	if err := demo.LoadOps(ctx, s.Members, s.ops()); err != nil {
