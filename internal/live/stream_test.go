@@ -62,6 +62,21 @@ func newStreamWorld(t *testing.T, db *store.DB, cfg httpapi.StreamConfig, bus *l
 	return w
 }
 
+// newStreamInstance is another server on a database that newStreamWorld
+// already seeded (another instance sharing it).
+func newStreamInstance(t *testing.T, db *store.DB, cfg httpapi.StreamConfig, bus *live.Bus) *streamWorld {
+	t.Helper()
+	rooms := room.NewService(db)
+	w := &streamWorld{db: db, members: access.NewService(db), rooms: rooms, items: item.NewService(db, rooms, bus), bus: bus,
+		tokens: map[string]string{}, who: map[string]access.Principal{}}
+	api := httpapi.New(&httpapi.Server{DB: db, Members: w.members, Rooms: rooms, Items: w.items, Bus: bus,
+		Extra: []func(*httpapi.API){httpapi.Stream(cfg)}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w.Server = httptest.NewServer(api.Handler())
+	t.Cleanup(w.Close)
+	w.loadUsers(t)
+	return w
+}
+
 // seedStreamRoom makes partners A and B, their members and the room.
 func seedStreamRoom(ctx context.Context, members *access.Service, rooms *room.Service) error {
 	sys := access.System
