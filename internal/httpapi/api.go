@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/geo"
 	"github.com/opsroom/opsroom/internal/timespan"
 )
 
@@ -177,6 +178,7 @@ var (
 	spanType     = reflect.TypeOf(timespan.Span{})
 	rawType      = reflect.TypeOf(json.RawMessage{})
 	durationType = reflect.TypeOf(time.Duration(0))
+	geometryType = reflect.TypeOf(geo.Geometry{})
 )
 
 func (g *schemaGen) schema(t reflect.Type) map[string]any {
@@ -191,6 +193,12 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		return map[string]any{"description": "any JSON value"}
 	case durationType:
 		return map[string]any{"type": "integer"}
+	case geometryType:
+		// geo.Geometry marshals itself as GeoJSON; its Go fields are not
+		// what clients see.
+		return map[string]any{"type": "object", "description": "a GeoJSON geometry (RFC 7946), WGS84 longitude/latitude",
+			"properties": map[string]any{"type": map[string]any{"type": "string"}, "coordinates": map[string]any{"type": "array"}},
+			"required":   []string{"type", "coordinates"}}
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
