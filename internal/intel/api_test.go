@@ -1,0 +1,262 @@
+package intel_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/opsroom/opsroom/internal/demo"
+	"github.com/opsroom/opsroom/internal/httpapi"
+	"github.com/opsroom/opsroom/internal/item"
+	"github.com/opsroom/opsroom/internal/live"
+	"github.com/opsroom/opsroom/internal/room"
+	"github.com/opsroom/opsroom/internal/store"
+	"github.com/opsroom/opsroom/internal/store/storetest"
+)
+
+// apiClient is a signed-in demo member talking to a real server.
+type apiClient struct {
+	t    *testing.T
+	base string
+	http *http.Client
+}
+
+func serve(t *testing.T, d loadedDemo) string {
+	t.Helper()
+	bus := live.NewBus()
+	rooms := room.NewService(d.db)
+	srv := httpapi.New(&httpapi.Server{DB: d.db, Members: d.members, Rooms: rooms, Items: item.NewService(d.db, rooms, bus), Bus: bus,
+		Extra: []func(*httpapi.API){d.svc.Routes}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+func login(t *testing.T, base, user string) *apiClient {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &apiClient{t: t, base: base, http: &http.Client{Jar: jar}}
+	if st, body := c.do("POST", "/api/v1/login", map[string]string{"username": user, "password": demo.Password}); st != http.StatusOK {
+		t.Fatalf("login %s: %d %s", user, st, body)
+	}
+	return c
+}
+
+func (c *apiClient) do(method, path string, body any) (int, []byte) {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+type problem struct {
+	Status int `json:"status"`
+	Errors []struct {
+		Field  string `json:"field"`
+		Detail string `json:"detail"`
+	} `json:"errors"`
+}
+
+func counts(t *testing.T, db *store.DB) [2]int {
+	t.Helper()
+	var c [2]int
+	if err := store.Scan(db.QueryRow(t.Context(), `SELECT (SELECT COUNT(*) FROM items), (SELECT COUNT(*) FROM audit)`), &c[0], &c[1]); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestAPIRefusesBadInput sends invalid sources, reports, links and claims:
+// each is a 422 naming the offending field, and nothing is written (no
+// item, no audit record).
+func TestAPIRefusesBadInput(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		d := loadDemo(t, db)
+		c := login(t, serve(t, d), "sy.officer")
+		r2 := d.ids.Reports["r2"]
+		var src struct {
+			Items []struct{ ID string } `json:"items"`
+		}
+		if st, body := c.do("GET", "/api/v1/rooms/damascus/sources?limit=1", nil); st != 200 || json.Unmarshal(body, &src) != nil || len(src.Items) == 0 {
+			t.Fatalf("list sources: %d %s", st, body)
+		}
+		okReport := func() map[string]any {
+			return map[string]any{"title": "t", "text": "x", "source": src.Items[0].ID, "credibility": 3}
+		}
+		with := func(k string, v any) map[string]any { m := okReport(); m[k] = v; return m }
+		for _, tc := range []struct {
+			name, path string
+			body       any
+			field      string
+		}{
+			{"bad grade", "/sources", map[string]any{"name": "n", "kind": "outlet", "reliability": "G"}, "reliability"},
+			{"bad source kind", "/sources", map[string]any{"name": "n", "kind": "rumour", "reliability": "C"}, "kind"},
+			{"unnamed source without outlet", "/sources", map[string]any{"name": "n", "kind": "unnamed-via-outlet", "reliability": "F"}, "cited_by"},
+			{"unknown source", "/reports", with("source", "no-such-source"), "source"},
+			{"credibility 7", "/reports", with("credibility", 7), "credibility"},
+			{"credibility 0", "/reports", with("credibility", 0), "credibility"},
+			{"RED without recipients", "/reports", with("marking", map[string]any{"tlp": "RED"}), "marking.recipients"},
+			{"unknown label", "/reports", with("marking", map[string]any{"tlp": "PURPLE"}), "marking.tlp"},
+			{"bad place", "/reports", with("places", []any{map[string]any{"geometry": map[string]any{"type": "Point", "coordinates": []float64{200, 10}}}}), "places[0].geometry"},
+			{"bad link kind", "/reports/" + r2 + "/links", map[string]any{"kind": "copies", "target": d.ids.Reports["r1"]}, "kind"},
+			{"self link", "/reports/" + r2 + "/links", map[string]any{"kind": "repeats", "target": r2}, "target"},
+			{"link to another room's report", "/reports/" + r2 + "/links", map[string]any{"kind": "cites", "target": d.ids.Reports["r5"]}, "target"},
+			{"claim on no event", "/claims", map[string]any{"event": r2, "actor": "x", "proposition": "p", "stance": "asserts"}, "event"},
+			{"claim with bad stance", "/claims", map[string]any{"event": d.ids.Events[demo.EventLatamnehStrike], "actor": "x", "proposition": "p", "stance": "maybe"}, "stance"},
+			{"claim on both sides", "/claims", map[string]any{"event": d.ids.Events[demo.EventLatamnehStrike], "actor": "x", "proposition": "p", "stance": "asserts",
+				"supporting": []string{r2}, "disputing": []string{r2}}, "disputing[0]"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				before := counts(t, db)
+				st, body := c.do("POST", "/api/v1/rooms/damascus"+tc.path, tc.body)
+				var p problem
+				_ = json.Unmarshal(body, &p)
+				found := false
+				for _, e := range p.Errors {
+					found = found || e.Field == tc.field
+				}
+				if st != http.StatusUnprocessableEntity || !found {
+					t.Errorf("status %d, body %s; want 422 naming %s", st, body, tc.field)
+				}
+				if after := counts(t, db); after != before {
+					t.Errorf("items and audit records %v -> %v: something was written", before, after)
+				}
+			})
+		}
+	})
+}
+
+// TestAPIRefusesCyclesNamingOnlyVisibleReports closes a cycle through a
+// report the proposer may not see: refused, with the path described and
+// the hidden report not named.
+func TestAPIRefusesCyclesNamingOnlyVisibleReports(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		d := loadDemo(t, db)
+		base := serve(t, d)
+		ir, sy := login(t, base, "ir.commander"), login(t, base, "sy.officer")
+		r3 := d.ids.Reports["r3"]
+		src := func(c *apiClient) string {
+			var page struct{ Items []struct{ ID string } }
+			_, body := c.do("GET", "/api/v1/rooms/damascus/sources?limit=1", nil)
+			_ = json.Unmarshal(body, &page)
+			return page.Items[0].ID
+		}(ir)
+		create := func(title string, marking map[string]any) string {
+			st, body := ir.do("POST", "/api/v1/rooms/damascus/reports", map[string]any{"title": title, "text": title, "source": src, "credibility": 6, "marking": marking})
+			var r struct{ ID string }
+			if st != http.StatusCreated || json.Unmarshal(body, &r) != nil {
+				t.Fatalf("create %s: %d %s", title, st, body)
+			}
+			return r.ID
+		}
+		hidden := create("IR only", map[string]any{"tlp": "AMBER", "releasable_to": []string{"IR"}})
+		shared := create("shared", map[string]any{"tlp": "GREEN"})
+		for _, l := range [][2]string{{hidden, r3}, {shared, hidden}} {
+			if st, body := ir.do("POST", "/api/v1/rooms/damascus/reports/"+l[0]+"/links", map[string]any{"kind": "repeats", "target": l[1]}); st != http.StatusCreated {
+				t.Fatalf("link: %d %s", st, body)
+			}
+		}
+		before := counts(t, db)
+		st, body := sy.do("POST", "/api/v1/rooms/damascus/reports/"+r3+"/links", map[string]any{"kind": "cites", "target": shared})
+		var p problem
+		_ = json.Unmarshal(body, &p)
+		if st != http.StatusUnprocessableEntity || len(p.Errors) != 1 || p.Errors[0].Field != "target" {
+			t.Fatalf("closing the cycle: %d %s; want 422 on target", st, body)
+		}
+		want := "provenance cycle: " + r3 + " cites " + shared + " which repeats a report you cannot see which repeats " + r3
+		if p.Errors[0].Detail != want || strings.Contains(string(body), hidden) {
+			t.Errorf("detail %q\nwant   %q (and never the hidden report's ID)", p.Errors[0].Detail, want)
+		}
+		if after := counts(t, db); after != before {
+			t.Errorf("a refused link wrote something: %v -> %v", before, after)
+		}
+		// IR sees the whole path.
+		st, body = ir.do("POST", "/api/v1/rooms/damascus/reports/"+r3+"/links", map[string]any{"kind": "cites", "target": shared})
+		if st != http.StatusUnprocessableEntity || !strings.Contains(string(body), hidden) {
+			t.Errorf("IR closing the cycle: %d %s; want 422 naming %s", st, body, hidden)
+		}
+		// SY's view of r3's provenance leaves the hidden report out.
+		var links struct{ Upstream, Downstream []struct{ Report, Target string } }
+		_, body = sy.do("GET", "/api/v1/rooms/damascus/reports/"+r3+"/links", nil)
+		if err := json.Unmarshal(body, &links); err != nil || len(links.Upstream) != 2 || len(links.Downstream) != 0 {
+			t.Errorf("SY's links of r3: %s; want r2 and r1 upstream, nothing downstream", body)
+		}
+	})
+}
+
+// TestAPIKeepsVersions edits a report twice: every version stays readable,
+// and a stale edit is refused.
+func TestAPIKeepsVersions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		d := loadDemo(t, db)
+		base := serve(t, d)
+		hz := login(t, base, "hz.officer")
+		id := d.ids.Reports["r2"]
+		var r map[string]any
+		_, body := hz.do("GET", "/api/v1/rooms/damascus/reports/"+id, nil)
+		if err := json.Unmarshal(body, &r); err != nil {
+			t.Fatal(err)
+		}
+		edit := func(version int, title string) (int, []byte) {
+			return hz.do("PUT", "/api/v1/rooms/damascus/reports/"+id, map[string]any{"version": version, "title": title, "text": r["text"],
+				"source": r["source"], "credibility": 2, "observed": r["observed"], "marking": map[string]any{"tlp": "GREEN"}})
+		}
+		for v, title := range []string{"second", "third"} {
+			if st, body := edit(v+1, title); st != http.StatusOK {
+				t.Fatalf("edit %d: %d %s", v+1, st, body)
+			}
+		}
+		if st, body := edit(1, "stale"); st != http.StatusConflict {
+			t.Errorf("stale edit: %d %s; want 409", st, body)
+		}
+		var vs []struct {
+			Version     int
+			Title       string
+			Credibility int
+			EditedBy    string `json:"edited_by"`
+		}
+		_, body = hz.do("GET", "/api/v1/rooms/damascus/reports/"+id+"/versions", nil)
+		if err := json.Unmarshal(body, &vs); err != nil {
+			t.Fatal(err)
+		}
+		if len(vs) != 3 || vs[0].Title != r["title"] || vs[0].Credibility != 3 || vs[1].Title != "second" || vs[2].Title != "third" || vs[2].Version != 3 {
+			t.Errorf("versions %+v; want the original, second and third", vs)
+		}
+		// Someone else's partner may not edit the report.
+		sy := login(t, base, "sy.officer")
+		if st, _ := sy.do("PUT", "/api/v1/rooms/damascus/reports/"+id, map[string]any{"version": 3, "title": "x", "text": "x", "source": r["source"], "credibility": 2}); st != http.StatusForbidden {
+			t.Errorf("SY editing HZ's report: %d; want 403", st)
+		}
+		// Search finds the current title, not the old one.
+		var page struct{ Hits []struct{ Report struct{ ID string } } }
+		_, body = hz.do("GET", "/api/v1/rooms/damascus/search?q=third", nil)
+		if err := json.Unmarshal(body, &page); err != nil || len(page.Hits) != 1 || page.Hits[0].Report.ID != id {
+			t.Errorf("search for the new title: %s", body)
+		}
+	})
+}
