@@ -201,7 +201,9 @@ func TestAPIRefusesCyclesNamingOnlyVisibleReports(t *testing.T) {
 			t.Errorf("IR closing the cycle: %d %s; want 422 naming %s", st, body, hidden)
 		}
 		// SY's view of r3's provenance leaves the hidden report out.
-		var links struct{ Upstream, Downstream []struct{ Report, Target string } }
+		var links struct {
+			Upstream, Downstream []struct{ Report, Target string }
+		}
 		_, body = sy.do("GET", "/api/v1/rooms/damascus/reports/"+r3+"/links", nil)
 		if err := json.Unmarshal(body, &links); err != nil || len(links.Upstream) != 2 || len(links.Downstream) != 0 {
 			t.Errorf("SY's links of r3: %s; want r2 and r1 upstream, nothing downstream", body)
@@ -253,7 +255,9 @@ func TestAPIKeepsVersions(t *testing.T) {
 			t.Errorf("SY editing HZ's report: %d; want 403", st)
 		}
 		// Search finds the current title, not the old one.
-		var page struct{ Hits []struct{ Report struct{ ID string } } }
+		var page struct {
+			Hits []struct{ Report struct{ ID string } }
+		}
 		_, body = hz.do("GET", "/api/v1/rooms/damascus/search?q=third", nil)
 		if err := json.Unmarshal(body, &page); err != nil || len(page.Hits) != 1 || page.Hits[0].Report.ID != id {
 			t.Errorf("search for the new title: %s", body)
