@@ -2,12 +2,15 @@ package cli
 
 import (
 	"context"
+	"time"
 
+	"github.com/opsroom/opsroom/internal/bench"
 	"github.com/opsroom/opsroom/internal/demo"
 	"github.com/opsroom/opsroom/internal/httpapi"
 	"github.com/opsroom/opsroom/internal/intel"
 	"github.com/opsroom/opsroom/internal/ops"
 	"github.com/opsroom/opsroom/internal/picture"
+	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/web"
 )
 
@@ -60,3 +63,11 @@ func (s *Services) Routes() []func(*httpapi.API) { return s.routes() }
 // LoadDemo loads the whole reference scenario, for tests that start a
 // whole server.
 func (s *Services) LoadDemo(ctx context.Context) ([]demo.Login, error) { return s.loadDemo(ctx) }
+
+func init() {
+	RegisterBench("stream", "SSE fan-out: 1,000 subscribers of one room at 1,000 changes/s for 10 s; publish-to-read latency",
+		func(ctx context.Context, env *Env, db *store.DB, scale float64) ([]bench.Result, error) {
+			d := max(time.Second, time.Duration(scale*float64(10*time.Second)))
+			return httpapi.StreamBench{Subscribers: 1000, Rate: 1000, Duration: d}.Run(ctx, db)
+		})
+}

@@ -52,7 +52,7 @@ func (c *StreamConfig) defaults() {
 	set(&c.Idle, 10*time.Minute)
 	set(&c.MaxLifetime, time.Hour)
 	set(&c.WriteTimeout, 10*time.Second)
-	set(&c.FlushDelay, 5*time.Millisecond)
+	set(&c.FlushDelay, 20*time.Millisecond)
 	set(&c.Retry, 2*time.Second)
 }
 
@@ -65,8 +65,8 @@ func Stream(cfg StreamConfig) func(*API) {
 	cfg.defaults()
 	return func(a *API) {
 		a.Handle(Route{Method: "GET", Path: "/api/v1/rooms/{room}/stream", Tag: "live", Auth: Member,
-			Summary: "The room's changes you may see, as Server-Sent Events (event: change, reset, lagged, closed); resume with Last-Event-ID or ?after=",
-			Query:   []Param{{Name: "after", Type: "string", Description: "resume after this event id (for clients that cannot send Last-Event-ID)"}},
+			Summary:  "The room's changes you may see, as Server-Sent Events (event: change, reset, lagged, closed); resume with Last-Event-ID or ?after=",
+			Query:    []Param{{Name: "after", Type: "string", Description: "resume after this event id (for clients that cannot send Last-Event-ID)"}},
 			Response: StreamEvent{}, Produces: "text/event-stream"}, a.s.stream(cfg))
 	}
 }
