@@ -55,10 +55,13 @@ func New() *Handler {
 
 // Register adds the UI's routes to the API: wire it in with
 // `web.Register` in internal/cli/wire.go.
-func Register(a *httpapi.API) {
-	h := New()
-	a.Raw("GET /{$}", http.HandlerFunc(h.serveIndex))
-	a.Raw("GET /assets/", http.StripPrefix("/assets/", http.HandlerFunc(h.serveAsset)))
+func Register(a *httpapi.API) { New().Mount(a.Raw) }
+
+// Mount registers the page and the assets with handle (API.Raw, or a
+// ServeMux's Handle).
+func (h *Handler) Mount(handle func(pattern string, h http.Handler)) {
+	handle("GET /{$}", http.HandlerFunc(h.serveIndex))
+	handle("GET /assets/", http.StripPrefix("/assets/", http.HandlerFunc(h.serveAsset)))
 }
 
 func security(w http.ResponseWriter) {

@@ -127,20 +127,54 @@ async function route() {
   $('#who').textContent = `${state.me.display_name || state.me.username} · ${state.me.partner}`;
   if (parts[0] === 'r' && parts[1]) {
     const slug = parts[1];
-    if (parts[2] === 'items') return showItems(main, slug);
-    if (parts[2] === 'item' && parts[3]) return showItem(main, slug, parts[3]);
-    return showRoom(main, slug);
+    await setTabs(slug, parts[2] === 'item' ? 'items' : parts[2] || 'map');
+    switch (parts[2]) {
+      case 'items': return showItems(main, slug);
+      case 'item': return showItem(main, slug, parts[3]);
+      case 'ops': return showOps(main, slug);
+      case 'log': return showLog(main, slug);
+      case 'rfis': return showRFIs(main, slug);
+      default: return showRoom(main, slug, parts[2] === 'at' ? parts[3] : null);
+    }
   }
+  await setTabs(null);
   return showRooms(main);
 }
 
-function setTabs(slug, current) {
+// caps says which parts of the API this server has, from its OpenAPI
+// document, so the UI offers only the views it can back with data.
+async function caps() {
+  const paths = (await openapi()).paths || {};
+  const has = (p) => Boolean(paths[p]);
+  return {
+    stream: has(STREAM_PATH),
+    picture: has('/api/v1/rooms/{room}/picture'),
+    operations: has('/api/v1/rooms/{room}/operations'),
+    movements: has('/api/v1/rooms/{room}/movements'),
+    conflicts: has('/api/v1/rooms/{room}/conflicts'),
+    log: has('/api/v1/rooms/{room}/log'),
+    rfis: has('/api/v1/rooms/{room}/rfis'),
+  };
+}
+
+// VIEWS are the room's tabs: id, path, label, shortcut, needed capability.
+const VIEWS = [
+  ['map', '', 'Map', 'm', null],
+  ['items', '/items', 'Items', 'i', null],
+  ['ops', '/ops', 'Operations', 'o', 'operations'],
+  ['log', '/log', 'Watch log', 'l', 'log'],
+  ['rfis', '/rfis', 'RFIs', 'r', 'rfis'],
+];
+
+async function setTabs(slug, current) {
   const nav = $('#tabs');
   nav.replaceChildren();
   if (!slug) return;
-  const tabs = [['map', `#/r/${slug}`, 'Map', 'm'], ['items', `#/r/${slug}/items`, 'Items', 'i']];
-  for (const [id, href, label, key] of tabs) {
-    nav.append(h('a', { href, 'aria-current': id === current ? 'page' : null, 'aria-keyshortcuts': key }, label, h('kbd', {}, key)));
+  const c = await caps();
+  for (const [id, path, label, key, need] of VIEWS) {
+    if (need && !c[need]) continue;
+    nav.append(h('a', { href: `#/r/${encodeURIComponent(slug)}${path}`, 'aria-current': id === current ? 'page' : null, 'aria-keyshortcuts': key },
+      label, h('kbd', {}, key)));
   }
   nav.append(h('a', { href: '#/' }, 'Rooms'));
 }
@@ -178,7 +212,6 @@ async function rooms() {
 }
 
 async function showRooms(main) {
-  setTabs(null);
   const box = h('section', { class: 'center' }, h('h1', {}, 'Choose a room'));
   main.append(box);
   const list = h('ul', { class: 'rooms' });
@@ -208,8 +241,9 @@ async function openapi() {
 // stream (or, where the server has none, polls the newest page) and tells
 // its listeners what changed.
 class Feed {
-  constructor(slug) {
+  constructor(slug, hasStream) {
     this.slug = slug;
+    this.hasStream = hasStream;
     this.items = new Map();
     this.listeners = new Set();
     this.closed = false;
@@ -226,8 +260,7 @@ class Feed {
 
   async start() {
     await this.load();
-    const doc = await openapi();
-    if (doc.paths && doc.paths[STREAM_PATH]) this.stream();
+    if (this.hasStream) this.stream();
     else this.poll();
   }
 
@@ -313,6 +346,17 @@ async function basemap() {
   return basemapData;
 }
 
+// cotToSIDC turns a Cursor-on-Target type (a-h-G-U-C) into a
+// MIL-STD-2525C symbol code (SHGPUC---------) for milsymbol.
+function cotToSIDC(type) {
+  const p = String(type || '').split('-');
+  if (p[0] !== 'a' || p.length < 3) return null;
+  const aff = { f: 'F', h: 'H', n: 'N', u: 'U', a: 'A', s: 'S', j: 'J', k: 'K', p: 'P', o: 'U', x: 'U' }[p[1]] || 'U';
+  const dim = /^[PAGSUF]$/.test(p[2]) ? p[2] : 'G';
+  const fn = p.slice(3).join('').toUpperCase().replace(/[^A-Z]/g, '').slice(0, 6);
+  return `S${aff}${dim}P${fn.padEnd(6, '-')}-----`;
+}
+
 const symbolCache = new Map();
 // symbolIcon draws a MIL-STD-2525 symbol once per SIDC.
 function symbolIcon(sidc) {
@@ -339,29 +383,69 @@ function pinIcon(tlp, extra) {
 }
 
 const TLP_COLOUR = { RED: '#FF2B2B', AMBER: '#FFC000', 'AMBER+STRICT': '#FFC000', GREEN: '#33FF00', CLEAR: '#FFFFFF' };
+// LAYERS are the map's layers, in the order the panel lists them.
+const LAYERS = ['sites', 'protected sites', 'tracks', 'events', 'areas', 'places', 'operations', 'movements', 'conflicts', 'notes'];
+const SHAPE_STYLE = {
+  operations: (f) => ({ color: '#4da3ff', weight: 2, fillOpacity: 0.08, dashArray: f.status === 'approved' || f.status === 'active' ? null : '8 6' }),
+  movements: () => ({ color: '#ff9d3c', weight: 4, dashArray: '10 6', fill: false }),
+  conflicts: () => ({ color: '#ff2bd6', weight: 2, fillColor: '#ff2bd6', fillOpacity: 0.5 }),
+  'protected sites': () => ({ color: '#ffffff', weight: 3, fillColor: '#ffffff', fillOpacity: 0.25 }),
+};
 
-function popupFor(it, slug) {
+function popupFor(f, slug) {
   return h('div', {},
-    h('h3', {}, it.title),
-    h('div', {}, tlpBadge(it.marking), ' ', releasability(it.marking)),
-    h('div', { class: 'hint' }, `${it.kind} · ${it.owner} · ${fmtTime(it.created_at)}`),
-    field(it, 'contested') ? h('div', {}, 'Contested: competing claims') : null,
-    h('a', { href: `#/r/${encodeURIComponent(slug)}/item/${encodeURIComponent(it.id)}` }, 'Open'));
+    h('h3', {}, f.title),
+    h('div', {}, tlpBadge(f.marking), ' ', releasability(f.marking)),
+    h('div', { class: 'hint' }, [f.layer, f.status, f.owner, f.created_at && fmtTime(f.created_at)].filter(Boolean).join(' · ')),
+    f.protected ? h('div', { class: 'prot' }, 'Protected site: no strike') : null,
+    f.contested ? h('div', { class: 'contested' }, 'Contested: competing claims') : null,
+    f.extra ? h('div', {}, f.extra) : null,
+    f.id ? h('a', { href: `#/r/${encodeURIComponent(slug)}/item/${encodeURIComponent(f.id)}` }, 'Open') : null);
 }
 
-async function showRoom(main, slug) {
-  setTabs(slug, 'map');
+// feature makes a map feature of an item of any kind: its layer, geometry
+// and what the popup shows.
+function feature(it, layer, geometry, more) {
+  return Object.assign({ id: it.id, title: it.title || it.name, marking: it.marking, owner: it.owner, created_at: it.created_at,
+    version: it.version, layer, geometry }, more);
+}
+
+// pictureFeatures turns the picture (sites, tracks, events, areas, places)
+// into map features.
+function pictureFeatures(p) {
+  const out = [];
+  for (const s of p.sites || []) {
+    if (s.geometry) out.push(feature(s, s.protected ? 'protected sites' : 'sites', s.geometry, { protected: s.protected, extra: s.category }));
+  }
+  for (const t of p.tracks || []) {
+    const pos = (t.positions || []).reduce((a, b) => (!a || b.at > a.at ? b : a), null);
+    if (!pos) continue;
+    out.push(feature(t, 'tracks', { type: 'Point', coordinates: [pos.lon, pos.lat] },
+      { sidc: field(t, 'sidc') || cotToSIDC(t.type), extra: `${t.type || ''} · seen ${fmtTime(pos.at)}` }));
+  }
+  for (const e of p.events || []) {
+    if (e.geometry) out.push(feature(e, 'events', e.geometry, { contested: Boolean(e.contested || field(e, 'contested')), extra: e.event_kind }));
+  }
+  for (const a of p.areas || []) if (a.geometry) out.push(feature(a, 'areas', a.geometry, { extra: a.area_kind }));
+  for (const pl of p.places || []) out.push(feature(pl, 'places', { type: 'Point', coordinates: [pl.lon, pl.lat] }, { extra: pl.country }));
+  return out;
+}
+
+async function showRoom(main, slug, focusID) {
   const room = await roomBySlug(slug);
-  const feed = new Feed(slug);
-  const layerOn = new Map(KNOWN_KINDS.map((k) => [k, true]));
+  const c = await caps();
+  const feed = new Feed(slug, c.stream);
+  const layerOn = new Map(LAYERS.map((k) => [k, true]));
   let until = null; // null: now (live); else a time in ms
   let filter = '';
+  let mapFeatures = []; // from the picture and the operations lists
+  let first = Date.now();
 
   const layersBox = h('div', { class: 'layers', role: 'group', 'aria-label': 'Layers' });
-  const search = h('input', { type: 'search', placeholder: 'Filter items  ( / )', 'aria-label': 'Filter items' });
-  const list = h('ul', { class: 'list', 'aria-label': 'Items on the map' });
+  const search = h('input', { type: 'search', placeholder: 'Filter  ( / )', 'aria-label': 'Filter items' });
+  const list = h('ul', { class: 'list', 'aria-label': 'Items' });
   const side = h('aside', { class: 'side' },
-    h('h2', {}, room.name),
+    h('div', { class: 'roomname' }, room.name),
     h('h2', {}, 'Layers'), layersBox,
     h('h2', {}, 'Items'),
     h('div', { class: 'filter' }, search, h('button', { type: 'button', onclick: () => newItem(room, feed), title: 'New item (n)' }, 'New')),
@@ -385,7 +469,8 @@ async function showRoom(main, slug) {
   });
   const cluster = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 40, spiderfyOnMaxZoom: true });
   const shapes = L.geoJSON(null, {
-    style: (f) => ({ color: TLP_COLOUR[f.properties.tlp] || '#fff', weight: 2, fillOpacity: 0.15, dashArray: f.properties.kind === 'movement' ? '6 4' : null }),
+    style: (g) => (SHAPE_STYLE[g.properties.f.layer] || ((f) => ({ color: TLP_COLOUR[f.marking.tlp] || '#fff', weight: 2, fillOpacity: 0.15 })))(g.properties.f),
+    onEachFeature: (g, l) => l.bindPopup(() => popupFor(g.properties.f, slug)),
   });
   shapes.addTo(map);
   cluster.addTo(map);
@@ -396,80 +481,118 @@ async function showRoom(main, slug) {
     L.popup().setLatLng(e.latlng).setContent(h('div', {}, h('div', { class: 'hint' }, `${la.toFixed(4)}, ${lo.toFixed(4)}`), btn)).openOn(map);
   });
 
-  const markers = new Map(); // item id -> {layer, version}
-  function layerFor(it) {
-    let m = markers.get(it.id);
-    if (m && m.version === it.version) return m.layer;
-    const g = geometryOf(it);
-    let layer = null;
-    if (g && g.type === 'Point') {
-      const [x, y] = g.coordinates;
-      const sidc = field(it, 'sidc');
-      const tlp = it.marking.tlp;
-      const extra = [field(it, 'protected') ? 'protected' : '', field(it, 'contested') ? 'contested' : ''].join(' ').trim();
-      const icon = sidc && window.ms ? symbolIcon(sidc) : pinIcon(tlp, extra);
-      layer = L.marker([y, x], { icon, title: it.title, alt: `${it.kind}: ${it.title}`, keyboard: true });
-      layer.bindPopup(() => popupFor(it, slug));
-    } else if (g) {
-      layer = { feature: { type: 'Feature', geometry: g, properties: { id: it.id, tlp: it.marking.tlp, kind: it.kind } } };
-    }
-    markers.set(it.id, { layer, version: it.version });
+  // Markers are made once per item version and reused across redraws.
+  const markers = new Map();
+  function markerFor(f) {
+    const key = `${f.layer}|${f.id}`;
+    const m = markers.get(key);
+    if (m && m.version === f.version && m.until === until) return m.layer;
+    const [x, y] = f.geometry.coordinates;
+    const extra = [f.protected ? 'protected' : '', f.contested ? 'contested' : ''].join(' ').trim();
+    const icon = f.sidc && window.ms ? symbolIcon(f.sidc) : pinIcon(f.marking.tlp, extra);
+    const layer = L.marker([y, x], { icon, title: f.title, alt: `${f.layer}: ${f.title}`, keyboard: true });
+    layer.bindPopup(() => popupFor(f, slug));
+    markers.set(key, { layer, version: f.version, until });
     return layer;
   }
 
-  const visible = (it) => (layerOn.get(it.kind) ?? true)
-    && (until === null || Date.parse(it.created_at) <= until)
-    && (!filter || it.title.toLowerCase().includes(filter));
+  // noteFeatures are the room's items that carry a position of their own
+  // (notes shared with a point).
+  function noteFeatures() {
+    const out = [];
+    for (const it of feed.items.values()) {
+      if (it.kind !== 'note') continue;
+      const g = geometryOf(it);
+      if (g) out.push(feature(it, 'notes', g, { extra: field(it, 'text') }));
+    }
+    return out;
+  }
 
-  function drawLayers() {
+  const inTime = (t) => until === null || !t || Date.parse(t) <= until;
+  const matches = (title) => !filter || String(title).toLowerCase().includes(filter);
+
+  function drawLayers(all) {
     const counts = new Map();
-    for (const it of feed.items.values()) counts.set(it.kind, (counts.get(it.kind) || 0) + 1);
-    for (const k of counts.keys()) if (!layerOn.has(k)) layerOn.set(k, true);
-    layersBox.replaceChildren(...[...layerOn.keys()].map((k) => h('label', {},
-      h('input', { type: 'checkbox', checked: layerOn.get(k), 'data-kind': k,
+    for (const f of all) counts.set(f.layer, (counts.get(f.layer) || 0) + 1);
+    layersBox.replaceChildren(...LAYERS.map((k) => h('label', {},
+      h('input', { type: 'checkbox', checked: layerOn.get(k), 'data-layer': k,
         onchange: (e) => { layerOn.set(k, e.target.checked); redraw(); } }),
-      `${k}s`, h('span', { class: 'n' }, counts.get(k) || 0))));
+      k, h('span', { class: 'n' }, counts.get(k) || 0))));
   }
 
   let fresh = new Set();
   function redraw() {
-    const its = [...feed.items.values()].filter(visible).sort((a, b) => b.created_at.localeCompare(a.created_at));
+    const all = [...mapFeatures, ...noteFeatures()];
+    drawLayers(all);
     const pts = [];
     const polys = [];
-    for (const it of its) {
-      const l = layerFor(it);
-      if (!l) continue;
-      if (l.feature) polys.push(l.feature);
-      else pts.push(l);
+    for (const f of all) {
+      if (!layerOn.get(f.layer) || !inTime(f.layer === 'tracks' || f.layer === 'sites' || f.layer === 'events' ? null : f.created_at) || !matches(f.title)) continue;
+      if (f.geometry.type === 'Point') pts.push(markerFor(f));
+      else polys.push({ type: 'Feature', geometry: f.geometry, properties: { f } });
     }
     cluster.clearLayers();
     cluster.addLayers(pts);
     shapes.clearLayers();
     if (polys.length) shapes.addData(polys);
+
+    const its = [...feed.items.values()].filter((it) => inTime(it.created_at) && matches(it.title))
+      .sort((a, b) => b.created_at.localeCompare(a.created_at));
     list.replaceChildren(...its.slice(0, 300).map((it) => h('li', {
       tabindex: 0, 'data-id': it.id, class: fresh.has(it.id) ? 'fresh' : null,
-      onclick: () => focusItem(it), onkeydown: (e) => { if (e.key === 'Enter') focusItem(it); },
+      onclick: () => focusOn(it.id), onkeydown: (e) => { if (e.key === 'Enter') focusOn(it.id); },
     }, h('span', { class: 't' }, it.title),
     h('span', { class: 'm' }, tlpBadge(it.marking), releasability(it.marking), `${it.kind} · ${it.owner} · ${fmtTime(it.created_at)}`))));
     if (its.length > 300) list.append(h('li', { class: 'hint' }, `and ${its.length - 300} more; filter to narrow`));
     fresh = new Set();
   }
 
-  function focusItem(it) {
-    const m = markers.get(it.id);
-    if (m && m.layer && m.layer.getLatLng) {
-      cluster.zoomToShowLayer(m.layer, () => m.layer.openPopup());
+  // focusOn shows an item on the map if it is drawn there, else opens it.
+  function focusOn(id) {
+    const f = [...mapFeatures, ...noteFeatures()].find((x) => x.id === id);
+    if (!f) {
+      location.hash = `#/r/${encodeURIComponent(slug)}/item/${encodeURIComponent(id)}`;
+      return;
+    }
+    if (f.geometry.type === 'Point') {
+      const m = markerFor(f);
+      cluster.zoomToShowLayer(m, () => m.openPopup());
     } else {
-      location.hash = `#/r/${encodeURIComponent(slug)}/item/${encodeURIComponent(it.id)}`;
+      const l = L.geoJSON(f.geometry);
+      map.fitBounds(l.getBounds(), { maxZoom: 12, padding: [40, 40] });
+      L.popup().setLatLng(l.getBounds().getCenter()).setContent(popupFor(f, slug)).openOn(map);
     }
   }
 
-  // The slider spans from the room's first item to now.
-  function span() {
-    let min = Date.now();
-    for (const it of feed.items.values()) min = Math.min(min, Date.parse(it.created_at));
-    return [min, Date.now()];
+  // loadMap fetches the picture at the slider's moment and the room's
+  // operations, movements and open conflicts.
+  let loading = 0;
+  async function loadMap() {
+    const n = ++loading;
+    const enc = encodeURIComponent(slug);
+    const at = until === null ? '' : `?at=${encodeURIComponent(new Date(until).toISOString())}`;
+    const [pic, ops, movs, cons] = await Promise.all([
+      c.picture ? api('GET', `/api/v1/rooms/${enc}/picture${at}`) : null,
+      c.operations ? all(`/api/v1/rooms/${enc}/operations`) : [],
+      c.movements ? all(`/api/v1/rooms/${enc}/movements`) : [],
+      c.conflicts ? all(`/api/v1/rooms/${enc}/conflicts?status=open`) : [],
+    ]);
+    if (n !== loading) return;
+    const fs = pic ? pictureFeatures(pic) : [];
+    for (const o of ops) {
+      if (o.area) fs.push(feature(o, 'operations', o.area, { status: o.status, extra: `lead ${o.lead}` }));
+    }
+    for (const m of movs) if (m.route) fs.push(feature(m, 'movements', m.route, { status: m.status, extra: m.purpose }));
+    for (const x of cons) {
+      if (!x.region) continue;
+      const title = x.title || `Conflict: ${x.sides.map((s) => (s.visible ? s.title : `a ${s.kind} not released to you`)).join(' × ')}`;
+      fs.push(feature(Object.assign({ marking: { tlp: 'AMBER' } }, x, { title }), 'conflicts', x.region, { status: x.status, extra: x.reason }));
+    }
+    mapFeatures = fs;
+    for (const f of fs) if (f.created_at) first = Math.min(first, Date.parse(f.created_at));
+    redraw();
   }
+
   let raf = 0;
   function onSlide() {
     cancelAnimationFrame(raf);
@@ -479,29 +602,32 @@ async function showRoom(main, slug) {
         until = null;
         out.replaceChildren(h('span', { class: 'nowlive' }, 'Now (live)'));
       } else {
-        const [a, b] = span();
-        until = a + ((b - a) * v) / 1000;
+        const now = Date.now();
+        until = first + ((now - first) * v) / 1000;
         out.textContent = fmtTime(until);
       }
       redraw();
+      scheduleMap(150);
     });
   }
   slider.addEventListener('input', onSlide);
 
+  let mapTimer = 0;
+  const scheduleMap = (ms) => { clearTimeout(mapTimer); mapTimer = setTimeout(() => loadMap().catch(fail), ms); };
   let pending = 0;
   feed.on((kind, it) => {
-    if (it) {
-      if (kind === 'remove') markers.delete(it.id);
-      if (kind === 'add') { fresh.add(it.id); toast(`New: ${it.title}`); }
-    }
-    // Coalesce bursts of changes into one redraw.
+    if (kind === 'add' && it) { fresh.add(it.id); toast(`New: ${it.title}`); }
+    for (const x of feed.items.values()) first = Math.min(first, Date.parse(x.created_at));
+    // Coalesce bursts of changes into one redraw, and refetch the picture
+    // when something drawn from it changed.
     clearTimeout(pending);
-    pending = setTimeout(() => { drawLayers(); redraw(); }, kind === 'reset' ? 0 : 100);
+    pending = setTimeout(redraw, kind === 'reset' ? 0 : 100);
+    if (kind !== 'reset' && it && it.kind !== 'note') scheduleMap(300);
   });
   search.addEventListener('input', () => { filter = search.value.trim().toLowerCase(); redraw(); });
 
   const keys = (e) => {
-    if (e.target.closest('input, textarea, select, dialog')) return;
+    if (e.ctrlKey || e.metaKey || e.altKey || e.target.closest('input, textarea, select, dialog')) return;
     if (e.key === '/') { e.preventDefault(); search.focus(); }
     else if (e.key === 't') { e.preventDefault(); slider.focus(); }
     else if (e.key === 'n') { e.preventDefault(); newItem(room, feed); }
@@ -509,34 +635,65 @@ async function showRoom(main, slug) {
   document.addEventListener('keydown', keys);
 
   state.view = {
-    close() { document.removeEventListener('keydown', keys); feed.close(); map.remove(); },
+    close() { document.removeEventListener('keydown', keys); clearTimeout(mapTimer); feed.close(); map.remove(); },
   };
-  onSlide();
-  await feed.start();
+  out.replaceChildren(h('span', { class: 'nowlive' }, 'Now (live)'));
+  await Promise.all([feed.start(), loadMap()]);
+  if (focusID) focusOn(focusID);
   box.dataset.ready = '1';
 }
 
-// ---------- sharing a new item ----------
+// ---------- markings and sharing ----------
+
+// markingPicker is the TLP chooser of every form that creates an item:
+// the label, the partners it is released to and, for TLP:RED, the named
+// recipients. It adds the member's own partner and the member, without
+// which the server refuses a marking its author could not see.
+function markingPicker(room, prefix) {
+  const def = room.default_tlp || 'AMBER';
+  const tlps = h('div', { class: 'tlps', role: 'radiogroup', 'aria-label': 'TLP' }, TLPS.map((t) => h('label', {},
+    h('input', { type: 'radio', name: `${prefix}-tlp`, value: t, checked: t === def }), h('span', { class: `tlp tlp-${t}` }, `TLP:${t}`))));
+  const partners = h('div', { class: 'partners', role: 'group', 'aria-label': 'Releasable to' }, room.partners.map((p) => h('label', {},
+    h('input', { type: 'checkbox', name: `${prefix}-rel`, value: p }), p)));
+  const recipients = h('input', { type: 'text', name: `${prefix}-rcpt`, id: `${prefix}-rcpt`, placeholder: 'usernames, comma-separated' });
+  const el = h('fieldset', { class: 'marking' }, h('legend', {}, 'Marking'), tlps,
+    h('label', {}, 'Releasable to (none ticked: every partner the TLP allows)'), partners,
+    h('label', { for: `${prefix}-rcpt` }, 'Recipients (TLP:RED only)'), recipients);
+  return {
+    el,
+    value() {
+      const tlp = el.querySelector(`input[name="${prefix}-tlp"]:checked`).value;
+      const rel = [...el.querySelectorAll(`input[name="${prefix}-rel"]:checked`)].map((x) => x.value);
+      if (rel.length && !rel.includes(state.me.partner)) rel.push(state.me.partner);
+      const m = { tlp, releasable_to: rel };
+      if (tlp === 'RED') {
+        const r = recipients.value.split(',').map((x) => x.trim()).filter(Boolean);
+        if (!r.includes(state.me.username)) r.push(state.me.username);
+        m.recipients = r;
+      }
+      return m;
+    },
+  };
+}
+
+function errorText(x) {
+  return x.fields && x.fields.length ? x.fields.map((f) => `${f.field}: ${f.detail}`).join('; ') : x.message;
+}
 
 function newItem(room, feed, at) {
-  const def = room.default_tlp || 'AMBER';
   const err = h('p', { class: 'error', role: 'alert' });
-  const tlps = h('div', { class: 'tlps', role: 'radiogroup', 'aria-label': 'TLP' }, TLPS.map((t) => h('label', {},
-    h('input', { type: 'radio', name: 'tlp', value: t, checked: t === def }), h('span', { class: `tlp tlp-${t}` }, `TLP:${t}`))));
-  const partners = h('div', { class: 'partners', role: 'group', 'aria-label': 'Releasable to' }, room.partners.map((p) => h('label', {},
-    h('input', { type: 'checkbox', name: 'rel', value: p }), p)));
+  const marking = markingPicker(room, 'ni');
   const form = h('form', { method: 'dialog' },
     h('h2', {}, `New item in ${room.name}`),
     h('label', { for: 'ni-title' }, 'Title'), h('input', { id: 'ni-title', name: 'title', type: 'text', required: true }),
     h('label', { for: 'ni-text' }, 'Text'), h('textarea', { id: 'ni-text', name: 'text', rows: 3 }),
-    h('label', {}, 'Marking'), tlps,
-    h('label', {}, 'Releasable to (none ticked: every partner the TLP allows)'), partners,
+    marking.el,
     h('div', { class: 'row' },
       h('div', {}, h('label', { for: 'ni-lat' }, 'Latitude'), h('input', { id: 'ni-lat', name: 'lat', type: 'text', inputmode: 'decimal', value: at ? at.lat.toFixed(5) : '' })),
       h('div', {}, h('label', { for: 'ni-lon' }, 'Longitude'), h('input', { id: 'ni-lon', name: 'lon', type: 'text', inputmode: 'decimal', value: at ? at.lon.toFixed(5) : '' }))),
     h('p', { class: 'hint' }, 'Click the map to place an item there.'),
     err,
-    h('div', { class: 'actions' }, h('button', { type: 'button', value: 'cancel', onclick: () => dlg.close() }, 'Cancel'),
+    h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => dlg.close() }, 'Cancel'),
       h('button', { class: 'primary', type: 'submit', id: 'ni-share' }, 'Share')));
   const dlg = h('dialog', { 'aria-label': 'New item' }, form);
   dlg.addEventListener('close', () => dlg.remove());
@@ -548,22 +705,19 @@ function newItem(room, feed, at) {
     if (la || lo) {
       data.lat = Number(la);
       data.lon = Number(lo);
-      if (!Number.isFinite(data.lat) || Math.abs(data.lat) > 90 || !Number.isFinite(data.lon) || Math.abs(data.lon) > 180) {
+      if (!la || !lo || !Number.isFinite(data.lat) || Math.abs(data.lat) > 90 || !Number.isFinite(data.lon) || Math.abs(data.lon) > 180) {
         err.textContent = 'Latitude must be within ±90 and longitude within ±180.';
         return;
       }
     }
-    const body = {
-      title: form.title.value.trim(), text: form.text.value,
-      marking: { tlp: form.querySelector('input[name=tlp]:checked').value, releasable_to: [...form.querySelectorAll('input[name=rel]:checked')].map((x) => x.value) },
-    };
+    const body = { title: form.title.value.trim(), text: form.text.value, marking: marking.value() };
     if (Object.keys(data).length) body.data = data;
     try {
       const it = await api('POST', `/api/v1/rooms/${encodeURIComponent(room.slug)}/notes`, body);
       feed.upsert(it);
       dlg.close();
     } catch (x) {
-      err.textContent = x.fields.length ? x.fields.map((f) => `${f.field}: ${f.detail}`).join('; ') : x.message;
+      err.textContent = errorText(x);
     }
   });
   document.body.append(dlg);
@@ -571,10 +725,154 @@ function newItem(room, feed, at) {
   form.title.focus();
 }
 
+// ---------- operations board ----------
+
+const OP_STATUSES = ['draft', 'proposed', 'approved', 'active', 'completed', 'rejected', 'cancelled'];
+
+function windowText(w) {
+  return w && w.start ? `${fmtTime(w.start)} – ${fmtTime(w.end)}` : 'no time window';
+}
+
+async function showOps(main, slug) {
+  const room = await roomBySlug(slug);
+  const c = await caps();
+  const enc = encodeURIComponent(slug);
+  const page = h('section', { class: 'page' });
+  main.append(page);
+  const mayDecide = (room.authorities || []).includes(state.me.username);
+
+  async function act(o, verb, reason) {
+    try {
+      await api('POST', `/api/v1/operations/${encodeURIComponent(o.id)}/${verb}`, { reason });
+      toast(`${o.title}: ${verb} done`);
+      await load();
+    } catch (x) {
+      toast(errorText(x));
+    }
+  }
+
+  function card(o) {
+    const reason = h('input', { type: 'text', placeholder: 'Reason (optional)', 'aria-label': `Reason for ${o.title}` });
+    const actions = [];
+    if (o.status === 'proposed' && mayDecide) {
+      actions.push(h('div', { class: 'approval', role: 'group', 'aria-label': 'Approval' }, reason,
+        h('button', { class: 'primary approve', type: 'button', onclick: () => act(o, 'approve', reason.value) }, 'Approve'),
+        h('button', { class: 'reject', type: 'button', onclick: () => act(o, 'reject', reason.value) }, 'Reject')));
+    }
+    if (o.status === 'draft' && o.owner === state.me.partner) {
+      actions.push(h('button', { type: 'button', onclick: () => act(o, 'propose', '') }, 'Propose'));
+    }
+    return h('article', { class: 'card', 'data-id': o.id, 'data-status': o.status },
+      h('h3', {}, o.title), h('div', {}, tlpBadge(o.marking), ' ', releasability(o.marking)),
+      h('div', { class: 'hint' }, `lead ${o.lead || o.owner} · ${windowText(o.window)}`),
+      (o.components || []).length ? h('ul', { class: 'comp' }, o.components.map((x) => h('li', {}, `${x.partner}: ${x.component}`))) : null,
+      (o.phases || []).length ? h('div', { class: 'hint' }, `Phases: ${o.phases.map((p) => p.name).join('; ')}`) : null,
+      (o.decisions || []).map((d) => h('div', { class: 'decision' }, `${d.decision} by ${d.by}${d.reason ? `: ${d.reason}` : ''}`)),
+      o.area ? h('a', { href: `#/r/${enc}/at/${encodeURIComponent(o.id)}` }, 'Show on map') : null,
+      actions);
+  }
+
+  async function load() {
+    const [ops, cons] = await Promise.all([all(`/api/v1/rooms/${enc}/operations`),
+      c.conflicts ? all(`/api/v1/rooms/${enc}/conflicts`) : []]);
+    const by = new Map();
+    for (const o of ops) {
+      if (!by.has(o.status)) by.set(o.status, []);
+      by.get(o.status).push(o);
+    }
+    const statuses = [...OP_STATUSES, ...[...by.keys()].filter((s) => !OP_STATUSES.includes(s))];
+    page.replaceChildren(h('h1', {}, 'Operations'),
+      mayDecide ? h('p', { class: 'hint' }, 'You decide on proposed operations in this room.') : null,
+      h('div', { class: 'board' }, statuses.filter((s) => by.has(s) || ['proposed', 'approved', 'active'].includes(s)).map((s) =>
+        h('section', { class: 'col', 'data-status': s, 'aria-label': s }, h('h2', {}, `${s} (${(by.get(s) || []).length})`),
+          (by.get(s) || []).map(card)))),
+      c.conflicts ? h('h2', {}, 'Conflicts') : null,
+      c.conflicts ? h('ul', { class: 'conflicts' }, cons.length ? cons.map((x) => h('li', { 'data-status': x.status },
+        h('strong', {}, x.status), ' ', x.reason || '', ' — ',
+        x.sides.map((s) => (s.visible ? `${s.kind} “${s.title}” (${s.partner})` : `a ${s.kind} not released to you`)).join(' × '),
+        x.window ? ` · ${windowText(x.window)} ` : '',
+        x.region ? h('a', { href: `#/r/${enc}/at/${encodeURIComponent(x.id)}` }, 'Show the overlap on the map') : null)) : h('li', {}, 'No conflicts.')) : null);
+  }
+  await load();
+}
+
+// ---------- watch log and requests for information ----------
+
+async function showLog(main, slug) {
+  const room = await roomBySlug(slug);
+  const enc = encodeURIComponent(slug);
+  const marking = markingPicker(room, 'log');
+  const text = h('textarea', { id: 'log-text', rows: 2, required: true, 'aria-label': 'Entry' });
+  const err = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { class: 'entry' }, h('label', { for: 'log-text' }, 'New entry'), text, marking.el, err,
+    h('button', { class: 'primary', type: 'submit' }, 'Add to the log'));
+  const list = h('ol', { class: 'log', reversed: true });
+  main.append(h('section', { class: 'page' }, h('h1', {}, 'Watch log'), form, list));
+  async function load() {
+    const es = await all(`/api/v1/rooms/${enc}/log`);
+    list.replaceChildren(...es.map((e) => h('li', { class: e.struck ? 'struck' : null },
+      h('time', {}, fmtTime(e.at || e.created_at)), ' ', tlpBadge(e.marking), ' ',
+      h('span', { class: 'text' }, e.text || e.title), ' ',
+      h('span', { class: 'hint' }, `${e.created_by}${e.automatic ? ' · automatic' : ''}`),
+      e.struck ? h('div', { class: 'hint' }, `struck by ${e.struck_by}: ${e.strike_reason}`) : null)));
+  }
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    err.textContent = '';
+    try {
+      await api('POST', `/api/v1/rooms/${enc}/log`, { text: text.value, marking: marking.value() });
+      text.value = '';
+      await load();
+    } catch (x) {
+      err.textContent = errorText(x);
+    }
+  });
+  await load();
+}
+
+async function showRFIs(main, slug) {
+  const room = await roomBySlug(slug);
+  const enc = encodeURIComponent(slug);
+  const members = await all(`/api/v1/rooms/${enc}/members`);
+  const marking = markingPicker(room, 'rfi');
+  const question = h('textarea', { id: 'rfi-q', rows: 2, required: true });
+  const assignee = h('select', { id: 'rfi-a' }, h('option', { value: '' }, 'Anyone'), members.map((m) => h('option', { value: m.username }, `${m.username} (${m.partner})`)));
+  const deadline = h('input', { id: 'rfi-d', type: 'datetime-local' });
+  const err = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { class: 'entry' }, h('label', { for: 'rfi-q' }, 'Question'), question,
+    h('div', { class: 'row' }, h('div', {}, h('label', { for: 'rfi-a' }, 'Assignee'), assignee), h('div', {}, h('label', { for: 'rfi-d' }, 'Deadline (UTC)'), deadline)),
+    marking.el, err, h('button', { class: 'primary', type: 'submit' }, 'Ask'));
+  const list = h('div', { class: 'rfis' });
+  main.append(h('section', { class: 'page' }, h('h1', {}, 'Requests for information'), form, list));
+  async function load() {
+    const rs = await all(`/api/v1/rooms/${enc}/rfis`);
+    list.replaceChildren(...(rs.length ? rs.map((r) => h('article', { class: 'card' },
+      h('h3', {}, r.question || r.title), h('div', {}, tlpBadge(r.marking), ' ', h('strong', {}, r.status), r.overdue ? h('span', { class: 'overdue' }, ' overdue') : null),
+      h('div', { class: 'hint' }, `asked by ${r.created_by}${r.assignee ? ` · for ${r.assignee}` : ''}${r.deadline ? ` · due ${fmtTime(r.deadline)}` : ''}`),
+      (r.answers || []).length ? h('ul', {}, r.answers.map((a) => h('li', {},
+        h('a', { href: `#/r/${enc}/item/${encodeURIComponent(a.item)}` }, a.title || a.item), ` (${a.kind}, ${a.by})`))) : null))
+      : [h('p', { class: 'hint' }, 'No requests for information.')]));
+  }
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    err.textContent = '';
+    const body = { question: question.value, marking: marking.value() };
+    if (assignee.value) body.assignee = assignee.value;
+    if (deadline.value) body.deadline = new Date(`${deadline.value}Z`).toISOString();
+    try {
+      await api('POST', `/api/v1/rooms/${enc}/rfis`, body);
+      question.value = '';
+      await load();
+    } catch (x) {
+      err.textContent = errorText(x);
+    }
+  });
+  await load();
+}
+
 // ---------- items list and one item ----------
 
 async function showItems(main, slug) {
-  setTabs(slug, 'items');
   const q = h('input', { type: 'search', placeholder: 'Search titles  ( / )', 'aria-label': 'Search titles' });
   const kind = h('select', { 'aria-label': 'Kind' }, h('option', { value: '' }, 'All kinds'), KNOWN_KINDS.map((k) => h('option', { value: k }, k)));
   const tlp = h('select', { 'aria-label': 'TLP' }, h('option', { value: '' }, 'Any TLP'), TLPS.map((t) => h('option', { value: t }, `TLP:${t}`)));
@@ -609,7 +907,6 @@ async function showItems(main, slug) {
 }
 
 async function showItem(main, slug, id) {
-  setTabs(slug, 'items');
   const page = h('section', { class: 'page' });
   main.append(page);
   let it;
@@ -636,7 +933,7 @@ async function showItem(main, slug, id) {
 // ---------- keyboard help ----------
 
 function showHelp() {
-  const rows = [['m', 'Map of the room'], ['i', 'Items list'], ['/', 'Filter or search'], ['n', 'New item (on the map)'],
+  const rows = [['m', 'Map of the room'], ['i', 'Items list'], ['o', 'Operations board'], ['l', 'Watch log'], ['r', 'Requests for information'], ['/', 'Filter or search'], ['n', 'New item (on the map)'],
     ['t', 'Time slider (arrow keys move it; End returns to now)'], ['?', 'This help'], ['Esc', 'Close a dialog']];
   const dlg = h('dialog', { class: 'help', 'aria-label': 'Keyboard shortcuts' }, h('h2', {}, 'Keyboard shortcuts'),
     h('dl', {}, rows.map(([k, d]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, d)])),
@@ -650,8 +947,10 @@ document.addEventListener('keydown', (e) => {
   if (e.ctrlKey || e.metaKey || e.altKey || e.target.closest('input, textarea, select, dialog')) return;
   const m = location.hash.match(/^#\/r\/([^/]+)/);
   if (e.key === '?') showHelp();
-  else if (m && e.key === 'm') location.hash = `#/r/${m[1]}`;
-  else if (m && e.key === 'i') location.hash = `#/r/${m[1]}/items`;
+  else if (m) {
+    const v = VIEWS.find((x) => x[3] === e.key);
+    if (v && $(`#tabs a[aria-keyshortcuts="${v[3]}"]`)) location.hash = `#/r/${m[1]}${v[1]}`;
+  }
 });
 
 $('#logout').addEventListener('click', async () => {

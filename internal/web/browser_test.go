@@ -1,0 +1,413 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/opsroom/opsroom/internal/cli"
+	"github.com/opsroom/opsroom/internal/demo"
+	"github.com/opsroom/opsroom/internal/httpapi"
+	"github.com/opsroom/opsroom/internal/live"
+	"github.com/opsroom/opsroom/internal/store"
+	"github.com/opsroom/opsroom/internal/store/storetest"
+	"github.com/opsroom/opsroom/internal/web"
+)
+
+// chromiumPath finds Debian's chromium, or skips the test.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{"/usr/bin/chromium", "/usr/lib/chromium/chromium"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Skip("browser tests need Debian's chromium (apt-get install chromium); not found at /usr/bin/chromium or /usr/lib/chromium/chromium")
+	return ""
+}
+
+// startServer runs a real opsroom server with the demo loaded and the UI
+// registered, on db.
+func startServer(t *testing.T, db *store.DB) string {
+	t.Helper()
+	svc := cli.NewServices(db)
+	if _, err := svc.LoadDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	stop, err := live.Start(ctx, db, svc.Bus, "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); stop() })
+	api := httpapi.New(&httpapi.Server{DB: db, Members: svc.Members, Rooms: svc.Rooms, Items: svc.Items, Bus: svc.Bus,
+		Extra: svc.Routes()}, log)
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// newChromium starts one headless chromium with a fresh profile; each
+// member then gets a browser context of its own (its own cookies).
+func newChromium(t *testing.T) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1600, 1000),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	root, cancelRoot := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancelRoot(); cancelAlloc() })
+	if err := chromedp.Do(root); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return root
+}
+
+// member is one member signed in, in a browser context of its own, whose
+// console errors fail the test.
+type member struct {
+	t    *testing.T
+	name string
+	ctx  context.Context
+	mu   sync.Mutex
+	errs []string
+}
+
+func signIn(t *testing.T, root context.Context, base, username string) *member {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel() })
+	m := &member{t: t, name: username, ctx: ctx}
+	messages := chromedp.Console(ctx)
+	go func() {
+		for msg, err := range messages {
+			if err != nil {
+				return
+			}
+			if msg.Type == chromedp.ConsoleError || msg.IsException() {
+				m.mu.Lock()
+				m.errs = append(m.errs, msg.String())
+				m.mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(m.checkConsole)
+	m.do(chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), username),
+		chromedp.SendKeys(chromedp.CSS("#password"), demo.Password),
+		chromedp.Click(chromedp.CSS("#login button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(".rooms a")))
+	return m
+}
+
+func (m *member) checkConsole() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range m.errs {
+		m.t.Errorf("%s: console: %s", m.name, e)
+	}
+}
+
+func (m *member) do(steps ...chromedp.Action[chromedp.Void]) {
+	m.t.Helper()
+	if err := chromedp.Do(m.ctx, steps...); err != nil {
+		m.t.Fatalf("%s: %v", m.name, err)
+	}
+}
+
+func (m *member) eval(js string) bool {
+	m.t.Helper()
+	v, err := chromedp.Run(m.ctx, chromedp.Evaluate[bool](js))
+	if err != nil {
+		m.t.Fatalf("%s: %s: %v", m.name, js, err)
+	}
+	return v
+}
+
+// openRoom shows the room's map and waits for its items.
+func (m *member) openRoom(slug string) {
+	m.t.Helper()
+	m.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`location.hash = '#/r/%s'`, slug)),
+		chromedp.WaitVisible(chromedp.CSS(`.room[data-ready="1"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.leaflet-overlay-pane canvas`)))
+}
+
+// screenshot saves the page as test-artifacts/screenshots/NAME.png at the
+// repository's root.
+func (m *member) screenshot(name string) {
+	m.t.Helper()
+	m.do(chromedp.Sleep(400 * time.Millisecond)) // let tiles of canvas settle
+	png, err := chromedp.Run(m.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		m.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	dir := filepath.Join("..", "..", "test-artifacts", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		m.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		m.t.Fatal(err)
+	}
+}
+
+// waitFor polls js until it is true, or fails the test naming what.
+func (m *member) waitFor(js, what string) {
+	m.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !m.eval(js) {
+		if time.Now().After(deadline) {
+			m.screenshot("failed-" + m.name)
+			state, _ := chromedp.Run(m.ctx, chromedp.Evaluate[string](`document.querySelector('#live').title + ' | ' + document.body.innerText.slice(0, 600)`))
+			m.t.Fatalf("%s: never saw %s; page: %s", m.name, what, state)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// apiClient is a member calling the API directly, to set a scene up.
+type apiClient struct {
+	t    *testing.T
+	base string
+	http *http.Client
+}
+
+func newClient(t *testing.T, base, username string) *apiClient {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &apiClient{t: t, base: base, http: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+	c.post("/api/v1/login", map[string]string{"username": username, "password": demo.Password}, nil)
+	return c
+}
+
+func (c *apiClient) call(method, path string, in, out any) {
+	c.t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, c.base+path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode >= 300 {
+		c.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+}
+
+func (c *apiClient) post(path string, in, out any) { c.t.Helper(); c.call("POST", path, in, out) }
+func (c *apiClient) get(path string, out any)      { c.t.Helper(); c.call("GET", path, nil, out) }
+
+// markerJS is true while the map shows a marker titled title.
+func markerJS(title string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll('.leaflet-marker-icon')].some(e => e.title === %q)`, title)
+}
+
+// TestBrowser drives the UI in a real headless chromium against a real
+// server with the demo loaded, on each database engine.
+func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	chromiumPath(t)
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		base := startServer(t, db)
+		root := newChromium(t)
+		t.Run("released to one partner", func(t *testing.T) { releasedToOnePartner(t, root, base) })
+		t.Run("director approves", func(t *testing.T) { directorApproves(t, root, base) })
+	})
+}
+
+// releasedToOnePartner: members of two partners watch the Damascus room
+// side by side; the director shares an item released to SY only. It
+// appears live on the SY member's map and list, and never on HZ's.
+func releasedToOnePartner(t *testing.T, root context.Context, base string) {
+	sy := signIn(t, root, base, "sy.officer")
+	hz := signIn(t, root, base, "hz.officer")
+	ru := signIn(t, root, base, "ru.general")
+	ru.screenshot("rooms")
+	for _, m := range []*member{sy, hz, ru} {
+		m.openRoom(demo.Damascus)
+	}
+
+	const title = "Convoy at the Palmyra crossroads (SY only)"
+	ru.do(chromedp.KeyEvent("n"),
+		chromedp.WaitVisible(chromedp.CSS("#ni-title")),
+		// The protocol types the shortcut's character into the field the
+		// shortcut focused (a real keyboard does not); clear it.
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#ni-title').value = ''`),
+		chromedp.SendKeys(chromedp.CSS("#ni-title"), title),
+		chromedp.SendKeys(chromedp.CSS("#ni-text"), "Twelve vehicles heading east."),
+		chromedp.Click(chromedp.CSS(`input[name=ni-tlp][value="AMBER"]`)),
+		chromedp.Click(chromedp.CSS(`input[name=ni-rel][value="SY"]`)),
+		chromedp.SendKeys(chromedp.CSS("#ni-lat"), "34.55"),
+		chromedp.SendKeys(chromedp.CSS("#ni-lon"), "38.27"))
+	ru.screenshot("new-item")
+	ru.do(chromedp.Click(chromedp.CSS("#ni-share")),
+		chromedp.WaitNotPresent(chromedp.CSS("dialog")))
+
+	sy.waitFor(markerJS(title), "the item released to SY on the SY member's map")
+	if !sy.eval(fmt.Sprintf(`document.querySelector('.list').innerText.includes(%q)`, title)) {
+		t.Error("the item is on SY's map but not in SY's list")
+	}
+	if !sy.eval(`[...document.querySelectorAll('.list .tlp')].some(e => e.textContent === 'TLP:AMBER' && getComputedStyle(e).color === 'rgb(255, 192, 0)')`) {
+		t.Error("the marking is not shown in the TLP:AMBER colour")
+	}
+	sy.screenshot("map-live")
+
+	// HZ keeps watching for a while: the item never shows.
+	for range 5 {
+		if hz.eval(markerJS(title)) || hz.eval(fmt.Sprintf(`document.body.innerText.includes(%q)`, title)) {
+			t.Fatal("the item released to SY only appeared to the HZ member")
+		}
+		time.Sleep(time.Second)
+	}
+	hz.do(chromedp.Evaluate[chromedp.Void](`location.hash = '#/r/damascus/items'`),
+		chromedp.WaitVisible(chromedp.CSS(`.page table`)))
+	if hz.eval(fmt.Sprintf(`document.body.innerText.includes(%q)`, title)) {
+		t.Fatal("the item released to SY only is in the HZ member's items list")
+	}
+	sy.do(chromedp.Evaluate[chromedp.Void](`location.hash = '#/r/damascus/items'`),
+		chromedp.WaitVisible(chromedp.CSS(`.page table a`)))
+	sy.waitFor(fmt.Sprintf(`document.querySelector('.page table').innerText.includes(%q)`, title), "the item in SY's items list")
+	sy.screenshot("items")
+}
+
+// directorApproves: IR proposes an operation in the Damascus room; the
+// director sees it in the approval panel and approves it through the UI.
+func directorApproves(t *testing.T, root context.Context, base string) {
+	const title = "Air support for the Talbiseh pocket"
+	ir := newClient(t, base, "ir.commander")
+	var op struct {
+		ID string `json:"id"`
+	}
+	ir.post("/api/v1/rooms/damascus/operations", map[string]any{
+		"name": title, "lead": "IR", "marking": map[string]any{"tlp": "AMBER"},
+		"area":       map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{36.65, 34.80}, {36.80, 34.80}, {36.80, 34.90}, {36.65, 34.90}, {36.65, 34.80}}}},
+		"window":     map[string]any{"start": "2015-10-12T04:00:00Z", "end": "2015-10-12T10:00:00Z"},
+		"components": []map[string]string{{"partner": "IR", "component": "ground forces"}, {"partner": "RU", "component": "air support"}},
+	}, &op)
+	ir.post("/api/v1/operations/"+op.ID+"/propose", map[string]any{}, nil)
+
+	ru := signIn(t, root, base, "ru.general")
+	card := fmt.Sprintf(`.card[data-id=%q]`, op.ID)
+	ru.do(chromedp.Evaluate[chromedp.Void](`location.hash = '#/r/damascus/ops'`),
+		chromedp.WaitVisible(chromedp.CSS(`.col[data-status=proposed] `+card+` button.approve`)),
+		chromedp.SendKeys(chromedp.CSS(card+` .approval input`), "air support from Hmeimim"))
+	ru.screenshot("operations-proposed")
+	ru.do(chromedp.Click(chromedp.CSS(card+` button.approve`)),
+		chromedp.WaitVisible(chromedp.CSS(`.col[data-status=approved] `+card)))
+	ru.screenshot("operations-approved")
+
+	// The approval reached the server and the watch log.
+	var got struct {
+		Status string `json:"status"`
+	}
+	ir.get("/api/v1/operations/"+op.ID, &got)
+	if got.Status != "approved" {
+		t.Fatalf("status after approval in the UI: %q", got.Status)
+	}
+	ru.do(chromedp.Evaluate[chromedp.Void](`location.hash = '#/r/damascus/log'`),
+		chromedp.WaitVisible(chromedp.CSS(`.log li`)))
+	ru.waitFor(fmt.Sprintf(`document.querySelector('.log').innerText.includes(%q)`, title), "the approval in the watch log")
+	ru.screenshot("watch-log")
+
+	// The map draws operations and the conflicts' overlaps.
+	ru.openRoom(demo.Damascus)
+	ru.screenshot("map-operations")
+}
+
+// TestAssets: the page and its assets carry the security and caching
+// headers, and every asset the page names is served.
+func TestAssets(t *testing.T) {
+	h := web.New()
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/", nil)
+	mux := http.NewServeMux()
+	h.Mount(mux.Handle)
+	mux.ServeHTTP(rec, req)
+	if rec.Code != 200 {
+		t.Fatalf("GET /: %d", rec.Code)
+	}
+	csp := rec.Header().Get("Content-Security-Policy")
+	if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "script-src 'self' 'unsafe-inline'") {
+		t.Errorf("CSP %q", csp)
+	}
+	if got := rec.Header().Get("Cache-Control"); got != "no-cache" {
+		t.Errorf("index Cache-Control %q", got)
+	}
+	page := rec.Body.String()
+	var assets []string
+	for _, part := range strings.Split(page, `"/assets/`)[1:] {
+		assets = append(assets, part[:strings.IndexByte(part, '"')])
+	}
+	if len(assets) < 6 {
+		t.Fatalf("index names %d assets: %v", len(assets), assets)
+	}
+	for _, a := range assets {
+		for _, gz := range []bool{false, true} {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("GET", "/assets/"+a, nil)
+			if gz {
+				req.Header.Set("Accept-Encoding", "gzip")
+			}
+			mux.ServeHTTP(rec, req)
+			if rec.Code != 200 || rec.Body.Len() == 0 {
+				t.Errorf("%s: %d", a, rec.Code)
+				continue
+			}
+			if got := rec.Header().Get("Cache-Control"); !strings.Contains(got, "immutable") {
+				t.Errorf("%s: Cache-Control %q", a, got)
+			}
+			if enc := rec.Header().Get("Content-Encoding"); (enc == "gzip") != gz {
+				t.Errorf("%s: gzip asked %v, Content-Encoding %q", a, gz, enc)
+			}
+		}
+	}
+	for _, path := range []string{"/assets/index.html", "/assets/../web.go", "/assets/nope.js"} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != 404 && rec.Code != 301 && rec.Code != 307 {
+			t.Errorf("%s: %d, want not found", path, rec.Code)
+		}
+	}
+}
