@@ -30,8 +30,12 @@ func TestOperationCoveringErbilAidSiteConflicts(t *testing.T) {
 			name string
 			cs   func() ([]Conflict, error)
 		}{
-			{"RU", func() ([]Conflict, error) { return w.s.Conflicts(ctx, ru, "baghdad", ConflictQuery{Status: ConflictOpen}) }},
-			{"IR", func() ([]Conflict, error) { return w.s.Conflicts(ctx, ir, "baghdad", ConflictQuery{Status: ConflictOpen}) }},
+			{"RU", func() ([]Conflict, error) {
+				return w.s.Conflicts(ctx, ru, "baghdad", ConflictQuery{Status: ConflictOpen})
+			}},
+			{"IR", func() ([]Conflict, error) {
+				return w.s.Conflicts(ctx, ir, "baghdad", ConflictQuery{Status: ConflictOpen})
+			}},
 		} {
 			cs, err := p.cs()
 			if err != nil || len(cs) != 1 {
