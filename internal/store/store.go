@@ -189,9 +189,10 @@ func Scan(row *sql.Row, dest ...any) error {
 // Tx is one write transaction. Hooks registered with AfterCommit run once
 // the transaction has committed (to publish changes on the room's bus).
 type Tx struct {
-	db    *DB
-	tx    *sql.Tx
-	hooks []func()
+	db     *DB
+	tx     *sql.Tx
+	hooks  []func()
+	before []func() error
 }
 
 // Write runs fn in one transaction: everything fn writes, and its audit
@@ -209,6 +210,12 @@ func (db *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	if err := fn(tx); err != nil {
 		_ = sqlTx.Rollback()
 		return db.mapErr(err)
+	}
+	for i := 0; i < len(tx.before); i++ { // a hook may register another
+		if err := tx.before[i](); err != nil {
+			_ = sqlTx.Rollback()
+			return db.mapErr(err)
+		}
 	}
 	// Audited transactions already commit one at a time (the audit head
 	// row is locked until commit), so holding commitMu across the commit
@@ -248,6 +255,12 @@ func (db *DB) Batch(ctx context.Context, fn func(ctx context.Context) error) err
 		return fn(context.WithValue(ctx, txKey{}, tx))
 	})
 }
+
+// BeforeCommit registers fn to run inside the transaction once all its
+// writes are done, just before it commits; an error rolls everything
+// back. Bulk writers use it to do once per transaction what would be slow
+// per record (such as adding thousands of rows to a full-text index).
+func (tx *Tx) BeforeCommit(fn func() error) { tx.before = append(tx.before, fn) }
 
 // AfterCommit registers fn to run after a successful commit. Hooks run in
 // commit order, one transaction's at a time: they must be quick and must
