@@ -17,7 +17,7 @@ import (
 
 // StreamConfig tunes the live stream. Zero fields take the defaults.
 type StreamConfig struct {
-	// Queue is each subscriber's queue, in changes (default 1024). A
+	// Queue is each subscriber's queue, in changes (default 256). A
 	// subscriber whose queue fills is sent "lagged" and disconnected.
 	Queue int
 	// Heartbeat is how often a comment line is sent so that proxies keep
@@ -46,7 +46,7 @@ func (c *StreamConfig) defaults() {
 		}
 	}
 	if c.Queue <= 0 {
-		c.Queue = 1024
+		c.Queue = 256
 	}
 	set(&c.Heartbeat, 15*time.Second)
 	set(&c.Idle, 10*time.Minute)

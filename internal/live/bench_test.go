@@ -14,15 +14,16 @@ import (
 )
 
 // BenchmarkDeliver measures the bus alone: one change offered to 1,000
-// subscribers of a room (need-to-know check and queueing), with readers
-// draining their queues.
+// subscribers of a room (need-to-know check, SSE encoding once, queueing),
+// with readers draining their queues as the stream handler does.
 func BenchmarkDeliver(b *testing.B) {
 	bus := live.NewBus()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	for i := range 1000 {
 		v := access.Viewer{MemberID: fmt.Sprint("m", i), PartnerID: fmt.Sprint("p", i%4), Rooms: map[string]bool{"r": true}}
-		s := bus.Subscribe("r", v, 4096)
+		s := bus.Subscribe("r", v, 256)
+		// Drain like the stream handler: wake, let a burst gather, take it.
 		go func() {
 			for {
 				select {
@@ -32,6 +33,10 @@ func BenchmarkDeliver(b *testing.B) {
 					if !ok {
 						return
 					}
+				}
+				time.Sleep(20 * time.Millisecond)
+				for len(s.C) > 0 {
+					<-s.C
 				}
 			}
 		}()
