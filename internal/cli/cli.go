@@ -47,6 +47,8 @@ func commands() []command {
 		{"token", "make, list and revoke API tokens", cmdToken},
 		{"audit", "verify the audit trail's hash chain", cmdAudit},
 		{"bench", "measure the headline performance figures", cmdBench},
+		{"import", "load an exchange document (all or nothing)", cmdImport},
+		{"export", "write what one member may see as an exchange document", cmdExport},
 		{"version", "print the version", func(ctx context.Context, env *Env, args []string) error {
 			fmt.Fprintln(env.Stdout, "opsroom", Version)
 			return nil

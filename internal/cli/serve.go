@@ -102,7 +102,11 @@ func loadDemo(ctx context.Context, env *Env, svc *Services) error {
 	var err error
 	switch {
 	case n == 0:
-		logins, err = svc.loadDemo(ctx)
+		// One transaction: a server stopped while loading keeps nothing.
+		err = svc.DB.Batch(ctx, func(ctx context.Context) error {
+			logins, err = svc.loadDemo(ctx)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("load the demo: %w", err)
 		}
