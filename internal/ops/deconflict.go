@@ -308,6 +308,20 @@ func conflictMarking(ctx context.Context, q querier, roomID string, sides ...str
 // may not be entitled to know.
 var conflictShown = item.Marking{TLP: string(access.Amber)}
 
+// filer returns the partner and member a conflict and its log entries are
+// filed under: the room's first authority, whose identity every member of
+// the room knows already. Filing them under the side whose change found
+// the overlap would tell the other side which partner that is, through
+// the owner and author every item shows. A room without authority files
+// them under the given partner and member.
+func filer(ctx context.Context, q querier, roomID, partner, member string) (string, string, error) {
+	_, ids, partners, err := authorities(ctx, q, roomID)
+	if err != nil || len(ids) == 0 {
+		return partner, member, err
+	}
+	return partners[0], ids[0], nil
+}
+
 func (s *Service) raise(ctx context.Context, tx *store.Tx, p access.Principal, roomID string, o overlap, now time.Time) error {
 	m, err := conflictMarking(ctx, tx, roomID, o.Mine.Owner, o.Other.Owner)
 	if err != nil {
@@ -317,9 +331,13 @@ func (s *Service) raise(ctx context.Context, tx *store.Tx, p access.Principal, r
 	if err := store.Scan(tx.QueryRow(ctx, `SELECT slug FROM rooms WHERE id = ?`, roomID), &slug); err != nil {
 		return err
 	}
+	owner, author, err := filer(ctx, tx, roomID, o.Mine.Owner, p.ID)
+	if err != nil {
+		return err
+	}
 	title := fmt.Sprintf("Conflict: %s and %s", o.Mine.Kind, o.Other.Kind)
 	rec := &item.Record{ID: store.NewID(), RoomID: roomID, Room: slug, Kind: "conflict", Title: title, Marking: m, Shown: conflictShown,
-		Owner: o.Mine.Owner, Author: p.ID, At: now}
+		Owner: owner, Author: author, At: now}
 	reg, _ := json.Marshal(o.Region)
 	c := Conflict{ID: rec.ID, Room: slug, Status: "open", Region: reg, Window: o.Window, Marking: conflictShown,
 		Sides: [2]ConflictSide{neutralSide(o.Mine.Kind), neutralSide(o.Other.Kind)}, CreatedAt: now, UpdatedAt: now, Version: 1}
@@ -332,7 +350,7 @@ func (s *Service) raise(ctx context.Context, tx *store.Tx, p access.Principal, r
 		return err
 	}
 	return AutoLog(ctx, tx, s.bus, AutoEntry{RoomID: roomID, Text: fmt.Sprintf("Conflict raised: %s overlaps %s, %s", article(o.Mine.Kind), article(o.Other.Kind), o.Window),
-		Marking: m, Shown: conflictShown, Owner: o.Mine.Owner, Author: p.ID, SourceKind: "conflict", SourceID: rec.ID})
+		Marking: m, Shown: conflictShown, Owner: owner, Author: author, SourceKind: "conflict", SourceID: rec.ID})
 }
 
 func article(kind string) string {
@@ -361,13 +379,17 @@ func (s *Service) resolve(ctx context.Context, tx *store.Tx, p access.Principal,
 	if err := store.Scan(tx.QueryRow(ctx, `SELECT room_id FROM items WHERE id = ?`, id), &roomID); err != nil {
 		return err
 	}
+	owner, author, err := filer(ctx, tx, roomID, p.PartnerID, p.ID)
+	if err != nil {
+		return err
+	}
 	return s.touchConflict(ctx, tx, p, id, status, func(c Conflict, m access.Marking) error {
 		text := fmt.Sprintf("Conflict resolved (%s): %s overlapping %s, %s", status, article(c.Sides[0].Kind), article(c.Sides[1].Kind), c.Window)
 		if reason != "" {
 			text += ": " + reason
 		}
 		return AutoLog(ctx, tx, s.bus, AutoEntry{RoomID: roomID, Text: text, Marking: m, Shown: conflictShown,
-			Owner: p.PartnerID, Author: p.ID, SourceKind: "conflict", SourceID: id})
+			Owner: owner, Author: author, SourceKind: "conflict", SourceID: id})
 	})
 }
 

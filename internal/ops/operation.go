@@ -402,7 +402,8 @@ func (s *Service) UpdateOperation(ctx context.Context, p access.Principal, id st
 		if err := addHistory(ctx, tx, id, p, s.at(), "change", old.Status, old.Status, strings.Join(changed, ", ")); err != nil {
 			return err
 		}
-		if err := setFootprints(ctx, tx, id, rec.RoomID, rec.Owner, parts, true); err != nil {
+		// A rejected operation stays out of deconfliction until proposed again.
+		if err := setFootprints(ctx, tx, id, rec.RoomID, rec.Owner, parts, old.Status != Rejected); err != nil {
 			return err
 		}
 		if err := s.deconflict(ctx, tx, p, id); err != nil {

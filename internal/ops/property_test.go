@@ -443,6 +443,31 @@ func TestConflictsRevealNothingHidden(t *testing.T) {
 				}
 			}
 		}
+		// The generic item paths show conflicts and their log entries
+		// filed under the room's authority (RU in Damascus), and nothing of
+		// a hidden side.
+		items := item.NewService(db, w.rooms, w.bus)
+		for _, u := range users {
+			for _, kind := range []string{"conflict", "log-entry"} {
+				list, err := items.List(ctx, ps[u], slug, item.ListQuery{Kind: kind, Limit: 1000})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, it := range list {
+					if it.Owner != "RU" || it.CreatedBy != "ru.general" {
+						t.Fatalf("%s is filed under %s/%s", it.Title, it.Owner, it.CreatedBy)
+					}
+					b, _ := json.Marshal(it)
+					for _, sec := range secrets {
+						for _, s := range sec {
+							if strings.Contains(string(b), s) {
+								t.Fatalf("%s's item list shows %q in %s", u, s, b)
+							}
+						}
+					}
+				}
+			}
+		}
 		if shownHidden == 0 {
 			t.Fatal("no conflict showed anyone a side it may not see; the random world tests nothing")
 		}
