@@ -220,14 +220,15 @@ func (s *Service) CreateReportTx(ctx context.Context, tx *store.Tx, sc *Scope, i
 	if err := item.Insert(ctx, tx, s.bus, rec, sc.P.Actor(), &view); err != nil {
 		return "", err
 	}
+	doc, err := s.nextDoc(ctx, tx)
+	if err != nil {
+		return "", err
+	}
 	start, end := observedCols(c.in.Observed)
-	args := []any{rec.ID, c.in.Source, sc.P.ID, c.in.Credibility, c.in.Title, c.in.Text, start, end, reportedCol(c.in.ReportedAt), c.places}
+	args := []any{rec.ID, doc, c.in.Source, sc.P.ID, c.in.Credibility, c.in.Title, c.in.Text, start, end, reportedCol(c.in.ReportedAt), c.places}
 	args = append(args, boxCols(c.box)...)
-	// doc: the full-text row id. Writers are serialized (SQLite's one
-	// writer; the audit head row lock on PostgreSQL, taken by Insert
-	// above), so MAX+1 cannot race.
 	if _, err := tx.Exec(ctx, `INSERT INTO reports (item_id, doc, source_id, editor, credibility, title, body, observed_start, observed_end, reported_at, places, min_lon, min_lat, max_lon, max_lat)
-		VALUES (?, (SELECT COALESCE(MAX(doc), 0) + 1 FROM reports), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
 		return "", err
 	}
 	return rec.ID, nil
@@ -256,6 +257,9 @@ func (s *Service) UpdateReport(ctx context.Context, p access.Principal, slug, id
 		return SharedReport{}, err
 	}
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
+		if err := s.flushIndex(ctx, tx); err != nil {
+			return err
+		}
 		old, err := loadMarkingTx(ctx, tx, id)
 		if err != nil {
 			return err

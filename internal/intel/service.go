@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"sync"
 
 	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/item"
@@ -33,11 +34,20 @@ type Service struct {
 	rooms *room.Service
 	items *item.Service
 	bus   *live.Bus
+
+	// mu guards docs.
+	mu sync.Mutex
+	// docs holds, per open transaction that created reports, the
+	// full-text row ids it assigned and has not indexed yet.
+	docs map[*store.Tx]*docRange
 }
+
+// docRange is [first, next) of the doc numbers a transaction assigned.
+type docRange struct{ first, next int64 }
 
 // NewService returns the intelligence service.
 func NewService(db *store.DB, rooms *room.Service, items *item.Service, bus *live.Bus) *Service {
-	return &Service{db: db, rooms: rooms, items: items, bus: bus}
+	return &Service{db: db, rooms: rooms, items: items, bus: bus, docs: map[*store.Tx]*docRange{}}
 }
 
 // Scope is who writes in which room: resolved once, reused for every
@@ -159,4 +169,71 @@ func dedupe(ids []string) []string {
 		}
 	}
 	return out
+}
+
+// nextDoc assigns a report's full-text row id inside tx. The first report
+// of a transaction reads the highest id; later ones count on from it.
+// Writers are serialized (SQLite has one writer; on PostgreSQL the audit
+// head row, locked by item.Insert before this is called, is held until
+// commit), so no two transactions can be handed the same id.
+//
+// On SQLite the transaction's new reports are added to the full-text
+// index in one statement just before it commits.
+func (s *Service) nextDoc(ctx context.Context, tx *store.Tx) (int64, error) {
+	s.mu.Lock()
+	r := s.docs[tx]
+	s.mu.Unlock()
+	if r == nil {
+		var last int64
+		rows, err := tx.Query(ctx, `SELECT COALESCE(MAX(doc), 0) FROM reports`)
+		if err != nil {
+			return 0, err
+		}
+		for rows.Next() {
+			if err := rows.Scan(&last); err != nil {
+				rows.Close()
+				return 0, err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
+		r = &docRange{first: last + 1, next: last + 1}
+		s.mu.Lock()
+		s.docs[tx] = r
+		s.mu.Unlock()
+		tx.BeforeCommit(func() error {
+			s.mu.Lock()
+			delete(s.docs, tx)
+			s.mu.Unlock()
+			return s.indexDocs(ctx, tx, r)
+		})
+	}
+	d := r.next
+	r.next++
+	return d, nil
+}
+
+// flushIndex indexes the reports tx has created so far, before an edit in
+// the same transaction (the edit trigger expects the old row indexed).
+func (s *Service) flushIndex(ctx context.Context, tx *store.Tx) error {
+	s.mu.Lock()
+	r := s.docs[tx]
+	s.mu.Unlock()
+	if r == nil {
+		return nil
+	}
+	return s.indexDocs(ctx, tx, r)
+}
+
+func (s *Service) indexDocs(ctx context.Context, tx *store.Tx, r *docRange) error {
+	if tx.Engine() != store.SQLite || r.first >= r.next {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO report_fts(rowid, title, body) SELECT doc, title, body FROM reports WHERE doc >= ? AND doc < ?`, r.first, r.next); err != nil {
+		return err
+	}
+	r.first = r.next
+	return nil
 }
