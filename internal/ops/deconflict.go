@@ -126,17 +126,19 @@ func (s *Service) candidates(ctx context.Context, q querier, engine store.Engine
 	// and GiST box index on PostgreSQL); a site counts when its owner
 	// marked it protected or a partner's notice says so.
 	spatial := `box(point(s.min_lon, s.min_lat), point(s.max_lon, s.max_lat)) && box(point(?, ?), point(?, ?))`
-	from := `sites s`
+	from := `sites s JOIN items i ON i.id = s.item_id`
 	sargs := []any{b.MinLon, b.MinLat, b.MaxLon, b.MaxLat}
 	if engine == store.SQLite {
-		from = `picture_rtree t JOIN picture_shapes ps ON ps.id = t.id JOIN sites s ON s.item_id = ps.item_id`
+		// CROSS JOIN keeps SQLite's planner from starting at the room's
+		// items (all of them) and probing the R*Tree once per item.
+		from = `picture_rtree t CROSS JOIN picture_shapes ps ON ps.id = t.id CROSS JOIN sites s ON s.item_id = ps.item_id CROSS JOIN items i ON i.id = s.item_id`
 		spatial = `t.min_lon <= ? AND t.max_lon >= ? AND t.min_lat <= ? AND t.max_lat >= ?
 			AND s.min_lon <= ? AND s.max_lon >= ? AND s.min_lat <= ? AND s.max_lat >= ?`
 		sargs = []any{b.MaxLon, b.MinLon, b.MaxLat, b.MinLat, b.MaxLon, b.MinLon, b.MaxLat, b.MinLat}
 	}
 	args := append([]any{store.Micros(always.Start), store.Micros(always.End)}, sargs...)
 	rows, err = q.Query(ctx, `SELECT s.item_id, s.item_id, i.owner_partner_id, 'site', '', s.geometry, 0, COALESCE(s.valid_start, ?), COALESCE(s.valid_end, ?)
-		FROM `+from+` JOIN items i ON i.id = s.item_id
+		FROM `+from+`
 		WHERE `+spatial+` AND i.room_id = ? AND i.owner_partner_id <> ?
 		AND (s.protected = ? OR EXISTS (SELECT 1 FROM site_notices n WHERE n.site_item_id = s.item_id AND n.status = 'active'))
 		AND (s.valid_start IS NULL OR s.valid_start <= ?) AND (s.valid_end IS NULL OR s.valid_end >= ?)`,
