@@ -49,7 +49,9 @@ const received = (cot) => {
         proto = true;
         return;
     }
-    if (a.uid !== want || done) return;
+    // In proto mode only what arrives as protobuf counts (the picture sent
+    // on connecting comes in XML, before the negotiation).
+    if (a.uid !== want || done || (mode === 'proto' && !proto)) return;
     done = true;
     clearTimeout(timer);
     console.log(JSON.stringify({ uid: a.uid, type: a.type, access: a.access, lat: Number(cot.raw.event.point._attributes.lat), mode: proto ? 'proto' : 'xml' }));

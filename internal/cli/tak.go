@@ -12,7 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsroom/opsroom/internal/bench"
 	"github.com/opsroom/opsroom/internal/httpapi"
+	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/tak"
 )
 
@@ -68,6 +70,25 @@ func takMetricsRoute(s *tak.Server) func(*httpapi.API) {
 
 func init() {
 	Register("cert", "make the room CA, server and device certificates, TAK data packages", cmdCert)
+	RegisterBench("tak", "CoT fan-out over loopback TCP, clients in the same process (50 x 10/s, 200 x 4/s)", benchTAK)
+}
+
+func benchTAK(ctx context.Context, env *Env, db *store.DB, scale float64) ([]bench.Result, error) {
+	d := max(time.Duration(float64(10*time.Second)*scale), 2*time.Second)
+	w, err := bench.NewWorld(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	var out []bench.Result
+	for _, load := range [][2]int{{50, 10}, {200, 4}} {
+		fmt.Fprintf(env.Stderr, "tak: %d clients x %d/s for %v...\n", load[0], load[1], d)
+		r, err := tak.Load(ctx, w, load[0], load[1], d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r...)
+	}
+	return out, nil
 }
 
 func cmdCert(ctx context.Context, env *Env, args []string) error {

@@ -104,6 +104,8 @@ func TestLaggingDeviceIsDisconnected(t *testing.T) {
 		if s.Metrics().ClosedLagging.Load() != 1 {
 			t.Fatal("the stalled device was not disconnected as lagging")
 		}
+		// Its goroutines end and it leaves the room.
+		waitFor(t, func() bool { return s.Metrics().ConnsOpen.Load() == 1 })
 	})
 }
 

@@ -237,41 +237,44 @@ func (p *persister) write(ctx context.Context, tx *store.Tx, batch []*position, 
 		pt.positions = append(pt.positions, ap)
 		saved++
 	}
-	perRoom := map[string][]*perTrack{}
-	var rooms []string
-	for _, k := range order {
-		if perRoom[k.roomID] == nil {
-			rooms = append(rooms, k.roomID)
-		}
-		perRoom[k.roomID] = append(perRoom[k.roomID], tracks[k])
+	// One audit record and one live change per room and marking per
+	// batch: the positions of many tracks are one change to the room's
+	// picture, and the bus applies need-to-know to the change's marking.
+	// The change carries each track's newest position; the history is in
+	// the database.
+	type group struct {
+		roomID string
+		m      access.Marking
+		tracks []map[string]any
+		n      int
 	}
-	for _, roomID := range rooms {
-		pts := perRoom[roomID]
-		n := 0
-		for _, pt := range pts {
-			n += len(pt.positions)
+	groups := map[string]*group{}
+	var keys []string
+	for _, k := range order {
+		pt := tracks[k]
+		gk := k.roomID + "\x00" + pt.pos.r.access + "\x00" + pt.pos.r.relTo
+		g := groups[gk]
+		if g == nil {
+			g = &group{roomID: k.roomID, m: pt.pos.r.m}
+			groups[gk] = g
+			keys = append(keys, gk)
 		}
-		// One audit record per room and batch: the positions of many
-		// tracks are one change to the room's picture.
-		rec, err := audit.Append(ctx, tx, audit.Record{Action: "track.positions", RoomID: roomID, Kind: "track",
-			Detail: audit.Detail(map[string]any{"tracks": len(pts), "positions": n, "source": "tak"})})
+		g.tracks = append(g.tracks, map[string]any{"id": pt.row.itemID, "uid": k.uid, "position": pt.positions[len(pt.positions)-1]})
+		g.n += len(pt.positions)
+	}
+	for _, gk := range keys {
+		g := groups[gk]
+		rec, err := audit.Append(ctx, tx, audit.Record{Action: "track.positions", RoomID: g.roomID, Kind: "track",
+			Detail: audit.Detail(map[string]any{"tracks": len(g.tracks), "positions": g.n, "source": "tak"})})
 		if err != nil {
 			return 0, 0, err
 		}
 		if p.s.bus == nil {
 			continue
 		}
-		changes := make([]live.Change, 0, len(pts))
-		for _, pt := range pts {
-			data, _ := json.Marshal(map[string]any{"id": pt.row.itemID, "positions": pt.positions, "via": "tak"})
-			changes = append(changes, live.Change{Seq: rec.Seq, RoomID: roomID, Kind: "track", ItemID: pt.row.itemID, Op: "update",
-				At: rec.At, Marking: pt.pos.r.m, Data: data})
-		}
-		tx.AfterCommit(func() {
-			for _, ch := range changes {
-				p.s.bus.Publish(ch)
-			}
-		})
+		data, _ := json.Marshal(map[string]any{"tracks": g.tracks, "via": "tak"})
+		ch := live.Change{Seq: rec.Seq, RoomID: g.roomID, Kind: "track", Op: "update", At: rec.At, Marking: g.m, Data: data}
+		tx.AfterCommit(func() { p.s.bus.Publish(ch) })
 	}
 	return saved, refused, nil
 }

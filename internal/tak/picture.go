@@ -201,13 +201,15 @@ const pictureQuery = `SELECT i.id, i.kind, i.title, i.marking, i.body, COALESCE(
 	LEFT JOIN areas a ON a.item_id = i.id
 	LEFT JOIN tracks t ON t.item_id = i.id
 	LEFT JOIN track_positions p ON p.id = (SELECT p2.id FROM track_positions p2 WHERE p2.track_seq = t.seq ORDER BY p2.at DESC, p2.id DESC LIMIT 1)
-	WHERE i.room_id = ? AND i.kind IN ('` + "track','site','event','area','operation','movement','marker','shape" + `') AND `
+	WHERE i.room_id = ? AND i.kind IN ('` + "track','site','event','area','operation','movement','marker','shape" + `')
+	AND (i.kind <> 'track' OR p.stale IS NULL OR p.stale > ?) AND `
 
 // readPicture runs pictureQuery (extra narrows it) and converts each row.
 func (s *Server) readPicture(ctx context.Context, c *conn, extra string, args ...any) ([]*frame, error) {
 	pred, pargs := access.Filter("i", c.viewer)
 	q := pictureQuery + pred + extra + ` ORDER BY i.id LIMIT 20000`
-	rows, err := s.db.Query(ctx, q, append(append([]any{c.roomID}, pargs...), args...)...)
+	qargs := append([]any{c.roomID, store.Micros(time.Now())}, pargs...)
+	rows, err := s.db.Query(ctx, q, append(qargs, args...)...)
 	if err != nil {
 		return nil, err
 	}
