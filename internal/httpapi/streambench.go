@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -192,6 +193,8 @@ func (s *benchSub) ended() bool {
 	return s.done
 }
 
+var atKey = []byte(`"at":"`)
+
 // read parses just enough of each event to find its "at" time: the
 // client's own work must not hide the server's.
 func (s *benchSub) read(body io.ReadCloser) {
@@ -210,12 +213,12 @@ func (s *benchSub) read(body io.ReadCloser) {
 		if len(line) < 6 || string(line[:6]) != "data: " {
 			continue
 		}
-		i := strings.Index(string(line), `"at":"`)
+		i := bytes.Index(line, atKey)
 		if i < 0 {
 			continue
 		}
-		rest := line[i+6:]
-		j := strings.IndexByte(string(rest), '"')
+		rest := line[i+len(atKey):]
+		j := bytes.IndexByte(rest, '"')
 		if j < 0 {
 			continue
 		}
