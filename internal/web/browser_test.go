@@ -254,6 +254,8 @@ func TestBrowser(t *testing.T) {
 		root := newChromium(t)
 		t.Run("released to one partner", func(t *testing.T) { releasedToOnePartner(t, root, base) })
 		t.Run("director approves", func(t *testing.T) { directorApproves(t, root, base) })
+		t.Run("contested strike", func(t *testing.T) { contestedStrike(t, root, base) })
+		t.Run("provenance echoes", func(t *testing.T) { provenanceEchoes(t, root, base) })
 	})
 }
 
@@ -354,6 +356,43 @@ func directorApproves(t *testing.T, root context.Context, base string) {
 	// The map draws operations and the conflicts' overlaps.
 	ru.openRoom(demo.Damascus)
 	ru.screenshot("map-operations")
+}
+
+// contestedStrike: the claims board shows the Latamneh strike as
+// contested, its competing claims side by side with their independent
+// origins.
+func contestedStrike(t *testing.T, root context.Context, base string) {
+	sy := signIn(t, root, base, "sy.officer")
+	sy.do(chromedp.Evaluate[chromedp.Void](`location.hash = '#/r/damascus/claims'`),
+		chromedp.WaitVisible(chromedp.CSS(`.event.contested`)))
+	const latamneh = `[...document.querySelectorAll('.event.contested')].find(e => e.querySelector('h2').innerText.includes('Latamneh'))`
+	sy.waitFor(latamneh+` !== undefined`, "the Latamneh strike marked contested")
+	if !sy.eval(latamneh + `.querySelectorAll('.side-col')[0].querySelectorAll('.claim').length > 0 && ` +
+		latamneh + `.querySelectorAll('.side-col')[1].querySelectorAll('.claim').length > 0`) {
+		t.Error("the Latamneh strike's claims are not on both sides")
+	}
+	if !sy.eval(latamneh + `.innerText.includes('independent origin')`) {
+		t.Error("the claims do not show their independent origins")
+	}
+	sy.screenshot("claims")
+}
+
+// provenanceEchoes: a report's page draws its provenance, with the report
+// that repeats it shown as an echo.
+func provenanceEchoes(t *testing.T, root context.Context, base string) {
+	ru := signIn(t, root, base, "ru.general")
+	ru.do(chromedp.Evaluate[chromedp.Void](`location.hash = '#/r/damascus/intel'`),
+		chromedp.WaitVisible(chromedp.CSS(`.reports .report .grade`)))
+	if !ru.eval(`/^[A-F][1-6]$/.test(document.querySelector('.reports .grade').textContent)`) {
+		t.Error("the feed does not show Admiralty grades such as B2")
+	}
+	ru.screenshot("intel")
+	ru.do(chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('.reports a.rt')].find(a => a.textContent.startsWith('Two joint operations rooms')).click()`),
+		chromedp.WaitVisible(chromedp.CSS(`svg.prov .node.echo`)))
+	if !ru.eval(`[...document.querySelectorAll('svg.prov .node.echo')].some(n => n.parentNode.textContent.includes('NOW reports'))`) {
+		t.Error("the provenance graph does not show the NOW report as an echo")
+	}
+	ru.screenshot("provenance")
 }
 
 // TestAssets: the page and its assets carry the security and caching

@@ -127,13 +127,17 @@ async function route() {
   $('#who').textContent = `${state.me.display_name || state.me.username} · ${state.me.partner}`;
   if (parts[0] === 'r' && parts[1]) {
     const slug = parts[1];
-    await setTabs(slug, parts[2] === 'item' ? 'items' : parts[2] || 'map');
+    const tab = { item: 'items', report: 'intel', at: 'map' }[parts[2]] || parts[2] || 'map';
+    await setTabs(slug, tab);
     switch (parts[2]) {
       case 'items': return showItems(main, slug);
       case 'item': return showItem(main, slug, parts[3]);
       case 'ops': return showOps(main, slug);
       case 'log': return showLog(main, slug);
       case 'rfis': return showRFIs(main, slug);
+      case 'intel': return showIntel(main, slug);
+      case 'report': return showReport(main, slug, parts[3]);
+      case 'claims': return showClaims(main, slug, parts[3]);
       default: return showRoom(main, slug, parts[2] === 'at' ? parts[3] : null);
     }
   }
@@ -154,6 +158,8 @@ async function caps() {
     conflicts: has('/api/v1/rooms/{room}/conflicts'),
     log: has('/api/v1/rooms/{room}/log'),
     rfis: has('/api/v1/rooms/{room}/rfis'),
+    intel: has('/api/v1/rooms/{room}/reports') && has('/api/v1/rooms/{room}/search'),
+    claims: has('/api/v1/rooms/{room}/events/{id}/board'),
   };
 }
 
@@ -161,6 +167,8 @@ async function caps() {
 const VIEWS = [
   ['map', '', 'Map', 'm', null],
   ['items', '/items', 'Items', 'i', null],
+  ['intel', '/intel', 'Intelligence', 'g', 'intel'],
+  ['claims', '/claims', 'Claims', 'c', 'claims'],
   ['ops', '/ops', 'Operations', 'o', 'operations'],
   ['log', '/log', 'Watch log', 'l', 'log'],
   ['rfis', '/rfis', 'RFIs', 'r', 'rfis'],
@@ -398,7 +406,7 @@ function popupFor(f, slug) {
     h('div', {}, tlpBadge(f.marking), ' ', releasability(f.marking)),
     h('div', { class: 'hint' }, [f.layer, f.status, f.owner, f.created_at && fmtTime(f.created_at)].filter(Boolean).join(' · ')),
     f.protected ? h('div', { class: 'prot' }, 'Protected site: no strike') : null,
-    f.contested ? h('div', { class: 'contested' }, 'Contested: competing claims') : null,
+    f.contested ? h('div', { class: 'contested-note' }, 'Contested: competing claims') : null,
     f.extra ? h('div', {}, f.extra) : null,
     f.id ? h('a', { href: `#/r/${encodeURIComponent(slug)}/item/${encodeURIComponent(f.id)}` }, 'Open') : null);
 }
@@ -588,8 +596,14 @@ async function showRoom(main, slug, focusID) {
       const title = x.title || `Conflict: ${x.sides.map((s) => (s.visible ? s.title : `a ${s.kind} not released to you`)).join(' × ')}`;
       fs.push(feature(Object.assign({ marking: { tlp: 'AMBER' } }, x, { title }), 'conflicts', x.region, { status: x.status, extra: x.reason }));
     }
+    if (!mapFeatures.length && fs.length && !focusID) {
+      // First load: frame what the room has drawn.
+      const b = L.geoJSON({ type: 'FeatureCollection', features: fs.map((f) => ({ type: 'Feature', geometry: f.geometry, properties: {} })) }).getBounds();
+      if (b.isValid()) map.fitBounds(b, { maxZoom: 9, padding: [60, 60] });
+    }
     mapFeatures = fs;
-    for (const f of fs) if (f.created_at) first = Math.min(first, Date.parse(f.created_at));
+    // The slider reaches back to the earliest time the room's plans name.
+    for (const x of [...ops, ...movs]) if (x.window && x.window.start) first = Math.min(first, Date.parse(x.window.start));
     redraw();
   }
 
@@ -870,6 +884,224 @@ async function showRFIs(main, slug) {
   await load();
 }
 
+// ---------- intelligence: feed, report page, claims board ----------
+
+const RELIABILITY = ['A', 'B', 'C', 'D', 'E', 'F'];
+
+function grade(r) {
+  const g = r.grade || `${r.reliability || '?'}${r.credibility || '?'}`;
+  return h('span', { class: `grade grade-${g[0]}`, title: 'Admiralty grade: source reliability (A–F) and information credibility (1–6)' }, g);
+}
+
+// intelIndex loads the room's reports and sources once per view, to name
+// the reports and sources that claims and links refer to by ID.
+async function intelIndex(slug) {
+  const enc = encodeURIComponent(slug);
+  const [reports, sources] = await Promise.all([all(`/api/v1/rooms/${enc}/reports`), all(`/api/v1/rooms/${enc}/sources`)]);
+  return { reports: new Map(reports.map((r) => [r.id, r])), sources: new Map(sources.map((s) => [s.id, s])) };
+}
+
+async function showIntel(main, slug) {
+  const enc = encodeURIComponent(slug);
+  const q = h('input', { type: 'search', id: 'intel-q', placeholder: 'Search reports  ( / )', 'aria-label': 'Search reports' });
+  const rel = h('select', { 'aria-label': 'Source reliability' }, h('option', { value: '' }, 'Any reliability'), RELIABILITY.map((x) => h('option', { value: x }, `Reliability ${x}`)));
+  const cred = h('select', { 'aria-label': 'Credibility at least' }, h('option', { value: '' }, 'Any credibility'), [1, 2, 3, 4, 5, 6].map((x) => h('option', { value: x }, `Credibility 1–${x}`)));
+  const contested = h('input', { type: 'checkbox', id: 'intel-contested' });
+  const list = h('div', { class: 'reports' });
+  const count = h('p', { class: 'hint' });
+  main.append(h('section', { class: 'page' }, h('h1', {}, 'Intelligence'),
+    h('div', { class: 'filter' }, q, rel, cred, h('label', { class: 'check' }, contested, 'Contested events only')), count, list));
+  let seq = 0;
+  async function load() {
+    const n = ++seq;
+    const p = new URLSearchParams();
+    if (q.value.trim()) p.set('q', q.value.trim());
+    if (rel.value) p.set('reliability', rel.value);
+    if (cred.value) p.set('max_credibility', cred.value);
+    if (contested.checked) p.set('contested', 'true');
+    let reports;
+    if ([...p.keys()].length) {
+      const page = await api('GET', `/api/v1/rooms/${enc}/search?${p}&limit=200`);
+      reports = page.hits.map((x) => x.report);
+    } else {
+      reports = await all(`/api/v1/rooms/${enc}/reports`);
+    }
+    if (n !== seq) return;
+    count.textContent = `${reports.length} report${reports.length === 1 ? '' : 's'}`;
+    list.replaceChildren(...reports.map((r) => h('article', { class: 'report', 'data-id': r.id },
+      grade(r),
+      h('div', {},
+        h('a', { class: 'rt', href: `#/r/${enc}/report/${encodeURIComponent(r.id)}` }, r.title),
+        h('div', { class: 'm' }, tlpBadge(r.marking), ' ', releasability(r.marking), ' ',
+          `${r.source_name || ''} · ${r.owner}`, r.observed ? ` · observed ${fmtTime(r.observed.start)}` : '',
+          (r.places || []).length ? ` · ${r.places.map((x) => x.name).join(', ')}` : ''),
+        h('p', {}, r.text)))));
+  }
+  let t = 0;
+  q.addEventListener('input', () => { clearTimeout(t); t = setTimeout(() => load().catch(fail), 250); });
+  for (const el of [rel, cred, contested]) el.addEventListener('change', () => load().catch(fail));
+  const keys = (e) => { if (e.key === '/' && !e.target.closest('input, select, textarea')) { e.preventDefault(); q.focus(); } };
+  document.addEventListener('keydown', keys);
+  state.view = { close() { document.removeEventListener('keydown', keys); } };
+  await load();
+}
+
+// provenance walks a report's links both ways (up to 40 reports) and
+// returns the reports met and the links between them.
+async function provenance(slug, id) {
+  const enc = encodeURIComponent(slug);
+  const depth = new Map([[id, 0]]);
+  const links = new Map();
+  let frontier = [id];
+  while (frontier.length && depth.size < 40) {
+    const next = [];
+    const got = await Promise.all(frontier.map((x) => api('GET', `/api/v1/rooms/${enc}/reports/${encodeURIComponent(x)}/links`)));
+    got.forEach((l, i) => {
+      const d = depth.get(frontier[i]);
+      for (const k of l.upstream || []) {
+        links.set(`${k.report}>${k.target}`, k);
+        if (!depth.has(k.target)) { depth.set(k.target, d - 1); next.push(k.target); }
+      }
+      for (const k of l.downstream || []) {
+        links.set(`${k.report}>${k.target}`, k);
+        if (!depth.has(k.report)) { depth.set(k.report, d + 1); next.push(k.report); }
+      }
+    });
+    frontier = next;
+  }
+  return { depth, links: [...links.values()] };
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function s(tag, attrs, ...kids) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, v);
+  for (const k of kids) el.append(k instanceof Node ? k : document.createTextNode(String(k)));
+  return el;
+}
+
+// provenanceGraph draws the reports in columns, the originals left and
+// those that repeat them to the right, an arrow from each echo to what it
+// repeats.
+function provenanceGraph(slug, id, g, index) {
+  const cols = new Map();
+  for (const [rid, d] of g.depth) {
+    if (!cols.has(d)) cols.set(d, []);
+    cols.get(d).push(rid);
+  }
+  const ds = [...cols.keys()].sort((a, b) => a - b);
+  const W = 250, H = 64, GX = 110, GY = 18;
+  const pos = new Map();
+  ds.forEach((d, ci) => cols.get(d).forEach((rid, ri) => pos.set(rid, { x: 10 + ci * (W + GX), y: 10 + ri * (H + GY) })));
+  const width = 20 + ds.length * W + (ds.length - 1) * GX;
+  const height = 20 + Math.max(...ds.map((d) => cols.get(d).length)) * (H + GY) - GY;
+  const svg = s('svg', { class: 'prov', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'Provenance graph' },
+    s('defs', {}, s('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 8, markerHeight: 8, orient: 'auto-start-reverse' },
+      s('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#8b98a8' }))));
+  for (const l of g.links) {
+    const a = pos.get(l.report), b = pos.get(l.target);
+    if (!a || !b) continue;
+    const x1 = a.x, y1 = a.y + H / 2, x2 = b.x + W, y2 = b.y + H / 2;
+    const mx = (x1 + x2) / 2;
+    svg.append(s('path', { class: 'edge', d: `M ${x1} ${y1} C ${mx} ${y1}, ${mx} ${y2}, ${x2} ${y2}`, 'marker-end': 'url(#arrow)' }),
+      s('text', { class: 'edge-label', x: mx, y: (y1 + y2) / 2 - 4, 'text-anchor': 'middle' }, l.kind));
+  }
+  for (const [rid, p] of pos) {
+    const r = index.reports.get(rid);
+    const title = r ? r.title : 'a report not released to you';
+    const label = title.length > 34 ? `${title.slice(0, 33)}…` : title;
+    const node = s('g', { class: `node${rid === id ? ' self' : ''}${g.links.some((l) => l.report === rid) ? ' echo' : ''}`, 'data-id': rid, transform: `translate(${p.x},${p.y})` },
+      s('rect', { width: W, height: H, rx: 6 }),
+      s('text', { x: 10, y: 24, class: 'g' }, r ? (r.grade || '') : ''),
+      s('text', { x: 44, y: 24 }, label),
+      s('text', { x: 10, y: 48, class: 'sub' }, r ? `${r.source_name || ''} · ${r.owner}` : ''));
+    const a = s('a', { href: `#/r/${encodeURIComponent(slug)}/report/${encodeURIComponent(rid)}` }, node);
+    a.append(s('title', {}, title));
+    svg.append(a);
+  }
+  return svg;
+}
+
+async function showReport(main, slug, id) {
+  const enc = encodeURIComponent(slug);
+  const page = h('section', { class: 'page' });
+  main.append(page);
+  let r;
+  try {
+    r = await api('GET', `/api/v1/rooms/${enc}/reports/${encodeURIComponent(id)}`);
+  } catch {
+    page.append(h('h1', {}, 'Not found'), h('p', {}, 'This report does not exist or is not released to you.'));
+    return;
+  }
+  const [index, g, claims] = await Promise.all([intelIndex(slug), provenance(slug, id), all(`/api/v1/rooms/${enc}/items?kind=claim`)]);
+  const mine = claims.filter((c) => (c.body.supporting || []).includes(id) || (c.body.disputing || []).includes(id));
+  const echoes = g.links.filter((l) => l.target === id).length;
+  page.append(
+    h('p', {}, tlpBadge(r.marking), ' ', releasability(r.marking)),
+    h('h1', { class: 'rh' }, grade(r), ' ', r.title),
+    h('p', {}, r.text),
+    h('dl', {},
+      h('dt', {}, 'Source'), h('dd', {}, `${r.source_name || r.source} (reliability ${r.reliability})`),
+      h('dt', {}, 'Credibility'), h('dd', {}, String(r.credibility)),
+      h('dt', {}, 'Observed'), h('dd', {}, r.observed ? `${fmtTime(r.observed.start)} – ${fmtTime(r.observed.end)}` : 'not given'),
+      h('dt', {}, 'Reported'), h('dd', {}, r.reported_at ? fmtTime(r.reported_at) : '—'),
+      h('dt', {}, 'Places'), h('dd', {}, (r.places || []).map((p) => p.name).join(', ') || '—'),
+      h('dt', {}, 'Shared by'), h('dd', {}, `${r.owner} (${r.created_by}), version ${r.version}`)),
+    h('h2', {}, 'Provenance'),
+    h('p', { class: 'hint' }, g.links.length
+      ? `${g.depth.size} reports linked; ${echoes} repeat${echoes === 1 ? 's' : ''} this one directly. Originals on the left, echoes to the right.`
+      : 'No report repeats this one, and it repeats none.'),
+    g.links.length ? h('div', { class: 'provbox' }, provenanceGraph(slug, id, g, index)) : null,
+    h('h2', {}, 'Claims resting on this report'),
+    mine.length ? h('ul', {}, mine.map((c) => h('li', {}, tlpBadge(c.marking), ' ',
+      h('a', { href: `#/r/${enc}/claims/${encodeURIComponent(c.body.event)}` }, c.title),
+      (c.body.disputing || []).includes(id) ? ' (disputes it)' : ''))) : h('p', { class: 'hint' }, 'None.'));
+}
+
+// claimCard shows one claim with its independent origins, each origin's
+// echoes collapsed into it.
+function claimCard(slug, c, corr, index) {
+  const enc = encodeURIComponent(slug);
+  const name = (rid) => { const r = index.reports.get(rid); return r ? r.title : 'a report not released to you'; };
+  const origins = (corr && corr.origins) || [];
+  return h('article', { class: `claim ${c.stance}`, 'data-id': c.id },
+    h('div', { class: 'stance' }, `${c.actor} ${c.stance}`),
+    h('p', { class: 'stmt' }, c.statement),
+    h('div', { class: 'indep', title: 'Independent origins among the reports you may see' },
+      h('strong', {}, String(corr ? corr.independent : 0)), ` independent origin${corr && corr.independent === 1 ? '' : 's'}`),
+    h('ul', { class: 'origins' }, origins.map((o) => {
+      const src = index.sources.get(o.source);
+      return h('li', {},
+        h('div', {}, src ? src.name : 'a source', ': ', o.roots.map((rid) => h('a', { href: `#/r/${enc}/report/${encodeURIComponent(rid)}` }, name(rid)))),
+        o.echoes.length ? h('details', { class: 'echoes' }, h('summary', {}, `${o.echoes.length} echo${o.echoes.length === 1 ? '' : 'es'} collapsed`),
+          h('ul', {}, o.echoes.map((rid) => h('li', {}, h('a', { href: `#/r/${enc}/report/${encodeURIComponent(rid)}` }, name(rid)))))) : null);
+    })));
+}
+
+async function showClaims(main, slug, eventID) {
+  const enc = encodeURIComponent(slug);
+  const page = h('section', { class: 'page' }, h('h1', {}, 'Claims board'));
+  main.append(page);
+  const [events, index] = await Promise.all([all(`/api/v1/rooms/${enc}/items?kind=event`), intelIndex(slug)]);
+  const shown = eventID ? events.filter((e) => e.id === eventID) : events;
+  const boards = await Promise.all(shown.map((e) => api('GET', `/api/v1/rooms/${enc}/events/${encodeURIComponent(e.id)}/board`).then((b) => [e, b])));
+  boards.sort((a, b) => Number(b[1].contest.contested) - Number(a[1].contest.contested));
+  if (eventID) page.append(h('p', {}, h('a', { href: `#/r/${enc}/claims` }, 'All events')));
+  for (const [e, b] of boards) {
+    const qs = b.contest.questions || [];
+    if (!qs.length && !eventID) continue;
+    page.append(h('section', { class: `event${b.contest.contested ? ' contested' : ''}`, 'data-id': e.id },
+      h('h2', {}, tlpBadge(e.marking), ' ', h('a', { href: `#/r/${enc}/claims/${encodeURIComponent(e.id)}` }, e.title),
+        b.contest.contested ? h('span', { class: 'flag' }, 'CONTESTED') : null),
+      qs.map((q) => h('div', { class: 'question' },
+        h('h3', {}, q.proposition, q.contested ? h('span', { class: 'flag small' }, 'contested') : null),
+        h('div', { class: 'sides' },
+          h('div', { class: 'side-col' }, h('h4', {}, `Asserting (${q.asserting.length})`), q.asserting.map((c) => claimCard(slug, c, b.corroboration[c.id], index))),
+          h('div', { class: 'side-col' }, h('h4', {}, `Denying (${q.denying.length})`), q.denying.map((c) => claimCard(slug, c, b.corroboration[c.id], index)))))),
+      (b.contest.contradictions || []).map((x) => h('p', { class: 'hint' }, `Contradiction: ${x.note}`))));
+  }
+}
+
 // ---------- items list and one item ----------
 
 async function showItems(main, slug) {
@@ -933,7 +1165,7 @@ async function showItem(main, slug, id) {
 // ---------- keyboard help ----------
 
 function showHelp() {
-  const rows = [['m', 'Map of the room'], ['i', 'Items list'], ['o', 'Operations board'], ['l', 'Watch log'], ['r', 'Requests for information'], ['/', 'Filter or search'], ['n', 'New item (on the map)'],
+  const rows = [['m', 'Map of the room'], ['i', 'Items list'], ['g', 'Intelligence feed'], ['c', 'Claims board'], ['o', 'Operations board'], ['l', 'Watch log'], ['r', 'Requests for information'], ['/', 'Filter or search'], ['n', 'New item (on the map)'],
     ['t', 'Time slider (arrow keys move it; End returns to now)'], ['?', 'This help'], ['Esc', 'Close a dialog']];
   const dlg = h('dialog', { class: 'help', 'aria-label': 'Keyboard shortcuts' }, h('h2', {}, 'Keyboard shortcuts'),
     h('dl', {}, rows.map(([k, d]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, d)])),
