@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/geo"
@@ -61,10 +62,10 @@ type OperationInput struct {
 
 // Decision is one authority's decision on the current proposal.
 type Decision struct {
-	By       string `json:"by"` // username
-	Decision string `json:"decision"`
-	Reason   string `json:"reason,omitempty"`
-	At       string `json:"at"`
+	By       string    `json:"by"` // username
+	Decision string    `json:"decision"`
+	Reason   string    `json:"reason,omitempty"`
+	At       time.Time `json:"at"`
 }
 
 // Operation is an operation as the API shows it.
@@ -287,7 +288,7 @@ func readOperation(ctx context.Context, q querier, p access.Principal, id string
 		if err := rows.Scan(&d.By, &d.Decision, &d.Reason, &at); err != nil {
 			return op, "", err
 		}
-		d.At = store.Time(at).Format("2006-01-02T15:04:05.999999Z07:00")
+		d.At = store.Time(at)
 		op.Decisions = append(op.Decisions, d)
 	}
 	return op, leadID, rows.Err()

@@ -210,7 +210,7 @@ func (s *Service) AnswerRFI(ctx context.Context, p access.Principal, id string, 
 	if err := errs.Err(); err != nil {
 		return RFI{}, err
 	}
-	return s.rfiStep(ctx, p, id, RFIActAnswer, func(tx *store.Tx, rec record, r RFI, assignee string) (string, error) {
+	return s.rfiStep(ctx, p, id, RFIActAnswer, "", func(tx *store.Tx, rec record, r RFI, assignee string) (string, error) {
 		if p.PartnerID != assignee {
 			return "", access.ErrForbidden
 		}
@@ -238,7 +238,7 @@ func (s *Service) AnswerRFI(ctx context.Context, p access.Principal, id string, 
 
 // AcceptRFI accepts the answer (the asker).
 func (s *Service) AcceptRFI(ctx context.Context, p access.Principal, id string) (RFI, error) {
-	return s.rfiStep(ctx, p, id, RFIActAccept, func(_ *store.Tx, rec record, r RFI, _ string) (string, error) {
+	return s.rfiStep(ctx, p, id, RFIActAccept, "", func(_ *store.Tx, rec record, r RFI, _ string) (string, error) {
 		if p.ID != rec.Author {
 			return "", access.ErrForbidden
 		}
@@ -258,7 +258,7 @@ func (s *Service) ReopenRFI(ctx context.Context, p access.Principal, id string, 
 	if err := errs.Err(); err != nil {
 		return RFI{}, err
 	}
-	return s.rfiStep(ctx, p, id, RFIActReopen+"\x00"+in.Reason, func(_ *store.Tx, rec record, r RFI, _ string) (string, error) {
+	return s.rfiStep(ctx, p, id, RFIActReopen, in.Reason, func(_ *store.Tx, rec record, r RFI, _ string) (string, error) {
 		if p.ID != rec.Author {
 			return "", access.ErrForbidden
 		}
@@ -269,8 +269,10 @@ func (s *Service) ReopenRFI(ctx context.Context, p access.Principal, id string, 
 	})
 }
 
-func (s *Service) rfiStep(ctx context.Context, p access.Principal, id, action string, step func(*store.Tx, record, RFI, string) (string, error)) (RFI, error) {
-	action, reason, _ := strings.Cut(action, "\x00")
+// rfiStep runs one step of a request's workflow: step checks who may take
+// it and returns the new status; the history, the status and the live
+// change follow.
+func (s *Service) rfiStep(ctx context.Context, p access.Principal, id, action, reason string, step func(*store.Tx, record, RFI, string) (string, error)) (RFI, error) {
 	var result RFI
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		rec, err := load(ctx, tx, p, id, "rfi")
