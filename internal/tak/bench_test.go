@@ -35,7 +35,7 @@ func BenchmarkFanout(b *testing.B) {
 					entitled++
 				}
 			}
-			time.Sleep(100 * time.Millisecond)
+			waitFor(b, func() bool { return s.Metrics().ConnsOpen.Load() == int64(n+1) })
 			// Skip what the connections were sent on joining.
 			for _, nc := range conns {
 				nc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))

@@ -100,7 +100,7 @@ func TestMutualTLS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		waitFor(t, func() bool { return s.Metrics().ConnsOpen.Load() == 2 })
 		d.send(posEvent("a1-tls", "A1", 33.5, 36.3))
 		if ev := newDevice(t, peer).next(3 * time.Second); ev == nil || ev.UID != "a1-tls" {
 			t.Fatalf("b1 did not receive a1's position over TLS: %v", ev)

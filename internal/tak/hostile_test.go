@@ -93,7 +93,7 @@ func TestLaggingDeviceIsDisconnected(t *testing.T) {
 		sender := newDevice(t, w.attach(t, s, "a1"))
 		stalled := w.attach(t, s, "b1") // never reads
 		_ = stalled
-		time.Sleep(50 * time.Millisecond)
+		waitFor(t, func() bool { return s.Metrics().ConnsOpen.Load() == 2 })
 		// Large events fill the socket buffers, then the queue.
 		big := posEvent("big", "B", 1, 1)
 		big.Detail.Remarks = &cot.Remarks{Text: strings.Repeat("x", 30<<10)}
@@ -176,7 +176,8 @@ func TestEncodedOncePerEncoding(t *testing.T) {
 			}
 			devs = append(devs, d)
 		}
-		time.Sleep(50 * time.Millisecond)
+		waitFor(t, func() bool { return s.Metrics().ConnsOpen.Load() == 7 })
+		time.Sleep(50 * time.Millisecond) // and been sent the picture
 		x0, p0 := s.Metrics().EncodedXML.Load(), s.Metrics().EncodedProto.Load()
 		sender.send(posEvent("once", "O", 2, 2))
 		for _, d := range devs {

@@ -41,7 +41,7 @@ func testNeedToKnow(t *testing.T, w *world, proto bool) {
 		c1.upgrade()
 		sender.upgrade()
 	}
-	time.Sleep(100 * time.Millisecond) // let every connection join the room
+	waitFor(t, func() bool { return s.Metrics().ConnsOpen.Load() == 4 }) // every device has joined
 
 	green := posEvent("a1-green", "A1", 33.5, 36.3)
 	onlyAA := posEvent("a1-aa", "A1 own", 33.6, 36.4)

@@ -270,13 +270,12 @@ func (s *Server) run(nc net.Conn, id *identity, isTLS bool) {
 	}
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
-	s.m.ConnsOpen.Add(1)
-	s.log.Info("tak: device connected", "remote", remote, "member", id.principal.Username, "room", id.room.Slug, "tls", isTLS)
-
 	// Join the fan-out and the live stream before reading the picture, so
 	// nothing that changes in between is missed (a repeat is harmless).
 	c.sub = s.bus.Subscribe(c.roomID, c.viewer, 4096)
 	s.hub.add(c)
+	s.m.ConnsOpen.Add(1)
+	s.log.Info("tak: device connected", "remote", remote, "member", id.principal.Username, "room", id.room.Slug, "tls", isTLS)
 	snap, err := s.snapshot(context.Background(), c)
 	if err != nil {
 		s.log.Error("tak: reading the room's picture", "err", err)
