@@ -94,7 +94,7 @@ func loadPositions(b *testing.B, db *store.DB, n int) (*bench.World, *Service) {
 					at := store.Micros(benchStart.Add(time.Duration(step) * benchStep))
 					if sqlite {
 						args = append(args, id)
-						rargs = append(rargs, id, lon[k], lon[k], lat[k], lat[k], seconds(at), seconds(at))
+						rargs = append(rargs, id, lon[k], lon[k], lat[k], lat[k], rtreeTime(at), rtreeTime(at))
 					}
 					args = append(args, seqs[k], at, lon[k], lat[k], nil, rng.Float64()*359, rng.Float64()*30, 10.0, nil)
 				}

@@ -52,8 +52,14 @@ func checkPositions(errs *validate.Errors, ps []Position) {
 	}
 }
 
-// seconds is a time in the unit the SQLite R*Tree indexes positions in.
-func seconds(us int64) float64 { return float64(us) / 1e6 }
+// rtreeTime is a time in the unit the SQLite R*Tree indexes positions
+// in: hours. The R*-tree's split and placement heuristics compare areas
+// and margins across dimensions, so time must be on a scale like the
+// degrees beside it: in seconds the time axis dwarfs the others and the
+// tree groups positions by time alone, so a small box over an hour reads
+// every position of that hour. In float32 an hour value near 2015 is
+// exact to about two minutes, rounded outward: still a candidate filter.
+func rtreeTime(us int64) float64 { return float64(us) / 3.6e9 }
 
 // AppendPositions adds a batch of positions to a track, in one
 // transaction with one audit record. Only members of the track's owner
@@ -141,7 +147,7 @@ func insertPositions(ctx context.Context, tx *store.Tx, seq int64, ps []Position
 			nullFloat(p.Accuracy), nullMicros(p.Stale)); err != nil {
 			return fmt.Errorf("insert position: %w", err)
 		}
-		if _, err := rt.ExecContext(ctx, id, p.Lon, p.Lon, p.Lat, p.Lat, seconds(at), seconds(at)); err != nil {
+		if _, err := rt.ExecContext(ctx, id, p.Lon, p.Lon, p.Lat, p.Lat, rtreeTime(at), rtreeTime(at)); err != nil {
 			return fmt.Errorf("index position: %w", err)
 		}
 	}

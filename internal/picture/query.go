@@ -237,7 +237,7 @@ func (s *Service) tracksIn(ctx context.Context, p access.Principal, roomID strin
 		q = `SELECT ` + posCols + `, t.item_id FROM track_positions_rtree r CROSS JOIN track_positions p CROSS JOIN tracks t CROSS JOIN items i
 			WHERE r.max_lon >= ? AND r.min_lon <= ? AND r.max_lat >= ? AND r.min_lat <= ? AND r.max_t >= ? AND r.min_t <= ?
 			AND p.id = r.id AND t.seq = p.track_seq AND i.id = t.item_id AND` + exact
-		args = append([]any{r.box.MinLon, r.box.MaxLon, r.box.MinLat, r.box.MaxLat, math.Floor(seconds(r.from)), math.Ceil(seconds(r.to))}, eargs...)
+		args = append([]any{r.box.MinLon, r.box.MaxLon, r.box.MinLat, r.box.MaxLat, rtreeTime(r.from) - 0.01, rtreeTime(r.to) + 0.01}, eargs...)
 	} else {
 		q = `SELECT ` + posCols + `, t.item_id FROM track_positions p JOIN tracks t ON t.seq = p.track_seq JOIN items i ON i.id = t.item_id
 			WHERE point(p.lon, p.lat) <@ box(point(?, ?), point(?, ?)) AND` + exact

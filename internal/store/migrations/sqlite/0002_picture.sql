@@ -102,5 +102,5 @@ CREATE TABLE track_positions (
   stale     INTEGER
 );
 CREATE INDEX track_positions_track_at ON track_positions(track_seq, at);
--- Space and time (seconds) of each position; candidate filter as above.
+-- Space and time (hours, see picture.rtreeTime) of each position; candidate filter as above.
 CREATE VIRTUAL TABLE track_positions_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat, min_t, max_t);
