@@ -29,7 +29,7 @@ import (
 )
 
 // chromiumPath finds Debian's chromium, or skips the test.
-func chromiumPath(t *testing.T) string {
+func chromiumPath(t testing.TB) string {
 	t.Helper()
 	for _, p := range []string{"/usr/bin/chromium", "/usr/lib/chromium/chromium"} {
 		if _, err := os.Stat(p); err == nil {
@@ -42,7 +42,7 @@ func chromiumPath(t *testing.T) string {
 
 // startServer runs a real opsroom server with the demo loaded and the UI
 // registered, on db.
-func startServer(t *testing.T, db *store.DB) string {
+func startServer(t testing.TB, db *store.DB) (string, *cli.Services) {
 	t.Helper()
 	svc := cli.NewServices(db)
 	if _, err := svc.LoadDemo(context.Background()); err != nil {
@@ -59,12 +59,12 @@ func startServer(t *testing.T, db *store.DB) string {
 		Extra: svc.Routes()}, log)
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
-	return srv.URL
+	return srv.URL, svc
 }
 
 // newChromium starts one headless chromium with a fresh profile; each
 // member then gets a browser context of its own (its own cookies).
-func newChromium(t *testing.T) context.Context {
+func newChromium(t testing.TB) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath(t)),
@@ -88,14 +88,14 @@ func newChromium(t *testing.T) context.Context {
 // member is one member signed in, in a browser context of its own, whose
 // console errors fail the test.
 type member struct {
-	t    *testing.T
+	t    testing.TB
 	name string
 	ctx  context.Context
 	mu   sync.Mutex
 	errs []string
 }
 
-func signIn(t *testing.T, root context.Context, base, username string) *member {
+func signIn(t testing.TB, root context.Context, base, username string) *member {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
@@ -250,7 +250,7 @@ func TestBrowser(t *testing.T) {
 	}
 	chromiumPath(t)
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		base := startServer(t, db)
+		base, _ := startServer(t, db)
 		root := newChromium(t)
 		t.Run("released to one partner", func(t *testing.T) { releasedToOnePartner(t, root, base) })
 		t.Run("director approves", func(t *testing.T) { directorApproves(t, root, base) })

@@ -475,7 +475,9 @@ async function showRoom(main, slug, focusID) {
   basemap().then((gj) => {
     L.geoJSON(gj, { interactive: false, style: { color: '#6d8aa6', weight: 0.7, fillColor: '#1a2430', fillOpacity: 1 } }).addTo(map).bringToBack();
   });
-  const cluster = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 40, spiderfyOnMaxZoom: true });
+  // Not chunked: a chunked load goes on after the map is removed and
+  // interleaves with the next redraw's.
+  const cluster = L.markerClusterGroup({ chunkedLoading: false, showCoverageOnHover: false, maxClusterRadius: 40, spiderfyOnMaxZoom: true });
   const shapes = L.geoJSON(null, {
     style: (g) => (SHAPE_STYLE[g.properties.f.layer] || ((f) => ({ color: TLP_COLOUR[f.marking.tlp] || '#fff', weight: 2, fillOpacity: 0.15 })))(g.properties.f),
     onEachFeature: (g, l) => l.bindPopup(() => popupFor(g.properties.f, slug)),
@@ -494,13 +496,13 @@ async function showRoom(main, slug, focusID) {
   function markerFor(f) {
     const key = `${f.layer}|${f.id}`;
     const m = markers.get(key);
-    if (m && m.version === f.version && m.until === until) return m.layer;
+    if (m && m.version === f.version) return m.layer;
     const [x, y] = f.geometry.coordinates;
     const extra = [f.protected ? 'protected' : '', f.contested ? 'contested' : ''].join(' ').trim();
     const icon = f.sidc && window.ms ? symbolIcon(f.sidc) : pinIcon(f.marking.tlp, extra);
     const layer = L.marker([y, x], { icon, title: f.title, alt: `${f.layer}: ${f.title}`, keyboard: true });
     layer.bindPopup(() => popupFor(f, slug));
-    markers.set(key, { layer, version: f.version, until });
+    markers.set(key, { layer, version: f.version });
     return layer;
   }
 
@@ -1122,8 +1124,8 @@ async function showItems(main, slug) {
     if (kind.value) params.set('kind', kind.value);
     const its = (await all(`/api/v1/rooms/${encodeURIComponent(slug)}/items?${params}`)).filter((it) => !tlp.value || it.marking.tlp === tlp.value);
     if (n !== seq) return;
-    count.textContent = `${its.length} item${its.length === 1 ? '' : 's'}`;
-    tbody.replaceChildren(...its.map((it) => h('tr', {},
+    count.textContent = `${its.length} item${its.length === 1 ? '' : 's'}${its.length > 500 ? '; the newest 500 shown, search to narrow' : ''}`;
+    tbody.replaceChildren(...its.slice(0, 500).map((it) => h('tr', {},
       h('td', {}, tlpBadge(it.marking), ' ', releasability(it.marking)),
       h('td', {}, h('a', { href: `#/r/${encodeURIComponent(slug)}/item/${encodeURIComponent(it.id)}` }, it.title)),
       h('td', {}, it.kind), h('td', {}, it.owner), h('td', {}, fmtTime(it.created_at)))));
