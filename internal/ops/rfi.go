@@ -83,10 +83,7 @@ func (s *Service) AskRFI(ctx context.Context, p access.Principal, slug string, i
 	if err := errs.Err(); err != nil {
 		return RFI{}, err
 	}
-	title := in.Question
-	if len(title) > 120 {
-		title = title[:strings.LastIndex(title[:120], " ")+1] + "…"
-	}
+	title := shorten(in.Question, 120)
 	rec := &item.Record{ID: store.NewID(), RoomID: rm.ID, Room: rm.Slug, Kind: "rfi", Title: title, Marking: m, Shown: shown,
 		Owner: p.PartnerID, Author: p.ID, At: s.at()}
 	deadline := in.Deadline.UTC().Truncate(time.Microsecond)

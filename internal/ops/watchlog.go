@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/item"
@@ -59,10 +60,7 @@ func AutoLog(ctx context.Context, tx *store.Tx, bus *live.Bus, e AutoEntry) erro
 
 func writeEntry(ctx context.Context, tx *store.Tx, bus *live.Bus, slug string, e AutoEntry, automatic bool, p access.Principal) (string, error) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	title := e.Text
-	if len(title) > 120 {
-		title = title[:strings.LastIndex(title[:120], " ")+1] + "…"
-	}
+	title := shorten(e.Text, 120)
 	rec := &item.Record{ID: store.NewID(), RoomID: e.RoomID, Room: slug, Kind: "log-entry", Title: title, Marking: e.Marking, Shown: e.Shown,
 		Owner: e.Owner, Author: e.Author, At: now}
 	var username, code string
@@ -219,4 +217,20 @@ func (s *Service) Strike(ctx context.Context, p access.Principal, id string, in 
 		return LogEntry{}, err
 	}
 	return s.Entry(ctx, p, id)
+}
+
+// shorten cuts s to at most max bytes for a title, at a space when there
+// is one and never inside a character, marking the cut with an ellipsis.
+func shorten(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	if sp := strings.LastIndex(s[:cut], " "); sp > 0 {
+		cut = sp
+	}
+	return s[:cut] + "…"
 }
