@@ -82,7 +82,7 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 	}
 	sel, args := reportSelect(p.Viewer)
 	pred, pargs := access.Filter("i", p.Viewer)
-	var score, from string
+	var score, from, cte string
 	var fromArgs []any
 	switch {
 	case len(ws) == 0:
@@ -92,26 +92,29 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 		score = "ts_rank(rp.tsv, plainto_tsquery('english', ?))::float8"
 		fromArgs = append(fromArgs, strings.Join(ws, " "))
 	default:
-		// highlight() marks each matched token with \x01; counting the marks
-		// gives the matches in the column without any corpus statistics.
-		score = `(2.0 * (length(highlight(report_fts, 0, char(1), '')) - length(replace(highlight(report_fts, 0, char(1), ''), char(1), '')))
-			+ (length(highlight(report_fts, 1, char(1), '')) - length(replace(highlight(report_fts, 1, char(1), ''), char(1), ''))))`
-		from = ` JOIN report_fts ON report_fts.rowid = rp.doc`
+		// The matches are found and scored first, in the full-text index
+		// alone, then joined to reports and items (SQLite would otherwise
+		// drive from items and run the MATCH once per row). highlight()
+		// marks each matched token with \x01; counting the marks gives the
+		// matches per column without any corpus statistics. Hidden matches
+		// are scored too but filtered out below before anything is returned.
+		score = "m.score"
+		cte = `WITH m AS MATERIALIZED (SELECT rowid AS doc,
+			2.0 * (length(highlight(report_fts, 0, char(1), '')) - length(replace(highlight(report_fts, 0, char(1), ''), char(1), '')))
+			+ (length(highlight(report_fts, 1, char(1), '')) - length(replace(highlight(report_fts, 1, char(1), ''), char(1), ''))) AS score
+			FROM report_fts WHERE report_fts MATCH ?) `
+		quoted := make([]string, len(ws))
+		for i, w := range ws {
+			quoted[i] = `"` + w + `"`
+		}
+		fromArgs = append(fromArgs, strings.Join(quoted, " "))
+		from = "FROM m CROSS JOIN reports rp ON rp.doc = m.doc CROSS JOIN items i ON i.id = rp.item_id"
 	}
 	where := []string{"i.room_id = ?", "i.kind = 'report'", pred}
 	wargs := append([]any{rm.ID}, pargs...)
-	if len(ws) > 0 {
-		if s.db.Engine() == store.Postgres {
-			where = append(where, "rp.tsv @@ plainto_tsquery('english', ?)")
-			wargs = append(wargs, strings.Join(ws, " "))
-		} else {
-			quoted := make([]string, len(ws))
-			for i, w := range ws {
-				quoted[i] = `"` + w + `"`
-			}
-			where = append(where, "report_fts MATCH ?")
-			wargs = append(wargs, strings.Join(quoted, " "))
-		}
+	if len(ws) > 0 && s.db.Engine() == store.Postgres {
+		where = append(where, "rp.tsv @@ plainto_tsquery('english', ?)")
+		wargs = append(wargs, strings.Join(ws, " "))
 	}
 	if len(q.Reliability) > 0 {
 		spred, sargs := access.Filter("fi", p.Viewer)
@@ -156,9 +159,11 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 	// The score is computed in an inner query so the keyset cursor can
 	// compare it.
 	inner := strings.Replace(sel, "SELECT ", "SELECT "+score+" AS score, ", 1)
-	inner = strings.Replace(inner, " JOIN reports rp ON rp.item_id = i.id", " JOIN reports rp ON rp.item_id = i.id"+from, 1)
+	if from != "" {
+		inner = strings.Replace(inner, "FROM items i JOIN reports rp ON rp.item_id = i.id", from, 1)
+	}
 	all := append(append(fromArgs, args...), wargs...)
-	query := `SELECT * FROM (` + inner + ` WHERE ` + strings.Join(where, " AND ") + `) hits`
+	query := cte + `SELECT * FROM (` + inner + ` WHERE ` + strings.Join(where, " AND ") + `) hits`
 	if q.After != "" {
 		sc, id, ok := strings.Cut(q.After, "|")
 		f, err := strconv.ParseFloat(sc, 64)

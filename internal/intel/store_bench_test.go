@@ -146,11 +146,13 @@ func BenchmarkSearch(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			// Words ranked 50..500 in the vocabulary: each in roughly 0.1% to
-			// 3% of reports, the kind of word an analyst searches for.
+			// Words ranked 500..5,000 in the Zipf vocabulary: each in roughly
+			// 0.05% to 0.5% of reports (500 to 5,000 of a million), the kind
+			// of name or term an analyst searches for; every other query adds
+			// a second word ranked 50..500 (in about 0.5% to 5%).
 			queries := make([]SearchQuery, 64)
 			for i := range queries {
-				q := c.vocab[50+c.rng.IntN(450)]
+				q := c.vocab[500+c.rng.IntN(4500)]
 				if i%2 == 1 {
 					q += " " + c.vocab[50+c.rng.IntN(450)]
 				}
