@@ -240,12 +240,13 @@ func (p *persister) write(ctx context.Context, tx *store.Tx, batch []*position, 
 	// One audit record and one live change per room and marking per
 	// batch: the positions of many tracks are one change to the room's
 	// picture, and the bus applies need-to-know to the change's marking.
-	// The change carries each track's newest position; the history is in
-	// the database.
+	// The change only says which tracks moved (web clients refetch what
+	// they show): the bus keeps recent changes for resuming streams, and
+	// positions there would cost memory for nothing.
 	type group struct {
 		roomID string
 		m      access.Marking
-		tracks []map[string]any
+		ids    []string
 		n      int
 	}
 	groups := map[string]*group{}
@@ -259,20 +260,20 @@ func (p *persister) write(ctx context.Context, tx *store.Tx, batch []*position, 
 			groups[gk] = g
 			keys = append(keys, gk)
 		}
-		g.tracks = append(g.tracks, map[string]any{"id": pt.row.itemID, "uid": k.uid, "position": pt.positions[len(pt.positions)-1]})
+		g.ids = append(g.ids, pt.row.itemID)
 		g.n += len(pt.positions)
 	}
 	for _, gk := range keys {
 		g := groups[gk]
 		rec, err := audit.Append(ctx, tx, audit.Record{Action: "track.positions", RoomID: g.roomID, Kind: "track",
-			Detail: audit.Detail(map[string]any{"tracks": len(g.tracks), "positions": g.n, "source": "tak"})})
+			Detail: audit.Detail(map[string]any{"tracks": len(g.ids), "positions": g.n, "source": "tak"})})
 		if err != nil {
 			return 0, 0, err
 		}
 		if p.s.bus == nil {
 			continue
 		}
-		data, _ := json.Marshal(map[string]any{"tracks": g.tracks, "via": "tak"})
+		data, _ := json.Marshal(map[string]any{"tracks": len(g.ids), "positions": g.n, "via": "tak"})
 		ch := live.Change{Seq: rec.Seq, RoomID: g.roomID, Kind: "track", Op: "update", At: rec.At, Marking: g.m, Data: data}
 		tx.AfterCommit(func() { p.s.bus.Publish(ch) })
 	}
