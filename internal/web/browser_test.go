@@ -98,7 +98,7 @@ type member struct {
 func signIn(t testing.TB, root context.Context, base, username string) *member {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(root, chromedp.WithNewBrowserContext())
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancel() })
 	m := &member{t: t, name: username, ctx: ctx}
 	messages := chromedp.Console(ctx)
