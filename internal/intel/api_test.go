@@ -254,6 +254,21 @@ func TestAPIKeepsVersions(t *testing.T) {
 		if st, _ := sy.do("PUT", "/api/v1/rooms/damascus/reports/"+id, map[string]any{"version": 3, "title": "x", "text": "x", "source": r["source"], "credibility": 2}); st != http.StatusForbidden {
 			t.Errorf("SY editing HZ's report: %d; want 403", st)
 		}
+		// A source's grade changes keep their history; only the partner that
+		// shared the source regrades it.
+		ru := login(t, base, "ru.general")
+		src, _ := r["source"].(string)
+		if st, body := ru.do("POST", "/api/v1/rooms/damascus/sources/"+src+"/grade", map[string]any{"reliability": "E", "reason": "contradicted twice"}); st != http.StatusOK {
+			t.Errorf("regrade: %d %s", st, body)
+		}
+		if st, _ := sy.do("POST", "/api/v1/rooms/damascus/sources/"+src+"/grade", map[string]any{"reliability": "A", "reason": "x"}); st != http.StatusForbidden {
+			t.Errorf("SY regrading RU's source: %d; want 403", st)
+		}
+		var grades []struct{ Reliability string }
+		_, body = ru.do("GET", "/api/v1/rooms/damascus/sources/"+src+"/grades", nil)
+		if err := json.Unmarshal(body, &grades); err != nil || len(grades) != 2 || grades[0].Reliability != "F" || grades[1].Reliability != "E" {
+			t.Errorf("grade history %s; want F then E", body)
+		}
 		// Search finds the current title, not the old one.
 		var page struct {
 			Hits []struct{ Report struct{ ID string } }

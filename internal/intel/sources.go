@@ -254,6 +254,11 @@ func (s *Service) RegradeSource(ctx context.Context, p access.Principal, slug, i
 	if err != nil {
 		return SharedSource{}, err
 	}
+	// A grade is the judgement of the partner that shared the source;
+	// another partner that disagrees shares its own source entry.
+	if sc.View.PartnerCodes[p.PartnerID] != cur.Owner {
+		return SharedSource{}, access.ErrForbidden
+	}
 	m, err := item.LoadMarking(ctx, s.db, id)
 	if err != nil {
 		return SharedSource{}, err
