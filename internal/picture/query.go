@@ -179,6 +179,11 @@ func (s *Service) Picture(ctx context.Context, p access.Principal, slug string, 
 	return out, err
 }
 
+// pgHours is a time as the PostgreSQL space-time index has it (hours).
+// Callers widen the box a little: the exact test on at follows, so float
+// rounding must only ever add candidates.
+func pgHours(us int64) float64 { return float64(us) / 3.6e9 }
+
 func keep[T any](vs []T, ok func(T) bool) []T {
 	out := vs[:0]
 	for _, v := range vs {
@@ -240,8 +245,8 @@ func (s *Service) tracksIn(ctx context.Context, p access.Principal, roomID strin
 		args = append([]any{r.box.MinLon, r.box.MaxLon, r.box.MinLat, r.box.MaxLat, rtreeTime(r.from) - 0.01, rtreeTime(r.to) + 0.01}, eargs...)
 	} else {
 		q = `SELECT ` + posCols + `, t.item_id FROM track_positions p JOIN tracks t ON t.seq = p.track_seq JOIN items i ON i.id = t.item_id
-			WHERE point(p.lon, p.lat) <@ box(point(?, ?), point(?, ?)) AND` + exact
-		args = append([]any{r.box.MinLon, r.box.MinLat, r.box.MaxLon, r.box.MaxLat}, eargs...)
+			WHERE point(p.lon, p.at / 3600000000.0) <@ box(point(?, ?), point(?, ?)) AND` + exact
+		args = append([]any{r.box.MinLon, pgHours(r.from) - 1e-6, r.box.MaxLon, pgHours(r.to) + 1e-6}, eargs...)
 	}
 	q += ` AND i.room_id = ? AND i.kind = ? AND ` + pred + ` ORDER BY p.track_seq, p.at, p.id LIMIT ?`
 	args = append(append(args, roomID, KindTrack), pargs...)

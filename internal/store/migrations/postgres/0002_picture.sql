@@ -90,5 +90,9 @@ CREATE TABLE track_positions (
   stale     BIGINT
 );
 CREATE INDEX track_positions_track_at ON track_positions(track_seq, at);
-CREATE INDEX track_positions_at ON track_positions(at);
-CREATE INDEX track_positions_point ON track_positions USING gist (point(lon, lat));
+-- Space and time in one built-in GiST index (no extension needed): a
+-- point of (longitude, hours since 1970). A bbox + window query is a box
+-- in that plane, so it reads only positions near in both longitude and
+-- time; latitude is checked on the candidates. Hours put time on a scale
+-- like degrees (see picture.rtreeTime for the same choice on SQLite).
+CREATE INDEX track_positions_lon_time ON track_positions USING gist (point(lon, at / 3600000000.0));
