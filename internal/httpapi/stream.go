@@ -17,8 +17,10 @@ import (
 
 // StreamConfig tunes the live stream. Zero fields take the defaults.
 type StreamConfig struct {
-	// Queue is each subscriber's queue, in changes (default 256). A
-	// subscriber whose queue fills is sent "lagged" and disconnected.
+	// Queue is each subscriber's queue, in changes (default 4096, a
+	// pointer each). It must hold the largest burst published within
+	// FlushDelay (a batch of TAK positions is one burst). A subscriber
+	// whose queue fills is sent "lagged" and disconnected.
 	Queue int
 	// Heartbeat is how often a comment line is sent so that proxies keep
 	// the connection open (default 15 s).
@@ -46,7 +48,7 @@ func (c *StreamConfig) defaults() {
 		}
 	}
 	if c.Queue <= 0 {
-		c.Queue = 256
+		c.Queue = 4096
 	}
 	set(&c.Heartbeat, 15*time.Second)
 	set(&c.Idle, 10*time.Minute)
@@ -98,7 +100,7 @@ func (s *Server) stream(cfg StreamConfig) HandlerFunc {
 		sub, res := s.Bus.SubscribeFrom(rm.ID, p.Viewer, cfg.Queue, after)
 		defer sub.Close()
 
-		st := &sse{w: w, rc: http.NewResponseController(w), timeout: cfg.WriteTimeout}
+		st := &sse{w: w, rc: http.NewResponseController(w), timeout: cfg.WriteTimeout, buf: make([]byte, 0, 64<<10)}
 		h := w.Header()
 		h.Set("Content-Type", "text/event-stream")
 		h.Set("Cache-Control", "no-store")
@@ -172,7 +174,7 @@ func (st *sse) run(ctx context.Context, sub *live.Subscription, cfg StreamConfig
 			st.control("closed", live.Pos{}, "the stream reached its maximum lifetime: reconnect with Last-Event-ID to go on")
 			st.flush()
 			return nil
-		case c, ok := <-sub.C:
+		case c, ok := <-sub.Refs:
 			if !ok {
 				st.ended(sub)
 				return nil
@@ -187,9 +189,9 @@ func (st *sse) run(ctx context.Context, sub *live.Subscription, cfg StreamConfig
 			case <-gather.C:
 			}
 		drain:
-			for len(st.buf) < 1<<20 {
+			for len(st.buf) < 256<<10 {
 				select {
-				case c, ok := <-sub.C:
+				case c, ok := <-sub.Refs:
 					if !ok {
 						st.ended(sub)
 						return nil

@@ -116,8 +116,15 @@ const (
 type Subscription struct {
 	RoomID string
 	Viewer access.Viewer
-	// C delivers changes; it is closed when the subscription ends.
-	C      chan Change
+	// C delivers changes to a subscription made with Subscribe; it is
+	// closed when the subscription ends.
+	C chan Change
+	// Refs delivers changes to a subscription made with SubscribeFrom,
+	// by reference: one change is shared by every subscriber, and a deep
+	// queue costs a pointer per slot rather than a whole Change. It is
+	// closed when the subscription ends. Receivers must not modify the
+	// changes.
+	Refs   chan *Change
 	lagged atomic.Bool
 	reason atomic.Value // string, set before C is closed
 	bus    *Bus
@@ -267,9 +274,13 @@ func (b *Bus) SetFloor(seq int64) {
 	}
 }
 
-// Subscribe starts a subscription with a queue of size changes, from now.
+// Subscribe starts a subscription with a queue of size changes, from now;
+// changes arrive on C.
 func (b *Bus) Subscribe(roomID string, v access.Viewer, size int) *Subscription {
-	s, _ := b.SubscribeFrom(roomID, v, size, nil)
+	s := &Subscription{RoomID: roomID, Viewer: v, C: make(chan Change, max2(size, 1)), bus: b}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.addLocked(s)
 	return s
 }
 
@@ -288,9 +299,9 @@ type Resume struct {
 }
 
 // SubscribeFrom starts a subscription that continues after position
-// after (nil: from now).
+// after (nil: from now); changes arrive on Refs.
 func (b *Bus) SubscribeFrom(roomID string, v access.Viewer, size int, after *Pos) (*Subscription, Resume) {
-	s := &Subscription{RoomID: roomID, Viewer: v, C: make(chan Change, max2(size, 1)), bus: b}
+	s := &Subscription{RoomID: roomID, Viewer: v, Refs: make(chan *Change, max2(size, 1)), bus: b}
 	var res Resume
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -308,14 +319,18 @@ func (b *Bus) SubscribeFrom(roomID string, v access.Viewer, size int, after *Pos
 			})
 		}
 	}
-	m := b.subs[roomID]
+	b.addLocked(s)
+	return s, res
+}
+
+func (b *Bus) addLocked(s *Subscription) {
+	m := b.subs[s.RoomID]
 	if m == nil {
 		m = map[*Subscription]struct{}{}
-		b.subs[roomID] = m
+		b.subs[s.RoomID] = m
 	}
 	m[s] = struct{}{}
 	b.subscribers.Add(1)
-	return s, res
 }
 
 func (b *Bus) ringLocked(roomID string) *ring {
@@ -349,7 +364,11 @@ func (b *Bus) endLocked(s *Subscription, reason string) {
 			delete(b.subs, s.RoomID)
 		}
 		b.subscribers.Add(-1)
-		close(s.C)
+		if s.C != nil {
+			close(s.C)
+		} else {
+			close(s.Refs)
+		}
 	})
 }
 
@@ -378,13 +397,26 @@ func (b *Bus) Deliver(c Change) {
 	c.frame = encodeFrame(c)
 	r.expire(now.Add(-b.retainAge))
 	r.push(entry{c: c, at: now}, b.retainN)
+	ref := &c
 	for s := range b.subs[c.RoomID] {
 		if !access.CanSee(s.Viewer, c.RoomID, c.Marking) {
 			continue
 		}
-		select {
-		case s.C <- c:
-		default:
+		full := false
+		if s.C != nil {
+			select {
+			case s.C <- c:
+			default:
+				full = true
+			}
+		} else {
+			select {
+			case s.Refs <- ref:
+			default:
+				full = true
+			}
+		}
+		if full {
 			// Deleting from the map being ranged over is allowed.
 			b.endLocked(s, EndLagged)
 		}

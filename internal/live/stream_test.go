@@ -495,7 +495,7 @@ func TestStalledSubscriberDoesNotHoldUpOthers(t *testing.T) {
 		}
 		// Once it reads, the stalled client finds the lagged event at the
 		// end of what it was sent, and the connection closed.
-		if !strings.Contains(stalledRead, "\n\nevent: lagged\ndata: ") || !strings.HasSuffix(stalledRead, "\r\n0\r\n\r\n") {
+		if !strings.Contains(stalledRead, "event: lagged\ndata: ") || !strings.HasSuffix(stalledRead, "\r\n0\r\n\r\n") {
 			t.Errorf("the stalled client was not told it lagged (read %d bytes ending %q)", len(stalledRead), stalledRead[max(0, len(stalledRead)-200):])
 		}
 	})
