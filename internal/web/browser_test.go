@@ -356,6 +356,13 @@ func directorApproves(t *testing.T, root context.Context, base string) {
 	// The map draws operations and the conflicts' overlaps.
 	ru.openRoom(demo.Damascus)
 	ru.screenshot("map-operations")
+
+	// At the slider's left end the map shows the picture of the first day:
+	// the strikes of 30 September 2015.
+	ru.do(chromedp.Evaluate[chromedp.Void](`(s => { s.value = 0; s.dispatchEvent(new Event('input')); })(document.querySelector('.timebar input[type=range]'))`))
+	ru.waitFor(`document.querySelector('.timebar output').textContent.startsWith('2015-09-30') && `+
+		`Number(document.querySelector('input[data-layer="events"]').parentNode.querySelector('.n').textContent) > 0`, "the events of 30 September 2015 at the slider's left end")
+	ru.screenshot("map-2015-09-30")
 }
 
 // contestedStrike: the claims board shows the Latamneh strike as

@@ -654,7 +654,14 @@ async function showRoom(main, slug, focusID) {
     close() { document.removeEventListener('keydown', keys); clearTimeout(mapTimer); feed.close(); map.remove(); },
   };
   out.replaceChildren(h('span', { class: 'nowlive' }, 'Now (live)'));
-  await Promise.all([feed.start(), loadMap()]);
+  // The slider reaches back to the room's earliest event or track position.
+  const history = c.picture
+    ? api('GET', `/api/v1/rooms/${encodeURIComponent(slug)}/picture?from=1970-01-01T00:00:00Z&to=${encodeURIComponent(new Date().toISOString())}`).then((p) => {
+      for (const e of p.events || []) if (e.start) first = Math.min(first, Date.parse(e.start));
+      for (const t of p.tracks || []) for (const x of t.positions || []) first = Math.min(first, Date.parse(x.at));
+    })
+    : null;
+  await Promise.all([feed.start(), loadMap(), history]);
   if (focusID) focusOn(focusID);
   box.dataset.ready = '1';
 }
