@@ -494,7 +494,7 @@ async function showRoom(main, slug, focusID) {
   // Markers are made once per item version and reused across redraws.
   const markers = new Map();
   function markerFor(f) {
-    const key = `${f.layer}|${f.id}`;
+    const key = `${f.layer}|${f.id}|${f.contested ? 'c' : ''}`;
     const m = markers.get(key);
     if (m && m.version === f.version) return m.layer;
     const [x, y] = f.geometry.coordinates;
@@ -587,6 +587,11 @@ async function showRoom(main, slug, focusID) {
       c.movements ? all(`/api/v1/rooms/${enc}/movements`) : [],
       c.conflicts ? all(`/api/v1/rooms/${enc}/conflicts?status=open`) : [],
     ]);
+    if (pic && c.claims) {
+      // Mark contested events: ask each event's claims board (the first 50).
+      await Promise.all((pic.events || []).slice(0, 50).map((e) => api('GET', `/api/v1/rooms/${enc}/events/${encodeURIComponent(e.id)}/board`)
+        .then((b) => { e.contested = b.contest.contested; }, () => {})));
+    }
     if (n !== loading) return;
     const fs = pic ? pictureFeatures(pic) : [];
     for (const o of ops) {
