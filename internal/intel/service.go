@@ -201,6 +201,10 @@ func (s *Service) nextDoc(ctx context.Context, tx *store.Tx) (int64, error) {
 		}
 		r = &docRange{first: last + 1, next: last + 1}
 		s.mu.Lock()
+		// Only one writer gets here at a time (see above), so any other
+		// entry belongs to a transaction that rolled back (a committed one
+		// removes its own): drop them.
+		clear(s.docs)
 		s.docs[tx] = r
 		s.mu.Unlock()
 		tx.BeforeCommit(func() error {
