@@ -52,6 +52,7 @@ type World struct {
 	Members *access.Service
 	Rooms   *room.Service
 	Items   *item.Service
+	Bus     *live.Bus
 	Room    room.Room
 	View    room.View
 	People  []access.Principal
@@ -61,7 +62,7 @@ type World struct {
 func NewWorld(ctx context.Context, db *store.DB) (*World, error) {
 	bus := live.NewBus()
 	rooms := room.NewService(db)
-	w := &World{DB: db, Members: access.NewService(db), Rooms: rooms, Items: item.NewService(db, rooms, bus)}
+	w := &World{DB: db, Members: access.NewService(db), Rooms: rooms, Items: item.NewService(db, rooms, bus), Bus: bus}
 	sys := access.System
 	var codes []string
 	for i := range 4 {

@@ -287,9 +287,9 @@ func (g *schemaGen) fields(t reflect.Type, props map[string]any, required *[]str
 	}
 }
 
-// match finds the route a request path would be served by (for tests and
+// Match finds the route a request path would be served by (for tests and
 // for naming the route in logs).
-func (a *API) match(method, path string) (Route, bool) {
+func (a *API) Match(method, path string) (Route, bool) {
 	path, _, _ = strings.Cut(path, "?")
 	got := strings.Split(strings.Trim(path, "/"), "/")
 	for _, rt := range a.routes {

@@ -1,9 +1,10 @@
-package httpapi
+package httpapi_test
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/opsroom/opsroom/internal/httpapi"
 	"net/http"
 
 	"sort"
@@ -73,7 +74,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 		}
 		expiredClient := ts.anon(t)
 		expiredClient.token = expired.Secret
-		big := `{"title":"` + strings.Repeat("x", MaxBody) + `"}`
+		big := `{"title":"` + strings.Repeat("x", httpapi.MaxBody) + `"}`
 		tests := []struct {
 			name    string
 			c       *client
@@ -117,7 +118,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 				if ct := res.header.Get("Content-Type"); ct != "application/problem+json" {
 					t.Fatalf("content type %q", ct)
 				}
-				var p Problem
+				var p httpapi.Problem
 				res.json(t, &p)
 				if p.Status != tt.status || p.Title == "" || p.Detail == "" {
 					t.Fatalf("problem document incomplete: %s", res.body)
@@ -232,7 +233,7 @@ func TestOpenAPIDescribesEveryResponse(t *testing.T) {
 	}
 	called := map[string]bool{}
 	for _, call := range calls {
-		rt, ok := ts.api.API().match(call.method, call.path)
+		rt, ok := ts.api.API().Match(call.method, call.path)
 		if !ok {
 			t.Fatalf("%s %s matches no route", call.method, call.path)
 		}

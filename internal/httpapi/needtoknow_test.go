@@ -1,8 +1,9 @@
-package httpapi
+package httpapi_test
 
 import (
 	"context"
 	"fmt"
+	"github.com/opsroom/opsroom/internal/httpapi"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -219,7 +220,7 @@ func TestNeedToKnowRandomWorlds(t *testing.T) {
 					if res.status != http.StatusOK {
 						t.Fatalf("list %s as %s: %d %s", slug, u, res.status, res.body)
 					}
-					var page Page[item.Item]
+					var page httpapi.Page[item.Item]
 					res.json(t, &page)
 					for _, it := range page.Items {
 						if listed[it.ID] {

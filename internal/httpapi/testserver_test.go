@@ -1,9 +1,10 @@
-package httpapi
+package httpapi_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/opsroom/opsroom/internal/httpapi"
 	"io"
 	"log/slog"
 	"net/http"
@@ -25,7 +26,7 @@ type testServer struct {
 	members *access.Service
 	rooms   *room.Service
 	items   *item.Service
-	api     *Server
+	api     *httpapi.Server
 }
 
 func newTestServer(t testing.TB, db *store.DB) *testServer {
@@ -34,7 +35,7 @@ func newTestServer(t testing.TB, db *store.DB) *testServer {
 	rooms := room.NewService(db)
 	ts := &testServer{db: db, members: access.NewService(db), rooms: rooms, items: item.NewService(db, rooms, bus)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ts.api = New(&Server{DB: db, Members: ts.members, Rooms: rooms, Items: ts.items, Bus: bus}, log)
+	ts.api = httpapi.New(&httpapi.Server{DB: db, Members: ts.members, Rooms: rooms, Items: ts.items, Bus: bus}, log)
 	ts.Server = httptest.NewServer(ts.api.Handler())
 	t.Cleanup(ts.Close)
 	return ts

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/audit"
@@ -86,8 +87,10 @@ func (s *Service) CreateNote(ctx context.Context, p access.Principal, slug strin
 		return Item{}, err
 	}
 	body, _ := json.Marshal(map[string]any{"text": in.Text, "data": in.Data})
-	rec := &Record{RoomID: rm.ID, Room: rm.Slug, Kind: "note", Title: in.Title, Marking: m, Shown: shown,
-		Owner: p.PartnerID, Author: p.ID, Body: body}
+	// ID and time are fixed here so that the change published on the live
+	// stream carries the item exactly as Get will show it.
+	rec := &Record{ID: store.NewID(), At: time.Now().UTC().Truncate(time.Microsecond), RoomID: rm.ID, Room: rm.Slug, Kind: "note",
+		Title: in.Title, Marking: m, Shown: shown, Owner: p.PartnerID, Author: p.ID, Body: body}
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		it := rec.item(1)
 		it.Owner, it.CreatedBy = rv.PartnerCodes[p.PartnerID], p.Username
