@@ -357,11 +357,10 @@ func directorApproves(t *testing.T, root context.Context, base string) {
 	ru.openRoom(demo.Damascus)
 	ru.screenshot("map-operations")
 
-	// At the slider's left end the map shows the picture of the first day:
-	// the strikes of 30 September 2015.
-	ru.do(chromedp.Evaluate[chromedp.Void](`(s => { s.value = 0; s.dispatchEvent(new Event('input')); })(document.querySelector('.timebar input[type=range]'))`))
+	// Going back to 30 September 2015 shows that day's picture: the strikes.
+	ru.do(chromedp.Evaluate[chromedp.Void](`(s => { s.value = '2015-09-30T12:00'; s.dispatchEvent(new Event('change')); })(document.querySelector('.timebar input.when'))`))
 	ru.waitFor(`document.querySelector('.timebar output').textContent.startsWith('2015-09-30') && `+
-		`Number(document.querySelector('input[data-layer="events"]').parentNode.querySelector('.n').textContent) > 0`, "the events of 30 September 2015 at the slider's left end")
+		`Number(document.querySelector('input[data-layer="events"]').parentNode.querySelector('.n').textContent) > 0`, "the events of 30 September 2015")
 	ru.screenshot("map-2015-09-30")
 }
 
@@ -369,7 +368,22 @@ func directorApproves(t *testing.T, root context.Context, base string) {
 // contested, its competing claims side by side with their independent
 // origins.
 func contestedStrike(t *testing.T, root context.Context, base string) {
+	// A track shared now shows on the map as its MIL-STD-2525 symbol.
+	const track = "IR armoured column"
+	ir := newClient(t, base, "ir.commander")
+	var tr struct {
+		ID string `json:"id"`
+	}
+	ir.post("/api/v1/rooms/damascus/tracks", map[string]any{"title": track, "type": "a-f-G-U-C-A", "uid": "ir-armour-1",
+		"stale_seconds": 3600, "marking": map[string]any{"tlp": "GREEN"}}, &tr)
+	ir.post("/api/v1/tracks/"+tr.ID+"/positions", map[string]any{"positions": []map[string]any{
+		{"at": time.Now().UTC().Format(time.RFC3339), "lat": 35.05, "lon": 37.3}}}, nil)
 	sy := signIn(t, root, base, "sy.officer")
+	sy.openRoom(demo.Damascus)
+	sy.waitFor(fmt.Sprintf(`[...document.querySelectorAll('img.leaflet-marker-icon')].some(e => e.title === %q && e.src.startsWith('data:image/png'))`, track),
+		"the track drawn as a MIL-STD-2525 symbol")
+	sy.screenshot("map-track")
+
 	sy.do(chromedp.Evaluate[chromedp.Void](`location.hash = '#/r/damascus/claims'`),
 		chromedp.WaitVisible(chromedp.CSS(`.event.contested`)))
 	const latamneh = `[...document.querySelectorAll('.event.contested')].find(e => e.querySelector('h2').innerText.includes('Latamneh'))`

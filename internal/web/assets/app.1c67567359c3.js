@@ -393,6 +393,7 @@ function pinIcon(tlp, extra) {
 const TLP_COLOUR = { RED: '#FF2B2B', AMBER: '#FFC000', 'AMBER+STRICT': '#FFC000', GREEN: '#33FF00', CLEAR: '#FFFFFF' };
 // LAYERS are the map's layers, in the order the panel lists them.
 const LAYERS = ['sites', 'protected sites', 'tracks', 'events', 'areas', 'places', 'operations', 'movements', 'conflicts', 'notes'];
+const PICTURE_LAYERS = new Set(['sites', 'protected sites', 'tracks', 'events', 'areas', 'places']);
 const SHAPE_STYLE = {
   operations: (f) => ({ color: '#4da3ff', weight: 2, fillOpacity: 0.08, dashArray: f.status === 'approved' || f.status === 'active' ? null : '8 6' }),
   movements: () => ({ color: '#ff9d3c', weight: 4, dashArray: '10 6', fill: false }),
@@ -462,7 +463,8 @@ async function showRoom(main, slug, focusID) {
   const slider = h('input', { type: 'range', min: 0, max: 1000, value: 1000, 'aria-label': 'Time (t); End returns to now' });
   const out = h('output', {}, 'Now');
   const liveBtn = h('button', { type: 'button', onclick: () => { slider.value = 1000; onSlide(); } }, 'Now');
-  const timebar = h('div', { class: 'timebar' }, h('span', {}, 'Time'), slider, out, liveBtn);
+  const when = h('input', { type: 'datetime-local', class: 'when', 'aria-label': 'Go to a moment (UTC)' });
+  const timebar = h('div', { class: 'timebar' }, h('span', {}, 'Time'), slider, out, when, liveBtn);
   const box = h('div', { class: 'room' }, side, mapEl, timebar);
   main.append(box);
 
@@ -537,7 +539,8 @@ async function showRoom(main, slug, focusID) {
     const pts = [];
     const polys = [];
     for (const f of all) {
-      if (!layerOn.get(f.layer) || !inTime(f.layer === 'tracks' || f.layer === 'sites' || f.layer === 'events' ? null : f.created_at) || !matches(f.title)) continue;
+      // The picture's layers come already as they were at the moment.
+      if (!layerOn.get(f.layer) || !inTime(PICTURE_LAYERS.has(f.layer) ? null : f.created_at) || !matches(f.title)) continue;
       if (f.geometry.type === 'Point') pts.push(markerFor(f));
       else polys.push({ type: 'Feature', geometry: f.geometry, properties: { f } });
     }
@@ -614,24 +617,30 @@ async function showRoom(main, slug, focusID) {
     redraw();
   }
 
+  // setMoment shows the picture at t (ms), or live when t is null.
+  function setMoment(t) {
+    until = t;
+    if (t === null) out.replaceChildren(h('span', { class: 'nowlive' }, 'Now (live)'));
+    else out.textContent = fmtTime(t);
+    redraw();
+    scheduleMap(150);
+  }
   let raf = 0;
   function onSlide() {
     cancelAnimationFrame(raf);
     raf = requestAnimationFrame(() => {
       const v = Number(slider.value);
-      if (v >= 1000) {
-        until = null;
-        out.replaceChildren(h('span', { class: 'nowlive' }, 'Now (live)'));
-      } else {
-        const now = Date.now();
-        until = first + ((now - first) * v) / 1000;
-        out.textContent = fmtTime(until);
-      }
-      redraw();
-      scheduleMap(150);
+      setMoment(v >= 1000 ? null : first + ((Date.now() - first) * v) / 1000);
     });
   }
   slider.addEventListener('input', onSlide);
+  when.addEventListener('change', () => {
+    const t = Date.parse(`${when.value}Z`);
+    if (!Number.isFinite(t)) return;
+    first = Math.min(first, t);
+    slider.value = Math.min(999, Math.round(((t - first) / (Date.now() - first)) * 1000));
+    setMoment(t);
+  });
 
   let mapTimer = 0;
   const scheduleMap = (ms) => { clearTimeout(mapTimer); mapTimer = setTimeout(() => loadMap().catch(fail), ms); };
