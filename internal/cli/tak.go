@@ -97,9 +97,12 @@ func cmdCert(ctx context.Context, env *Env, args []string) error {
 		"  cert server --dir DIR --host HOST[,HOST...]         issue the listener's certificate (server.pem, server.key)\n" +
 		"  cert client --dir DIR --member USER [--room SLUG] --connect HOST:PORT [--password P]\n" +
 		"                                                       issue a device certificate and its TAK data package"
-	if len(args) == 0 {
+	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" {
 		fmt.Fprintln(env.Stderr, "Usage: opsroom "+usage)
-		return errors.New("cert: name what to make: ca, server or client")
+		if len(args) == 0 {
+			return errors.New("cert: name what to make: ca, server or client")
+		}
+		return nil
 	}
 	fs := newFlags(env, "cert", usage)
 	dir := fs.String("dir", "opsroom-certs", "directory holding the room CA and the certificates")
