@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import TAK, { CoT } from '@tak-ps/node-tak';
 
 const [host, port, certFile, keyFile, uid, want] = process.argv.slice(2);
-const timer = setTimeout(() => { console.log(JSON.stringify({ error: 'timeout', uid })); process.exit(1); }, 20000);
+let seen = [];
+const timer = setTimeout(() => { console.log(JSON.stringify({ error: 'timeout', uid, pong, got, seen: seen.slice(-5) })); process.exit(1); }, 20000);
 
 const tak = await TAK.connect(uid, new URL(`ssl://${host}:${port}`), {
     cert: fs.readFileSync(certFile, 'utf8'),
@@ -25,6 +26,7 @@ const finish = () => {
 tak.on('ping', () => { pong = true; finish(); });
 tak.on('cot', (cot) => {
     const a = cot.raw.event._attributes;
+    seen.push(a.uid + ' ' + a.type);
     if (a.uid !== want) return;
     got = { uid: a.uid, type: a.type, access: a.access, lat: Number(cot.raw.event.point._attributes.lat), lon: Number(cot.raw.event.point._attributes.lon) };
     finish();
