@@ -50,4 +50,4 @@ fi
 log "go vet"
 go vet "${pkgs[@]}"
 log "go test -race"
-go test -race -timeout 25m "${pkgs[@]}"
+go test -race -count=1 -timeout 25m "${pkgs[@]}"
