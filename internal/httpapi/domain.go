@@ -14,6 +14,12 @@ import (
 // refused); its errors map to 400/413/415 problem documents.
 func Decode(r *http.Request, w http.ResponseWriter, v any) error { return decode(r, w, v) }
 
+// DecodeMax is Decode with a body limit of max bytes, for routes that take
+// larger bodies (batches of track positions).
+func DecodeMax(r *http.Request, w http.ResponseWriter, v any, max int64) error {
+	return decodeMax(r, w, v, max)
+}
+
 // WriteJSON writes v as the JSON response with status.
 func WriteJSON(w http.ResponseWriter, status int, v any) error { return writeJSON(w, status, v) }
 

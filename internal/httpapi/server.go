@@ -187,18 +187,26 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 // decode reads a JSON body into v: at most MaxBody bytes, unknown fields
 // refused, exactly one value.
 func decode(r *http.Request, w http.ResponseWriter, v any) error {
+	return decodeMax(r, w, v, MaxBody)
+}
+
+// decodeMax is decode with a body limit of max bytes.
+func decodeMax(r *http.Request, w http.ResponseWriter, v any, max int64) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return &statusError{status: http.StatusUnsupportedMediaType, detail: "send the body as application/json"}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, max))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
+		var te *time.ParseError
 		switch {
 		case errors.As(err, &mbe):
 			return err
+		case errors.As(err, &te):
+			return badRequest("", "the body holds a time that is not RFC 3339: %q", te.Value)
 		case errors.Is(err, io.EOF):
 			return badRequest("", "the request body is empty; send a JSON object")
 		case errors.As(err, &syn):

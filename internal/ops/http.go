@@ -1,94 +1,11 @@
 package ops
 
 import (
-	"encoding/base64"
-	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/httpapi"
-	"github.com/opsroom/opsroom/internal/validate"
 )
-
-// The API's helpers for decoding and paging are internal to httpapi; these
-// are the same rules (1 MiB body, unknown fields refused, opaque cursors),
-// kept here so this package adds its routes without changing httpapi.
-
-func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, httpapi.MaxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		var typ *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &mbe):
-			return err
-		case errors.Is(err, io.EOF):
-			return validate.Field("body", "the request body is empty; send a JSON object")
-		case errors.As(err, &typ):
-			return validate.Field(typ.Field, "want a JSON %s", typ.Type.Kind())
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return validate.Field(f, "unknown field")
-		default:
-			return validate.Field("body", "the body is not valid JSON")
-		}
-	}
-	if dec.More() {
-		return validate.Field("body", "the body holds more than one JSON value")
-	}
-	return nil
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) error {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	return json.NewEncoder(w).Encode(v)
-}
-
-func principal(r *http.Request) access.Principal {
-	p, _ := httpapi.PrincipalFrom(r.Context())
-	return p
-}
-
-func pageParams(r *http.Request) (int, string, error) {
-	limit := 50
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			return 0, "", validate.Field("limit", "limit must be a whole number from 1 to 500")
-		}
-		limit = n
-	}
-	var after string
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		b, err := base64.RawURLEncoding.DecodeString(c)
-		if err != nil {
-			return 0, "", validate.Field("cursor", "cursor is not one this server gave out")
-		}
-		after = string(b)
-	}
-	return limit, after, nil
-}
-
-func page[T any](items []T, limit int, key func(T) string) httpapi.Page[T] {
-	p := httpapi.Page[T]{Items: items}
-	if len(items) > limit {
-		p.Items = items[:limit]
-		p.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(key(items[limit-1])))
-	}
-	return p
-}
-
-var pageQuery = []httpapi.Param{
-	{Name: "limit", Type: "integer", Description: "page size, 1 to 500 (default 50)"},
-	{Name: "cursor", Type: "string", Description: "next_cursor of the previous page"},
-}
 
 type seenResponse struct {
 	Status string `json:"status"`
@@ -98,16 +15,16 @@ type seenResponse struct {
 func list[T any](a *httpapi.API, path, summary, tag string, query []httpapi.Param, key func(T) string,
 	fn func(r *http.Request, p access.Principal, slug, after string, limit int) ([]T, error)) {
 	a.Handle(httpapi.Route{Method: "GET", Path: path, Summary: summary, Tag: tag, Auth: httpapi.Member,
-		Query: append(query, pageQuery...), Response: httpapi.Page[T]{}}, func(w http.ResponseWriter, r *http.Request) error {
-		limit, after, err := pageParams(r)
+		Query: append(query, httpapi.PageQuery...), Response: httpapi.Page[T]{}}, func(w http.ResponseWriter, r *http.Request) error {
+		limit, after, err := httpapi.PageParams(r)
 		if err != nil {
 			return err
 		}
-		out, err := fn(r, principal(r), r.PathValue("room"), after, limit+1)
+		out, err := fn(r, httpapi.Caller(r), r.PathValue("room"), after, limit+1)
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, page(out, limit, key))
+		return httpapi.WriteJSON(w, http.StatusOK, httpapi.NewPage(out, limit, key))
 	})
 }
 
@@ -118,14 +35,14 @@ func post[In, Out any](a *httpapi.API, method, path, summary, tag string, status
 	a.Handle(httpapi.Route{Method: method, Path: path, Summary: summary, Tag: tag, Auth: httpapi.Member, Request: in, Response: out, Status: status},
 		func(w http.ResponseWriter, r *http.Request) error {
 			var in In
-			if err := decode(w, r, &in); err != nil {
+			if err := httpapi.Decode(r, w, &in); err != nil {
 				return err
 			}
-			res, err := fn(r, principal(r), in)
+			res, err := fn(r, httpapi.Caller(r), in)
 			if err != nil {
 				return err
 			}
-			return writeJSON(w, status, res)
+			return httpapi.WriteJSON(w, status, res)
 		})
 }
 
@@ -134,11 +51,11 @@ func get[Out any](a *httpapi.API, path, summary, tag string, fn func(r *http.Req
 	var out Out
 	a.Handle(httpapi.Route{Method: "GET", Path: path, Summary: summary, Tag: tag, Auth: httpapi.Member, Response: out},
 		func(w http.ResponseWriter, r *http.Request) error {
-			res, err := fn(r, principal(r), r.PathValue("id"))
+			res, err := fn(r, httpapi.Caller(r), r.PathValue("id"))
 			if err != nil {
 				return err
 			}
-			return writeJSON(w, http.StatusOK, res)
+			return httpapi.WriteJSON(w, http.StatusOK, res)
 		})
 }
 
@@ -205,10 +122,10 @@ func (s *Service) Routes(a *httpapi.API) {
 		})
 	a.Handle(httpapi.Route{Method: "POST", Path: v + "/notifications/{id}/seen", Summary: "Record that your partner has seen a movement or site notice", Tag: "notifications",
 		Auth: httpapi.Member, Response: seenResponse{}}, func(w http.ResponseWriter, r *http.Request) error {
-		if err := s.Seen(r.Context(), principal(r), id(r)); err != nil {
+		if err := s.Seen(r.Context(), httpapi.Caller(r), id(r)); err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, seenResponse{"seen"})
+		return httpapi.WriteJSON(w, http.StatusOK, seenResponse{"seen"})
 	})
 	post(a, "POST", v+"/notifications/{id}/withdraw", "Withdraw a movement or site notice your partner submitted", "notifications", http.StatusOK,
 		func(r *http.Request, p access.Principal, in Action) (seenResponse, error) {

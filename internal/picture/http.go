@@ -3,9 +3,6 @@ package picture
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -33,14 +30,14 @@ func (s *Service) Routes() func(*httpapi.API) {
 			Tag: "picture", Auth: httpapi.Member, Request: PositionBatch{}, Response: BatchResult{}, Status: http.StatusCreated},
 			func(w http.ResponseWriter, r *http.Request) error {
 				var in PositionBatch
-				if err := decode(w, r, &in, maxBatchBody); err != nil {
+				if err := httpapi.DecodeMax(r, w, &in, maxBatchBody); err != nil {
 					return err
 				}
-				res, err := s.AppendPositions(r.Context(), principal(r), r.PathValue("id"), in)
+				res, err := s.AppendPositions(r.Context(), httpapi.Caller(r), r.PathValue("id"), in)
 				if err != nil {
 					return err
 				}
-				return writeJSON(w, http.StatusCreated, res)
+				return httpapi.WriteJSON(w, http.StatusCreated, res)
 			})
 		a.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/tracks/{id}/positions", Summary: "A track's history: its positions in time order, a page at a time",
 			Tag: "picture", Auth: httpapi.Member, Response: History{}, Query: []httpapi.Param{
@@ -56,11 +53,11 @@ func (s *Service) Routes() func(*httpapi.API) {
 				if err := errs.Err(); err != nil {
 					return err
 				}
-				h, err := s.TrackHistory(r.Context(), principal(r), r.PathValue("id"), hq)
+				h, err := s.TrackHistory(r.Context(), httpapi.Caller(r), r.PathValue("id"), hq)
 				if err != nil {
 					return err
 				}
-				return writeJSON(w, http.StatusOK, h)
+				return httpapi.WriteJSON(w, http.StatusOK, h)
 			})
 
 		a.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/rooms/{room}/picture", Summary: "What you may see of a room's picture in an area and a time window, or at a moment",
@@ -70,7 +67,7 @@ func (s *Service) Routes() func(*httpapi.API) {
 				if err != nil {
 					return err
 				}
-				return writeJSON(w, http.StatusOK, pic)
+				return httpapi.WriteJSON(w, http.StatusOK, pic)
 			})
 		a.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/rooms/{room}/export.geojson", Summary: "Export what you may see of the picture as a GeoJSON FeatureCollection",
 			Tag: "picture", Auth: httpapi.Member, Query: pictureParams, Produces: "application/geo+json"},
@@ -108,11 +105,11 @@ func (s *Service) Routes() func(*httpapi.API) {
 				if err := errs.Err(); err != nil {
 					return err
 				}
-				ms, err := s.LookupPlaces(r.Context(), principal(r), r.URL.Query().Get("q"), r.URL.Query().Get("room"), limit)
+				ms, err := s.LookupPlaces(r.Context(), httpapi.Caller(r), r.URL.Query().Get("q"), r.URL.Query().Get("room"), limit)
 				if err != nil {
 					return err
 				}
-				return writeJSON(w, http.StatusOK, ms)
+				return httpapi.WriteJSON(w, http.StatusOK, ms)
 			})
 	}
 }
@@ -137,14 +134,14 @@ func kind[In any, Out identified](a *httpapi.API, s *Service, plural, noun strin
 	a.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/rooms/{room}/" + plural, Summary: "Add a " + noun + " to a room's picture", Tag: "picture",
 		Auth: httpapi.Member, Request: in, Response: out, Status: http.StatusCreated}, func(w http.ResponseWriter, r *http.Request) error {
 		var in In
-		if err := decode(w, r, &in, httpapi.MaxBody); err != nil {
+		if err := httpapi.DecodeMax(r, w, &in, httpapi.MaxBody); err != nil {
 			return err
 		}
-		v, err := create(r.Context(), principal(r), r.PathValue("room"), in)
+		v, err := create(r.Context(), httpapi.Caller(r), r.PathValue("room"), in)
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusCreated, v)
+		return httpapi.WriteJSON(w, http.StatusCreated, v)
 	})
 	a.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/rooms/{room}/" + plural, Summary: "List the " + plural + " of a room you may see, newest first", Tag: "picture",
 		Auth: httpapi.Member, Response: httpapi.Page[Out]{}, Query: []httpapi.Param{
@@ -162,7 +159,7 @@ func kind[In any, Out identified](a *httpapi.API, s *Service, plural, noun strin
 		if err := errs.Err(); err != nil {
 			return err
 		}
-		vs, err := list(r.Context(), principal(r), r.PathValue("room"), string(after), limit+1)
+		vs, err := list(r.Context(), httpapi.Caller(r), r.PathValue("room"), string(after), limit+1)
 		if err != nil {
 			return err
 		}
@@ -171,27 +168,27 @@ func kind[In any, Out identified](a *httpapi.API, s *Service, plural, noun strin
 			pg.Items = vs[:limit]
 			pg.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(vs[limit-1].itemID()))
 		}
-		return writeJSON(w, http.StatusOK, pg)
+		return httpapi.WriteJSON(w, http.StatusOK, pg)
 	})
 	a.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/" + plural + "/{id}", Summary: "Get a " + noun, Tag: "picture",
 		Auth: httpapi.Member, Response: out}, func(w http.ResponseWriter, r *http.Request) error {
-		v, err := get(r.Context(), principal(r), r.PathValue("id"))
+		v, err := get(r.Context(), httpapi.Caller(r), r.PathValue("id"))
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, v)
+		return httpapi.WriteJSON(w, http.StatusOK, v)
 	})
 	a.Handle(httpapi.Route{Method: "PUT", Path: "/api/v1/" + plural + "/{id}", Summary: "Replace a " + noun + " (its owner partner's members; give the version you replace)", Tag: "picture",
 		Auth: httpapi.Member, Request: in, Response: out}, func(w http.ResponseWriter, r *http.Request) error {
 		var in In
-		if err := decode(w, r, &in, httpapi.MaxBody); err != nil {
+		if err := httpapi.DecodeMax(r, w, &in, httpapi.MaxBody); err != nil {
 			return err
 		}
-		v, err := update(r.Context(), principal(r), r.PathValue("id"), in)
+		v, err := update(r.Context(), httpapi.Caller(r), r.PathValue("id"), in)
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, v)
+		return httpapi.WriteJSON(w, http.StatusOK, v)
 	})
 }
 
@@ -203,48 +200,6 @@ func (v Event) itemID() string { return v.ID }
 func (v Area) itemID() string  { return v.ID }
 func (v Place) itemID() string { return v.ID }
 func (v Track) itemID() string { return v.ID }
-
-func principal(r *http.Request) access.Principal {
-	p, _ := httpapi.PrincipalFrom(r.Context())
-	return p
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) error {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	return json.NewEncoder(w).Encode(v)
-}
-
-// decode reads a JSON body into v. Problems with the body are field
-// errors (422), a body over max is 413 (http.MaxBytesError).
-func decode(w http.ResponseWriter, r *http.Request, v any, max int64) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return validate.Field("body", "send the body as application/json")
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, max))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	var mbe *http.MaxBytesError
-	var typ *json.UnmarshalTypeError
-	var te *time.ParseError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &mbe):
-		return err
-	case errors.Is(err, io.EOF):
-		return validate.Field("body", "is empty; send a JSON object")
-	case errors.As(err, &typ):
-		return validate.Field(typ.Field, "has the wrong JSON type (%s)", typ.Value)
-	case errors.As(err, &te):
-		return validate.Field("body", "holds a time that is not RFC 3339: %q", te.Value)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return validate.Field(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "is not a known field")
-	default:
-		return validate.Field("body", "is not valid JSON")
-	}
-}
 
 func timeParam(errs *validate.Errors, v, name string) time.Time {
 	if v == "" {
@@ -334,5 +289,5 @@ func (s *Service) pictureFor(r *http.Request) (Picture, error) {
 	if err != nil {
 		return Picture{}, err
 	}
-	return s.Picture(r.Context(), principal(r), r.PathValue("room"), q)
+	return s.Picture(r.Context(), httpapi.Caller(r), r.PathValue("room"), q)
 }
