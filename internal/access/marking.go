@@ -47,13 +47,6 @@ func ParseLabel(s string) (Label, bool) {
 // Rank orders labels by restriction (CLEAR 0 … RED 4).
 func (l Label) Rank() int { return slices.Index(Labels, l) }
 
-// Forwardable reports whether a recipient may pass the item on to another
-// room of this server (CLEAR and GREEN only).
-func (l Label) Forwardable() bool { return l == Clear || l == Green }
-
-// Public reports whether the item may appear in public exports.
-func (l Label) Public() bool { return l == Clear }
-
 // Marking is the handling restriction of one shared item. Partner and
 // member references are IDs inside the server; the API shows codes and
 // usernames.
