@@ -204,7 +204,7 @@ func (c *conn) writeLoop(snapshot []*frame) {
 			return
 		case f := <-c.q:
 			add(f)
-		case ch, ok := <-c.sub.C:
+		case ch, ok := <-c.sub.Refs:
 			if !ok {
 				if c.sub.Lagged() {
 					c.close("lagging: live changes queue full", &c.s.m.ClosedLagging)
@@ -213,7 +213,7 @@ func (c *conn) writeLoop(snapshot []*frame) {
 				}
 				return
 			}
-			if f := c.s.changeFrame(ch, c); f != nil {
+			if f := c.s.changeFrame(*ch, c); f != nil {
 				add(f)
 			}
 		}

@@ -272,7 +272,8 @@ func (s *Server) run(nc net.Conn, id *identity, isTLS bool) {
 	s.mu.Unlock()
 	// Join the fan-out and the live stream before reading the picture, so
 	// nothing that changes in between is missed (a repeat is harmless).
-	c.sub = s.bus.Subscribe(c.roomID, c.viewer, 4096)
+	// A queue of references: a deep queue costs a pointer per slot.
+	c.sub, _ = s.bus.SubscribeFrom(c.roomID, c.viewer, 4096, nil)
 	s.hub.add(c)
 	s.m.ConnsOpen.Add(1)
 	s.log.Info("tak: device connected", "remote", remote, "member", id.principal.Username, "room", id.room.Slug, "tls", isTLS)
