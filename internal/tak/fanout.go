@@ -1,8 +1,10 @@
 package tak
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/cot"
@@ -56,6 +58,82 @@ type hub struct {
 
 type roomConns struct {
 	list atomic.Pointer[[]*conn]
+
+	// recent holds the newest event relayed for each uid, so that a
+	// device joining gets what was relayed but is not yet in the database
+	// (positions are written in batches, after the relay).
+	mu     sync.Mutex
+	recent map[string]*frame
+}
+
+// maxRecent bounds the newest-event cache of a room; beyond it, events
+// whose stale time has passed are dropped, then the oldest half.
+const maxRecent = 8192
+
+func (rc *roomConns) remember(f *frame) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.recent == nil {
+		rc.recent = map[string]*frame{}
+	}
+	if old, ok := rc.recent[f.ev.UID]; ok && old.ev.Time.After(f.ev.Time) {
+		return
+	}
+	rc.recent[f.ev.UID] = f
+	if len(rc.recent) <= maxRecent {
+		return
+	}
+	now := time.Now()
+	for uid, o := range rc.recent {
+		if o.ev.Stale.Before(now) {
+			delete(rc.recent, uid)
+		}
+	}
+	if len(rc.recent) > maxRecent {
+		var cut time.Time
+		ts := make([]time.Time, 0, len(rc.recent))
+		for _, o := range rc.recent {
+			ts = append(ts, o.ev.Time)
+		}
+		slices.SortFunc(ts, time.Time.Compare)
+		cut = ts[len(ts)/2]
+		for uid, o := range rc.recent {
+			if o.ev.Time.Before(cut) {
+				delete(rc.recent, uid)
+			}
+		}
+	}
+}
+
+// recentFor returns the room's newest relayed events that c's member may
+// see and that are not stale yet, leaving out those the snapshot already
+// holds at the same time or later.
+func (h *hub) recentFor(c *conn, snapshot []*frame) []*frame {
+	h.mu.Lock()
+	rc := h.rooms[c.roomID]
+	h.mu.Unlock()
+	if rc == nil {
+		return nil
+	}
+	have := make(map[string]time.Time, len(snapshot))
+	for _, f := range snapshot {
+		have[f.ev.UID] = f.ev.Time
+	}
+	now := time.Now()
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var out []*frame
+	for uid, f := range rc.recent {
+		if f.from == c || !f.ev.Stale.After(now) || !access.CanSee(c.viewer, c.roomID, f.marking) {
+			continue
+		}
+		if t, ok := have[uid]; ok && !f.ev.Time.After(t) {
+			continue
+		}
+		out = append(out, f)
+	}
+	slices.SortFunc(out, func(a, b *frame) int { return a.ev.Time.Compare(b.ev.Time) })
+	return out
 }
 
 func newHub(m *Metrics) *hub { return &hub{rooms: map[string]*roomConns{}, m: m} }
@@ -120,6 +198,9 @@ func (h *hub) publish(f *frame) {
 	h.mu.Unlock()
 	if rc == nil {
 		return
+	}
+	if f.from != nil && len(f.dest) == 0 {
+		rc.remember(f)
 	}
 	n := 0
 	for _, c := range *rc.list.Load() {

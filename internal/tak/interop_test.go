@@ -85,20 +85,8 @@ func TestInteropNodeTAK(t *testing.T) {
 			os.WriteFile(key, KeyPEM(is.Key), 0o600)
 			files[user] = [2]string{cert, key}
 		}
-		// Known intermittent failure (about one run in four here): one
-		// node-tak client sometimes receives nothing after the protocol
-		// offer while the other receives its positions. Until it is found,
-		// the exchange is tried up to three times and every failed attempt
-		// is logged; three failures in a row fail the test.
-		var last error
-		for attempt := 1; attempt <= 3; attempt++ {
-			if last = exchangeNodeTAK(dir, host, port, files); last == nil {
-				break
-			}
-			t.Logf("attempt %d: %v", attempt, last)
-		}
-		if last != nil {
-			t.Fatal(last)
+		if err := exchangeNodeTAK(dir, host, port, files); err != nil {
+			t.Fatal(err)
 		}
 		if s.Metrics().Pings.Load() == 0 {
 			t.Error("no ping was answered")

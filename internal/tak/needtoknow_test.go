@@ -118,3 +118,38 @@ func waitFor(t testing.TB, cond func() bool) {
 	}
 	t.Fatal("condition not met within 3 s")
 }
+
+// TestJoinBeforeStored: a device joining between another's report and the
+// batch that stores it still gets that report (held by the relay, not yet
+// in the database), and only if its member may see it.
+func TestJoinBeforeStored(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		s := w.server(t, Config{BatchInterval: time.Hour})
+		sender := newDevice(t, w.attach(t, s, "a1"))
+		waitFor(t, func() bool { return s.Metrics().ConnsOpen.Load() == 1 })
+		green := posEvent("a1-green", "A1", 33.5, 36.3)
+		onlyAA := posEvent("a1-aa", "A1 own", 33.6, 36.4)
+		onlyAA.ReleaseableTo = "AA"
+		sender.send(green)
+		sender.send(onlyAA)
+		waitFor(t, func() bool { return s.Metrics().PositionsIn.Load() == 2 })
+		if n := s.Metrics().PositionsSaved.Load(); n != 0 {
+			t.Fatalf("%d positions stored already: the test needs them pending", n)
+		}
+		for _, tc := range []struct {
+			user string
+			want []string
+		}{{"a2", []string{"a1-aa", "a1-green"}}, {"b1", []string{"a1-green"}}} {
+			got := newDevice(t, w.attach(t, s, tc.user)).collect(len(tc.want), 300*time.Millisecond)
+			var uids []string
+			for uid := range got {
+				uids = append(uids, uid)
+			}
+			slices.Sort(uids)
+			if !slices.Equal(uids, tc.want) {
+				t.Errorf("%s joined and received %v, want %v", tc.user, uids, tc.want)
+			}
+		}
+	})
+}

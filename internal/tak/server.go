@@ -281,6 +281,9 @@ func (s *Server) run(nc net.Conn, id *identity, isTLS bool) {
 	if err != nil {
 		s.log.Error("tak: reading the room's picture", "err", err)
 	}
+	// What was relayed before this connection joined but is not in the
+	// database yet.
+	snap = append(snap, s.hub.recentFor(c, snap)...)
 	var wwg sync.WaitGroup
 	wwg.Add(1)
 	go func() {
