@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-
 	"sort"
 	"strings"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/opsroom/opsroom/internal/room"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/validate"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Version is set at build time with -ldflags "-X .../cli.Version=...".
@@ -136,6 +136,9 @@ type Services struct {
 	Members *access.Service
 	Rooms   *room.Service
 	Items   *item.Service
+	// collectors are more metrics for /metrics (the TAK listeners'),
+	// added before the routes are built.
+	collectors []prometheus.Collector
 }
 
 // NewServices wires the services on db.

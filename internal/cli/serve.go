@@ -49,15 +49,15 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer stopLive()
-	extra := svc.routes()
 	ts, err := tf.start(ctx, svc, log)
 	if err != nil {
 		return err
 	}
 	if ts != nil {
 		defer ts.Close()
-		extra = append(extra, takMetricsRoute(ts))
+		svc.collectors = append(svc.collectors, ts.Metrics())
 	}
+	extra := svc.routes()
 	api := httpapi.New(&httpapi.Server{DB: db, Members: svc.Members, Rooms: svc.Rooms, Items: svc.Items, Bus: svc.Bus,
 		SecureCookies: *secure, Extra: extra}, log)
 	srv := &http.Server{

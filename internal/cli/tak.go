@@ -6,14 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/opsroom/opsroom/internal/bench"
-	"github.com/opsroom/opsroom/internal/httpapi"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/tak"
 )
@@ -56,16 +54,6 @@ func (f *takFlags) start(ctx context.Context, svc *Services, log *slog.Logger) (
 		return nil, err
 	}
 	return s, nil
-}
-
-// takMetricsRoute serves the TAK counters in the Prometheus text format.
-func takMetricsRoute(s *tak.Server) func(*httpapi.API) {
-	return func(a *httpapi.API) {
-		a.Raw("GET /metrics/tak", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-			s.Metrics().WriteProm(w)
-		}))
-	}
 }
 
 func init() {

@@ -20,7 +20,7 @@ func (s *Services) routes() []func(*httpapi.API) {
 	return []func(*httpapi.API){
 		web.Register,
 		httpapi.Stream(httpapi.StreamConfig{}),
-		httpapi.Metrics(s.Bus),
+		httpapi.Metrics(s.Bus, s.collectors...),
 		s.picture().Routes(),
 		s.ops().Routes,
 		s.intel().Routes,

@@ -224,13 +224,15 @@ func (st *sse) ended(sub *live.Subscription) {
 
 // Metrics adds GET /metrics in the Prometheus text format: the live
 // stream's subscribers, changes and disconnections, the latency of every
-// HTTP route by its pattern, and the Go runtime's and process's metrics.
+// HTTP route by its pattern, the Go runtime's and process's metrics, and
+// those of more (the TAK listeners').
 // It shows counts only, never content, and asks no sign-in, like most
 // scrape targets: keep it behind the network boundary the server sits in.
-func Metrics(bus *live.Bus) func(*API) {
+func Metrics(bus *live.Bus, more ...prometheus.Collector) func(*API) {
 	return func(a *API) {
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg.MustRegister(more...)
 		bus.Register(reg)
 		latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "opsroom_http_request_duration_seconds",

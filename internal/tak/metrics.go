@@ -1,9 +1,9 @@
 package tak
 
 import (
-	"fmt"
-	"io"
 	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Metrics are the listeners' counters. Every way a connection ends and
@@ -39,38 +39,58 @@ type Metrics struct {
 	ItemErrors       atomic.Int64 // markers, shapes or chat that could not be stored
 }
 
-// WriteProm writes the counters in the Prometheus text format.
-func (m *Metrics) WriteProm(w io.Writer) {
-	for _, c := range []struct {
-		name, help, typ string
-		v               *atomic.Int64
-	}{
-		{"opsroom_tak_connections_accepted_total", "TAK connections accepted", "counter", &m.ConnsAccepted},
-		{"opsroom_tak_connections_open", "identified TAK connections open", "gauge", &m.ConnsOpen},
-		{"opsroom_tak_connections_refused_total", "TAK connections refused at handshake or identification", "counter", &m.ConnsRefused},
-		{"opsroom_tak_accept_errors_total", "temporary accept errors", "counter", &m.AcceptErrors},
-		{"opsroom_tak_closed_lagging_total", "devices disconnected because their queue was full", "counter", &m.ClosedLagging},
-		{"opsroom_tak_closed_idle_total", "devices disconnected for idling without ping", "counter", &m.ClosedIdle},
-		{"opsroom_tak_closed_malformed_total", "devices disconnected for malformed input", "counter", &m.ClosedMalformed},
-		{"opsroom_tak_closed_too_large_total", "devices disconnected for an oversized event", "counter", &m.ClosedTooLarge},
-		{"opsroom_tak_closed_write_error_total", "devices disconnected on a failed or stalled write", "counter", &m.ClosedWriteErr},
-		{"opsroom_tak_closed_peer_total", "devices that hung up", "counter", &m.ClosedPeer},
-		{"opsroom_tak_events_in_total", "events received from devices", "counter", &m.EventsIn},
-		{"opsroom_tak_pings_total", "pings answered", "counter", &m.Pings},
-		{"opsroom_tak_events_refused_total", "events refused (marking not shareable, uid of another partner)", "counter", &m.Refused},
-		{"opsroom_tak_deliveries_total", "events queued to devices", "counter", &m.Deliveries},
-		{"opsroom_tak_writes_total", "write calls to devices", "counter", &m.Writes},
-		{"opsroom_tak_bytes_out_total", "bytes written to devices", "counter", &m.BytesOut},
-		{"opsroom_tak_encoded_xml_total", "events encoded as CoT XML", "counter", &m.EncodedXML},
-		{"opsroom_tak_encoded_proto_total", "events encoded as TAK protocol v1", "counter", &m.EncodedProto},
-		{"opsroom_tak_positions_in_total", "device positions received", "counter", &m.PositionsIn},
-		{"opsroom_tak_positions_saved_total", "positions stored in their track's history", "counter", &m.PositionsSaved},
-		{"opsroom_tak_positions_dropped_total", "positions refused because the database fell too far behind", "counter", &m.PositionsDropped},
-		{"opsroom_tak_position_batches_total", "position batches committed", "counter", &m.Batches},
-		{"opsroom_tak_position_batch_errors_total", "position batches that failed (retried)", "counter", &m.BatchErrors},
-		{"opsroom_tak_items_written_total", "markers, shapes and chat stored", "counter", &m.ItemsWritten},
-		{"opsroom_tak_item_errors_total", "markers, shapes and chat that could not be stored", "counter", &m.ItemErrors},
-	} {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %d\n", c.name, c.help, c.name, c.typ, c.name, c.v.Load())
+// metric is one counter or gauge as Prometheus shows it.
+type metric struct {
+	name, help string
+	gauge      bool
+	v          *atomic.Int64
+}
+
+func (m *Metrics) table() []metric {
+	return []metric{
+		{"opsroom_tak_connections_accepted_total", "TAK connections accepted", false, &m.ConnsAccepted},
+		{"opsroom_tak_connections_open", "identified TAK connections open", true, &m.ConnsOpen},
+		{"opsroom_tak_connections_refused_total", "TAK connections refused at handshake or identification", false, &m.ConnsRefused},
+		{"opsroom_tak_accept_errors_total", "temporary accept errors", false, &m.AcceptErrors},
+		{"opsroom_tak_closed_lagging_total", "devices disconnected because their queue was full", false, &m.ClosedLagging},
+		{"opsroom_tak_closed_idle_total", "devices disconnected for idling without ping", false, &m.ClosedIdle},
+		{"opsroom_tak_closed_malformed_total", "devices disconnected for malformed input", false, &m.ClosedMalformed},
+		{"opsroom_tak_closed_too_large_total", "devices disconnected for an oversized event", false, &m.ClosedTooLarge},
+		{"opsroom_tak_closed_write_error_total", "devices disconnected on a failed or stalled write", false, &m.ClosedWriteErr},
+		{"opsroom_tak_closed_peer_total", "devices that hung up", false, &m.ClosedPeer},
+		{"opsroom_tak_events_in_total", "events received from devices", false, &m.EventsIn},
+		{"opsroom_tak_pings_total", "pings answered", false, &m.Pings},
+		{"opsroom_tak_events_refused_total", "events refused (marking not shareable, uid of another partner)", false, &m.Refused},
+		{"opsroom_tak_deliveries_total", "events queued to devices", false, &m.Deliveries},
+		{"opsroom_tak_writes_total", "write calls to devices", false, &m.Writes},
+		{"opsroom_tak_bytes_out_total", "bytes written to devices", false, &m.BytesOut},
+		{"opsroom_tak_encoded_xml_total", "events encoded as CoT XML", false, &m.EncodedXML},
+		{"opsroom_tak_encoded_proto_total", "events encoded as TAK protocol v1", false, &m.EncodedProto},
+		{"opsroom_tak_positions_in_total", "device positions received", false, &m.PositionsIn},
+		{"opsroom_tak_positions_saved_total", "positions stored in their track's history", false, &m.PositionsSaved},
+		{"opsroom_tak_positions_dropped_total", "positions refused because the database fell too far behind", false, &m.PositionsDropped},
+		{"opsroom_tak_position_batches_total", "position batches committed", false, &m.Batches},
+		{"opsroom_tak_position_batch_errors_total", "position batches that failed (retried)", false, &m.BatchErrors},
+		{"opsroom_tak_items_written_total", "markers, shapes and chat stored", false, &m.ItemsWritten},
+		{"opsroom_tak_item_errors_total", "markers, shapes and chat that could not be stored", false, &m.ItemErrors},
+	}
+}
+
+// Describe and Collect make the counters a prometheus.Collector, served
+// with the server's other metrics at /metrics.
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range m.table() {
+		ch <- prometheus.NewDesc(c.name, c.help, nil, nil)
+	}
+}
+
+// Collect sends the counters' current values.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range m.table() {
+		t := prometheus.CounterValue
+		if c.gauge {
+			t = prometheus.GaugeValue
+		}
+		ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(c.name, c.help, nil, nil), t, float64(c.v.Load()))
 	}
 }
