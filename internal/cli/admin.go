@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -185,7 +186,7 @@ func cmdMember(ctx context.Context, env *Env, args []string) error {
 func cmdRoom(ctx context.Context, env *Env, args []string) error {
 	return sub(args, env, "room", map[string]func([]string) error{
 		"add": func(args []string) error {
-			fs := newFlags(env, "room add", "room add --slug damascus --name NAME --purpose TEXT --command-model director|co-directors|unspecified --partners RU,IR")
+			fs := newFlags(env, "room add", "room add --slug damascus --name NAME --purpose TEXT --command-model director|co-directors|unspecified --partners RU,IR [--log-grade B2]")
 			var dbf dbFlags
 			dbf.register(fs, env)
 			slug := fs.String("slug", "", "short name used in URLs")
@@ -194,11 +195,35 @@ func cmdRoom(ctx context.Context, env *Env, args []string) error {
 			model := fs.String("command-model", room.Director, "director, co-directors or unspecified")
 			partners := fs.String("partners", "", "comma-separated partner codes")
 			place := fs.String("place", "", "place name")
+			logGrade := fs.String("log-grade", "", "grade at or above which shared reports enter the watch log (e.g. B2; empty: none)")
 			return withDB(ctx, fs, &dbf, args, func(s *Services) error {
 				r, err := s.Rooms.CreateRoom(ctx, access.System, room.NewRoom{Slug: *slug, Name: *name, Purpose: *purpose,
-					CommandModel: *model, Partners: splitList(*partners), Place: room.Place{Name: *place}})
+					CommandModel: *model, Partners: splitList(*partners), Place: room.Place{Name: *place}, LogGrade: *logGrade})
 				if err == nil {
 					fmt.Fprintf(env.Stdout, "room %s opened\n", r.Slug)
+				}
+				return err
+			})
+		},
+		"set": func(args []string) error {
+			fs := newFlags(env, "room set", "room set --room SLUG --log-grade B2 (an empty grade turns automatic report entries off)")
+			var dbf dbFlags
+			dbf.register(fs, env)
+			slug := fs.String("room", "", "room slug")
+			logGrade := fs.String("log-grade", "", "grade at or above which shared reports enter the watch log (e.g. B2; empty: none)")
+			return withDB(ctx, fs, &dbf, args, func(s *Services) error {
+				var p room.RoomPatch
+				fs.Visit(func(f *flag.Flag) {
+					if f.Name == "log-grade" {
+						p.LogGrade = logGrade
+					}
+				})
+				if p.LogGrade == nil {
+					return errors.New("nothing to set: give --log-grade")
+				}
+				r, err := s.Rooms.UpdateRoom(ctx, access.System, *slug, p)
+				if err == nil {
+					fmt.Fprintf(env.Stdout, "room %s: log grade %q\n", r.Slug, r.LogGrade)
 				}
 				return err
 			})
@@ -209,9 +234,9 @@ func cmdRoom(ctx context.Context, env *Env, args []string) error {
 			dbf.register(fs, env)
 			return withDB(ctx, fs, &dbf, args, func(s *Services) error {
 				rs, err := s.Rooms.Rooms(ctx, access.System)
-				table(env, "SLUG\tCOMMAND\tPARTNERS\tAUTHORITIES\tNAME", func(w *tabwriter.Writer) {
+				table(env, "SLUG\tCOMMAND\tPARTNERS\tAUTHORITIES\tLOG GRADE\tNAME", func(w *tabwriter.Writer) {
 					for _, r := range rs {
-						fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.Slug, r.CommandModel, strings.Join(r.Partners, ","), strings.Join(r.Authorities, ","), r.Name)
+						fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Slug, r.CommandModel, strings.Join(r.Partners, ","), strings.Join(r.Authorities, ","), dateOr(r.LogGrade == "", r.LogGrade), r.Name)
 					}
 				})
 				return err

@@ -61,7 +61,7 @@ func (im *Importer) Export(ctx context.Context, p access.Principal, slugs []stri
 			return nil, err
 		}
 		er := Room{NewRoom: room.NewRoom{Slug: r.Slug, Name: r.Name, Purpose: r.Purpose, Place: r.Place, CommandModel: r.CommandModel,
-			Established: r.Established, DefaultTLP: string(r.DefaultTLP), Note: r.Note, Partners: r.Partners}}
+			Established: r.Established, DefaultTLP: string(r.DefaultTLP), Note: r.Note, LogGrade: r.LogGrade, Partners: r.Partners}}
 		for _, code := range r.Partners {
 			if !partners[code] {
 				partners[code] = true

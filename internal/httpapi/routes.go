@@ -215,7 +215,7 @@ func (s *Server) routes(a *API) {
 			}
 			return writeJSON(w, http.StatusOK, rm)
 		})
-	a.Handle(Route{Method: "PATCH", Path: "/api/v1/rooms/{room}", Summary: "Change a room's name, purpose, note, default label or establishment (server admins)", Tag: "rooms", Auth: Member,
+	a.Handle(Route{Method: "PATCH", Path: "/api/v1/rooms/{room}", Summary: "Change a room's name, purpose, note, default label or establishment (server admins), or its watch log grade (admins and the room's authority)", Tag: "rooms", Auth: Member,
 		Request: room.RoomPatch{}, Response: room.Room{}}, func(w http.ResponseWriter, r *http.Request) error {
 		var in room.RoomPatch
 		if err := decode(r, w, &in); err != nil {

@@ -59,9 +59,13 @@ type Room struct {
 	Established  timespan.Span `json:"established"`
 	DefaultTLP   access.Label  `json:"default_tlp"`
 	Note         string        `json:"note,omitempty"`
-	Partners     []string      `json:"partners"`    // partner codes
-	Authorities  []string      `json:"authorities"` // usernames of the director or co-directors
-	CreatedAt    time.Time     `json:"created_at"`
+	// LogGrade is the Admiralty grade ("B2") at or above which a shared
+	// report is entered in the room's watch log automatically: source
+	// reliability at least B and credibility at least 2. Empty: never.
+	LogGrade    string    `json:"log_grade"`
+	Partners    []string  `json:"partners"`    // partner codes
+	Authorities []string  `json:"authorities"` // usernames of the director or co-directors
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // Member is a member's place in a room.
@@ -164,7 +168,9 @@ type NewRoom struct {
 	Established  timespan.Span `json:"established"`
 	DefaultTLP   string        `json:"default_tlp"`
 	Note         string        `json:"note"`
-	Partners     []string      `json:"partners"`
+	// LogGrade is the watch log threshold (Room.LogGrade), e.g. "B2".
+	LogGrade string   `json:"log_grade,omitempty"`
+	Partners []string `json:"partners"`
 }
 
 // CreateRoom opens a room with its partners (server admins). Members and
@@ -189,6 +195,10 @@ func (s *Service) CreateRoom(ctx context.Context, actor access.Principal, in New
 		errs.Add("place.lon", "must be between -180 and 180")
 	}
 	errs.OneOf("command_model", in.CommandModel, Director, CoDirectors, Unspecified)
+	logGrade, ok := ParseLogGrade(in.LogGrade)
+	if !ok {
+		errs.Add("log_grade", "%q is not a grade; want a reliability A-F and a credibility 1-6 such as B2, or empty for none", in.LogGrade)
+	}
 	tlp := access.Amber
 	if in.DefaultTLP != "" {
 		l, ok := access.ParseLabel(in.DefaultTLP)
@@ -219,12 +229,12 @@ func (s *Service) CreateRoom(ctx context.Context, actor access.Principal, in New
 		return Room{}, err
 	}
 	r := Room{ID: store.NewID(), Slug: strings.ToLower(in.Slug), Name: in.Name, Purpose: in.Purpose, Place: in.Place,
-		CommandModel: in.CommandModel, Established: in.Established, DefaultTLP: tlp, Note: in.Note,
+		CommandModel: in.CommandModel, Established: in.Established, DefaultTLP: tlp, Note: in.Note, LogGrade: logGrade,
 		Partners: in.Partners, Authorities: []string{}, CreatedAt: time.Now().UTC().Truncate(time.Microsecond)}
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO rooms (id, slug, name, purpose, place_name, lat, lon, command_model, established_start, established_end, default_tlp, note, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.Slug, r.Name, r.Purpose, r.Place.Name, r.Place.Lat, r.Place.Lon,
-			r.CommandModel, store.NullMicros(r.Established.Start), store.NullMicros(r.Established.End), string(r.DefaultTLP), r.Note, store.Micros(r.CreatedAt)); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO rooms (id, slug, name, purpose, place_name, lat, lon, command_model, established_start, established_end, default_tlp, note, log_grade, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.Slug, r.Name, r.Purpose, r.Place.Name, r.Place.Lat, r.Place.Lon,
+			r.CommandModel, store.NullMicros(r.Established.Start), store.NullMicros(r.Established.End), string(r.DefaultTLP), r.Note, r.LogGrade, store.Micros(r.CreatedAt)); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return validate.Field("slug", "room %q exists already", r.Slug)
 			}
@@ -260,9 +270,9 @@ func (s *Service) load(ctx context.Context, slug string) (Room, error) {
 	var created int64
 	var estStart, estEnd *int64
 	var tlp string
-	err := store.Scan(s.db.QueryRow(ctx, `SELECT id, slug, name, purpose, place_name, lat, lon, command_model, established_start, established_end, default_tlp, note, created_at
+	err := store.Scan(s.db.QueryRow(ctx, `SELECT id, slug, name, purpose, place_name, lat, lon, command_model, established_start, established_end, default_tlp, note, log_grade, created_at
 		FROM rooms WHERE slug = ? OR id = ?`, strings.ToLower(slug), slug),
-		&r.ID, &r.Slug, &r.Name, &r.Purpose, &r.Place.Name, &r.Place.Lat, &r.Place.Lon, &r.CommandModel, &estStart, &estEnd, &tlp, &r.Note, &created)
+		&r.ID, &r.Slug, &r.Name, &r.Purpose, &r.Place.Name, &r.Place.Lat, &r.Place.Lon, &r.CommandModel, &estStart, &estEnd, &tlp, &r.Note, &r.LogGrade, &created)
 	if err != nil {
 		return Room{}, err
 	}
@@ -473,27 +483,51 @@ func (s *Service) Role(ctx context.Context, roomID, memberID string) (string, er
 	return role, err
 }
 
-// RoomPatch changes a room's description; nil fields stay as they are.
+// RoomPatch changes a room's description and settings; nil fields stay
+// as they are.
 type RoomPatch struct {
 	Name        *string        `json:"name,omitempty"`
 	Purpose     *string        `json:"purpose,omitempty"`
 	Note        *string        `json:"note,omitempty"`
 	DefaultTLP  *string        `json:"default_tlp,omitempty"`
 	Established *timespan.Span `json:"established,omitempty"`
+	// LogGrade sets the watch log threshold ("B2"; "" turns it off).
+	LogGrade *string `json:"log_grade,omitempty"`
 }
 
 // UpdateRoom changes a room's name, purpose, note, default label or
-// establishment interval (server admins).
+// establishment interval (server admins), or its watch log threshold
+// (server admins and the room's authority: its director or co-directors).
+// Anyone else is refused; a member of the room gets ErrForbidden, anyone
+// outside it ErrNotFound.
 func (s *Service) UpdateRoom(ctx context.Context, actor access.Principal, slug string, p RoomPatch) (Room, error) {
-	if err := requireAdmin(actor); err != nil {
-		return Room{}, err
-	}
 	r, err := s.load(ctx, slug)
 	if err != nil {
 		return Room{}, err
 	}
+	if !actor.IsAdmin {
+		if !actor.Viewer.Rooms[r.ID] {
+			return Room{}, store.ErrNotFound
+		}
+		role, err := s.Role(ctx, r.ID, actor.ID)
+		if err != nil {
+			return Room{}, err
+		}
+		onlyLog := p.Name == nil && p.Purpose == nil && p.Note == nil && p.DefaultTLP == nil && p.Established == nil
+		if role == RoleMember || role == "" || !onlyLog {
+			return Room{}, access.ErrForbidden
+		}
+	}
 	var errs validate.Errors
 	var changed []string
+	if p.LogGrade != nil {
+		g, ok := ParseLogGrade(*p.LogGrade)
+		if !ok {
+			errs.Add("log_grade", "%q is not a grade; want a reliability A-F and a credibility 1-6 such as B2, or empty for none", *p.LogGrade)
+		}
+		r.LogGrade = g
+		changed = append(changed, "log_grade")
+	}
 	if p.Name != nil {
 		r.Name = errs.Text("name", *p.Name, true, 200)
 		changed = append(changed, "name")
@@ -522,8 +556,8 @@ func (s *Service) UpdateRoom(ctx context.Context, actor access.Principal, slug s
 		return Room{}, err
 	}
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE rooms SET name = ?, purpose = ?, note = ?, default_tlp = ?, established_start = ?, established_end = ? WHERE id = ?`,
-			r.Name, r.Purpose, r.Note, string(r.DefaultTLP), store.NullMicros(r.Established.Start), store.NullMicros(r.Established.End), r.ID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE rooms SET name = ?, purpose = ?, note = ?, default_tlp = ?, established_start = ?, established_end = ?, log_grade = ? WHERE id = ?`,
+			r.Name, r.Purpose, r.Note, string(r.DefaultTLP), store.NullMicros(r.Established.Start), store.NullMicros(r.Established.End), r.LogGrade, r.ID); err != nil {
 			return err
 		}
 		_, err := audit.Append(ctx, tx, actor.Record("room.update", r.ID, "room", r.ID, map[string]any{"fields": changed}))
@@ -592,4 +626,30 @@ func (s *Service) RemovePartner(ctx context.Context, actor access.Principal, slu
 		_, err = audit.Append(ctx, tx, actor.Record("room.partner.remove", r.ID, "partner", p.ID, map[string]any{"members_removed": left}))
 		return err
 	})
+}
+
+// ParseLogGrade reads a watch log threshold: an Admiralty reliability
+// letter A-F and credibility digit 1-6 ("B2", "b2"), or "" for none. It
+// returns the grade in its canonical form.
+func ParseLogGrade(s string) (string, bool) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	if s == "" {
+		return "", true
+	}
+	if len(s) != 2 || s[0] < 'A' || s[0] > 'F' || s[1] < '1' || s[1] > '6' {
+		return "", false
+	}
+	return s, true
+}
+
+// LogGradeMet reports whether a report graded reliability (a letter A-F)
+// and credibility (1-6) is at or above the threshold: its reliability is
+// the threshold's or better (nearer A) and its credibility the
+// threshold's or better (nearer 1). An empty threshold is never met, nor
+// is an unknown grade.
+func LogGradeMet(threshold, reliability string, credibility int) bool {
+	if len(threshold) != 2 || len(reliability) != 1 || reliability[0] < 'A' || reliability[0] > 'F' || credibility < 1 || credibility > 6 {
+		return false
+	}
+	return reliability[0] <= threshold[0] && credibility <= int(threshold[1]-'0')
 }
