@@ -628,16 +628,25 @@ func (s *Service) CreateTrack(ctx context.Context, p access.Principal, slug stri
 	rec.At = now()
 	v := Track{Item: t.common(p, rec, 1, rec.At), UID: in.UID, Type: in.Type, StaleSeconds: in.StaleSeconds}
 	err = s.write(ctx, p, rec, 0, nil, v, func(tx *store.Tx) error {
-		// Writers are serialized (one SQLite writer; the audit head row
-		// on PostgreSQL, locked by item.Insert above), so MAX+1 is safe.
-		if err := store.Scan(tx.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM tracks`), &v.seq); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO tracks (item_id, seq, room_id, uid, type_code, stale_seconds) VALUES (?, ?, ?, ?, ?, ?)`,
-			rec.ID, v.seq, t.rm.ID, v.UID, v.Type, v.StaleSeconds)
+		seq, err := InsertTrackRow(ctx, tx, rec.ID, t.rm.ID, v.UID, v.Type, v.StaleSeconds)
+		v.seq = seq
 		return err
 	})
 	return v, err
+}
+
+// InsertTrackRow writes the picture's row of a track whose item itemID
+// was just inserted in tx, and returns the track's number, the key of its
+// positions. Writers are serialized (one SQLite writer; the audit head
+// row on PostgreSQL, locked by item.Insert), so MAX+1 is safe.
+func InsertTrackRow(ctx context.Context, tx *store.Tx, itemID, roomID, uid, typ string, staleSeconds int64) (int64, error) {
+	var seq int64
+	if err := store.Scan(tx.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM tracks`), &seq); err != nil {
+		return 0, err
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO tracks (item_id, seq, room_id, uid, type_code, stale_seconds) VALUES (?, ?, ?, ?, ?, ?)`,
+		itemID, seq, roomID, uid, typ, staleSeconds)
+	return seq, err
 }
 
 // UpdateTrack replaces a track's description (not its positions).

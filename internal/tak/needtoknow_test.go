@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/cot"
+	"github.com/opsroom/opsroom/internal/geo"
 	"github.com/opsroom/opsroom/internal/item"
+	"github.com/opsroom/opsroom/internal/picture"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/store/storetest"
 )
@@ -149,6 +151,51 @@ func TestJoinBeforeStored(t *testing.T) {
 			slices.Sort(uids)
 			if !slices.Equal(uids, tc.want) {
 				t.Errorf("%s joined and received %v, want %v", tc.user, uids, tc.want)
+			}
+		}
+	})
+}
+
+// TestPositionsInThePicture: positions a device reports are stored as its
+// member's track through the picture's own writer, so the picture's space
+// and time queries find them (and only for those who may see the track).
+func TestPositionsInThePicture(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		s := w.server(t, Config{})
+		dev := newDevice(t, w.attach(t, s, "a1"))
+		green := posEvent("a1-green", "A1", 33.5, 36.3)
+		onlyAA := posEvent("a1-aa", "A1 own", 33.6, 36.4)
+		onlyAA.ReleaseableTo = "AA"
+		dev.send(green)
+		dev.send(onlyAA)
+		waitFor(t, func() bool { return s.Metrics().PositionsSaved.Load() == 2 })
+		pics := picture.NewService(db, w.rooms, w.bus)
+		ctx := context.Background()
+		at := green.Time
+		for _, tc := range []struct {
+			user string
+			want []string
+		}{{"a2", []string{"A1", "A1 own"}}, {"b1", []string{"A1"}}} {
+			p, err := w.members.AsMember(ctx, tc.user, "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			pic, err := pics.Picture(ctx, p, "ops", picture.Query{BBox: &geo.BBox{MinLon: 36, MinLat: 33, MaxLon: 37, MaxLat: 34},
+				From: at.Add(-time.Minute), To: at.Add(time.Minute)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, tr := range pic.Tracks {
+				if len(tr.Positions) != 1 {
+					t.Errorf("%s: track %q has %d positions in the window, want 1", tc.user, tr.Title, len(tr.Positions))
+				}
+				got = append(got, tr.Title)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("%s sees tracks %v in the box and window, want %v", tc.user, got, tc.want)
 			}
 		}
 	})

@@ -2,10 +2,8 @@ package tak
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/opsroom/opsroom/internal/cot"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/live"
+	"github.com/opsroom/opsroom/internal/picture"
 	"github.com/opsroom/opsroom/internal/store"
 )
 
@@ -146,18 +145,6 @@ type trackView struct {
 	Via          string `json:"via"`
 }
 
-// apiPosition is a position as the picture's API shows it.
-type apiPosition struct {
-	At       time.Time  `json:"at"`
-	Lon      float64    `json:"lon"`
-	Lat      float64    `json:"lat"`
-	HAE      *float64   `json:"hae,omitempty"`
-	Course   *float64   `json:"course,omitempty"`
-	Speed    *float64   `json:"speed,omitempty"`
-	Accuracy *float64   `json:"accuracy,omitempty"`
-	Stale    *time.Time `json:"stale,omitempty"`
-}
-
 // track finds or creates the track of a position inside tx.
 func (p *persister) track(ctx context.Context, tx *store.Tx, k trackKey, pos *position, learned map[trackKey]trackRow) (trackRow, error) {
 	if row, ok := learned[k]; ok {
@@ -185,15 +172,11 @@ func (p *persister) track(ctx context.Context, tx *store.Tx, k trackKey, pos *po
 	if err := item.Insert(ctx, tx, p.s.bus, rec, pos.member.Actor(), data); err != nil {
 		return row, err
 	}
-	// Writers are serialized (one SQLite writer; the audit head row on
-	// PostgreSQL, locked by Insert), so MAX+1 is safe, as in the picture.
-	if err := store.Scan(tx.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM tracks`), &row.seq); err != nil {
+	seq, err := picture.InsertTrackRow(ctx, tx, rec.ID, pos.roomID, pos.uid, pos.typ, 0)
+	if err != nil {
 		return row, err
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO tracks (item_id, seq, room_id, uid, type_code, stale_seconds) VALUES (?, ?, ?, ?, ?, 0)`,
-		rec.ID, row.seq, pos.roomID, pos.uid, pos.typ); err != nil {
-		return row, err
-	}
+	row.seq = seq
 	row.itemID, row.owner = rec.ID, pos.member.PartnerID
 	learned[k] = row
 	return row, nil
@@ -203,15 +186,15 @@ func (p *persister) write(ctx context.Context, tx *store.Tx, batch []*position, 
 	type perTrack struct {
 		row       trackRow
 		pos       *position // the newest, for the live change's marking
-		positions []apiPosition
+		positions []picture.Position
 	}
 	tracks := map[trackKey]*perTrack{}
 	var order []trackKey
-	ins, err := newPositionWriter(ctx, tx)
+	ins, err := picture.NewPositionWriter(ctx, tx)
 	if err != nil {
 		return 0, 0, err
 	}
-	defer ins.close()
+	defer ins.Close()
 	for _, pos := range batch {
 		k := trackKey{pos.roomID, pos.uid}
 		row, err := p.track(ctx, tx, k, pos, learned)
@@ -223,8 +206,8 @@ func (p *persister) write(ctx context.Context, tx *store.Tx, batch []*position, 
 			continue
 		}
 		at, stale := pos.at.UTC().Truncate(time.Microsecond), pos.stale.UTC().Truncate(time.Microsecond)
-		ap := apiPosition{At: at, Lon: pos.lon, Lat: pos.lat, HAE: pos.hae, Course: pos.course, Speed: pos.speed, Accuracy: pos.ce, Stale: &stale}
-		if err := ins.add(ctx, row.seq, ap); err != nil {
+		ap := picture.Position{At: at, Lon: pos.lon, Lat: pos.lat, HAE: pos.hae, Course: pos.course, Speed: pos.speed, Accuracy: pos.ce, Stale: &stale}
+		if err := ins.Add(ctx, row.seq, ap); err != nil {
 			return 0, 0, err
 		}
 		pt := tracks[k]
@@ -278,67 +261,4 @@ func (p *persister) write(ctx context.Context, tx *store.Tx, batch []*position, 
 		tx.AfterCommit(func() { p.s.bus.Publish(ch) })
 	}
 	return saved, refused, nil
-}
-
-// positionWriter inserts rows of the picture's track_positions, the way
-// internal/picture does: on SQLite with explicit keys shared with the
-// R*Tree index of positions in space and time.
-type positionWriter struct {
-	sqlite bool
-	next   int64
-	st, rt *sql.Stmt
-}
-
-func newPositionWriter(ctx context.Context, tx *store.Tx) (*positionWriter, error) {
-	w := &positionWriter{sqlite: tx.Engine() == store.SQLite}
-	var err error
-	if !w.sqlite {
-		w.st, err = tx.Prepare(ctx, `INSERT INTO track_positions (track_seq, at, lon, lat, hae, course, speed, accuracy, stale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		return w, err
-	}
-	if err := store.Scan(tx.QueryRow(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM track_positions`), &w.next); err != nil {
-		return nil, err
-	}
-	if w.st, err = tx.Prepare(ctx, `INSERT INTO track_positions (id, track_seq, at, lon, lat, hae, course, speed, accuracy, stale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
-		return nil, err
-	}
-	if w.rt, err = tx.Prepare(ctx, `INSERT INTO track_positions_rtree (id, min_lon, max_lon, min_lat, max_lat, min_t, max_t) VALUES (?, ?, ?, ?, ?, ?, ?)`); err != nil {
-		w.st.Close()
-		return nil, err
-	}
-	return w, nil
-}
-
-func nullFloat(f *float64) sql.NullFloat64 {
-	if f == nil {
-		return sql.NullFloat64{}
-	}
-	return sql.NullFloat64{Float64: *f, Valid: true}
-}
-
-func (w *positionWriter) add(ctx context.Context, seq int64, p apiPosition) error {
-	at := store.Micros(p.At)
-	if !w.sqlite {
-		_, err := w.st.ExecContext(ctx, seq, at, p.Lon, p.Lat, nullFloat(p.HAE), nullFloat(p.Course), nullFloat(p.Speed), nullFloat(p.Accuracy), store.Micros(*p.Stale))
-		return err
-	}
-	id := w.next
-	w.next++
-	if _, err := w.st.ExecContext(ctx, id, seq, at, p.Lon, p.Lat, nullFloat(p.HAE), nullFloat(p.Course), nullFloat(p.Speed), nullFloat(p.Accuracy), store.Micros(*p.Stale)); err != nil {
-		return fmt.Errorf("insert position: %w", err)
-	}
-	secs := float64(at) / 1e6
-	if _, err := w.rt.ExecContext(ctx, id, p.Lon, p.Lon, p.Lat, p.Lat, secs, secs); err != nil {
-		return fmt.Errorf("index position: %w", err)
-	}
-	return nil
-}
-
-func (w *positionWriter) close() {
-	if w.st != nil {
-		w.st.Close()
-	}
-	if w.rt != nil {
-		w.rt.Close()
-	}
 }
