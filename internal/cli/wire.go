@@ -38,22 +38,18 @@ func (s *Services) ops() *ops.Service { return ops.New(s.DB, s.Rooms, s.Bus) }
 // claims, corroboration, search).
 func (s *Services) intel() *intel.Service { return intel.NewService(s.DB, s.Rooms, s.Items, s.Bus) }
 
-// loadDemo loads every part of the reference scenario.
+// loadDemo loads the reference scenario: the embedded scenario.json
+// through the importer `opsroom import` uses, then the operations, which
+// the exchange format does not carry. Run it inside store.DB.Batch to
+// load all of it or nothing.
 func (s *Services) loadDemo(ctx context.Context) ([]demo.Login, error) {
-	logins, err := demo.Load(ctx, s.Members, s.Rooms)
-	if err != nil {
-		return nil, err
-	}
-	if err := demo.LoadPicture(ctx, s.Members, s.picture()); err != nil {
-		return nil, err
-	}
-	if _, err := demo.LoadIntel(ctx, s.Members, s.picture(), s.intel()); err != nil {
+	if _, err := demo.Import(ctx, s.Exchanger()); err != nil {
 		return nil, err
 	}
 	if err := demo.LoadOps(ctx, s.Members, s.ops()); err != nil {
 		return nil, err
 	}
-	return logins, nil
+	return demo.Logins(), nil
 }
 
 // Routes returns the domain route sets as serve adds them, for tests that

@@ -1,30 +1,49 @@
-// Package demo loads the reference scenario (shared/SCENARIO.md): the
+// Package demo is the reference scenario (shared/SCENARIO.md): the
 // partners and joint operations rooms reported in 2014 and 2015, one
 // member per partner with the command roles the reports describe, and the
-// scenario's intelligence, picture and operations as the other packages
-// add them. `opsroom serve --demo` loads it into an empty server.
+// scenario's picture and intelligence. All of it is scenario.json, an
+// exchange document (package exchange) embedded in the binary and loaded
+// through the same importer as `opsroom import`; the operations, which
+// the exchange format does not carry, are added by LoadOps. `opsroom
+// serve --demo` loads both into an empty server in one transaction.
 package demo
 
 import (
+	"bytes"
 	"context"
+	_ "embed"
 	"fmt"
-	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/exchange"
 	"github.com/opsroom/opsroom/internal/room"
-	"github.com/opsroom/opsroom/internal/timespan"
 )
+
+//go:embed scenario.json
+var scenario []byte
+
+// Document returns the embedded scenario.json as it is written.
+func Document() []byte { return bytes.Clone(scenario) }
+
+// Scenario returns the reference scenario, decoded anew on each call so
+// that a caller may change its copy.
+func Scenario() (*exchange.Document, error) {
+	d, err := exchange.Decode(bytes.NewReader(scenario))
+	if err != nil {
+		return nil, fmt.Errorf("the demo's scenario.json: %w", err)
+	}
+	return d, nil
+}
 
 // Login is a demo account, printed at start.
 type Login struct {
 	Username, Password, Partner, Roles string
 }
 
-// Password is every demo member's password. The demo is for trying
-// opsroom on one's own machine; it listens on loopback by default.
+// Password is every demo member's password, written in scenario.json
+// (hashed on import like any password). The demo is for trying opsroom on
+// one's own machine; it listens on loopback by default.
 const Password = "opsroom-demo"
-
-func ptr(f float64) *float64 { return &f }
 
 // Rooms' slugs in the demo.
 const (
@@ -33,84 +52,92 @@ const (
 	AntiIS2014 = "anti-is-iraq-2014"
 )
 
-// people are the demo's members, one per partner.
-var people = []access.NewMember{
-	{Partner: "RU", Username: "ru.general", DisplayName: "RU general (Damascus director)"},
-	{Partner: "IR", Username: "ir.commander", DisplayName: "IR commander (Baghdad co-director)"},
-	{Partner: "IQ", Username: "iq.commander", DisplayName: "IQ commander (Baghdad co-director)"},
-	{Partner: "SY", Username: "sy.officer", DisplayName: "SY liaison officer"},
-	{Partner: "HZ", Username: "hz.officer", DisplayName: "HZ liaison officer"},
-}
-
-// seats are who sits in which room with which role.
-var seats = []struct{ room, user, role string }{
-	{Baghdad, "ir.commander", room.RoleCoDirector}, {Baghdad, "iq.commander", room.RoleCoDirector},
-	{Baghdad, "ru.general", room.RoleMember}, {Baghdad, "sy.officer", room.RoleMember}, {Baghdad, "hz.officer", room.RoleMember},
-	{Damascus, "ru.general", room.RoleDirector}, {Damascus, "ir.commander", room.RoleMember}, {Damascus, "iq.commander", room.RoleMember},
-	{Damascus, "sy.officer", room.RoleMember}, {Damascus, "hz.officer", room.RoleMember},
-	{AntiIS2014, "ru.general", room.RoleMember}, {AntiIS2014, "ir.commander", room.RoleMember}, {AntiIS2014, "iq.commander", room.RoleMember},
-}
-
-// Logins returns the demo's accounts and their roles.
+// Logins returns the demo's accounts, with the command roles each holds
+// in the scenario's rooms. It panics if the embedded document does not
+// decode, which the package's tests rule out.
 func Logins() []Login {
-	logins := make([]Login, 0, len(people))
-	for _, m := range people {
+	d, err := Scenario()
+	if err != nil {
+		panic(err)
+	}
+	logins := make([]Login, 0, len(d.Members))
+	for _, m := range d.Members {
 		roles := ""
-		for _, s := range seats {
-			if s.user == m.Username && s.role != room.RoleMember {
-				roles += s.role + " of " + s.room + " "
+		for _, r := range d.Rooms {
+			for _, s := range r.Seats {
+				if s.Member == m.Username && s.Role != "" && s.Role != room.RoleMember {
+					roles += s.Role + " of " + r.Slug + " "
+				}
 			}
 		}
-		logins = append(logins, Login{Username: m.Username, Password: Password, Partner: m.Partner, Roles: roles})
+		logins = append(logins, Login{Username: m.Username, Password: m.Password, Partner: m.Partner, Roles: roles})
 	}
 	return logins
 }
 
-// Load writes the scenario's partners, rooms and members. It returns the
-// logins to print.
-func Load(ctx context.Context, members *access.Service, rooms *room.Service) ([]Login, error) {
-	sys := access.System
-	partners := []room.NewPartner{
-		{Code: "RU", Name: "Russia", Kind: "state"},
-		{Code: "IR", Name: "Iran", Kind: "state"},
-		{Code: "SY", Name: "Syria", Kind: "state"},
-		{Code: "IQ", Name: "Iraq", Kind: "state"},
-		{Code: "HZ", Name: "Hezbollah", Kind: "non-state armed group"},
+// IntelIDs are the IDs the scenario's records got on import: reports and
+// claims by their refs in scenario.json (r1..r8, s-rumod, rooms-2015,
+// ...), events by title.
+type IntelIDs struct {
+	Reports map[string]string
+	Claims  map[string]string
+	Events  map[string]string
+}
+
+// Import loads the whole scenario through im in one transaction (the
+// caller's, when ctx carries one) and returns the IDs its records got. It
+// is for an empty server: on one that has the scenario's members already
+// it fails on the first of them and writes nothing.
+func Import(ctx context.Context, im *exchange.Importer) (IntelIDs, error) {
+	ids := IntelIDs{Reports: map[string]string{}, Claims: map[string]string{}, Events: map[string]string{}}
+	d, err := Scenario()
+	if err != nil {
+		return ids, err
 	}
-	for _, p := range partners {
-		if _, err := rooms.CreatePartner(ctx, sys, p); err != nil {
+	sum, err := im.Import(ctx, d)
+	if err != nil {
+		return ids, fmt.Errorf("the demo's scenario.json: %w", err)
+	}
+	for _, r := range d.Reports {
+		ids.Reports[r.Ref] = sum.IDs[r.Ref]
+	}
+	for _, c := range d.Claims {
+		ids.Claims[c.Ref] = sum.IDs[c.Ref]
+	}
+	for _, e := range d.Events {
+		ids.Events[e.Title] = sum.IDs[e.Ref]
+	}
+	return ids, nil
+}
+
+// Load writes only the scenario's partners, members and rooms with their
+// seats, from scenario.json, through the services (for tests of the base
+// API that run without the domain services). It returns the logins.
+func Load(ctx context.Context, members *access.Service, rooms *room.Service) ([]Login, error) {
+	d, err := Scenario()
+	if err != nil {
+		return nil, err
+	}
+	sys := access.System
+	for _, p := range d.Partners {
+		if _, err := rooms.CreatePartner(ctx, sys, room.NewPartner{Code: p.Code, Name: p.Name, Kind: p.Kind}); err != nil {
 			return nil, fmt.Errorf("partner %s: %w", p.Code, err)
 		}
 	}
-	for _, m := range people {
-		m.Password = Password
-		if _, err := members.CreateMember(ctx, sys, m); err != nil {
+	for _, m := range d.Members {
+		in := access.NewMember{Partner: m.Partner, Username: m.Username, DisplayName: m.DisplayName, Kind: m.Kind, Password: m.Password}
+		if _, err := members.CreateMember(ctx, sys, in); err != nil {
 			return nil, fmt.Errorf("member %s: %w", m.Username, err)
 		}
 	}
-	// "established a few weeks" before 2015-10-01: an interval, not a day.
-	est := timespan.Span{Start: time.Date(2015, 8, 20, 0, 0, 0, 0, time.UTC), End: time.Date(2015, 9, 24, 0, 0, 0, 0, time.UTC)}
-	all := []string{"RU", "IR", "SY", "IQ", "HZ"}
-	roomsIn := []room.NewRoom{
-		{Slug: Baghdad, Name: "Baghdad joint operations room", Purpose: "Coordinate intelligence between the partners",
-			Place: room.Place{Name: "Baghdad", Lat: ptr(33.315), Lon: ptr(44.366)}, CommandModel: room.CoDirectors,
-			Established: est, Partners: all, Note: "Reported by Al-Rai (2015-10-01), citing an unnamed source."},
-		{Slug: Damascus, Name: "Damascus joint operations room", Purpose: "Direct combat operations",
-			Place: room.Place{Name: "Damascus", Lat: ptr(33.514), Lon: ptr(36.277)}, CommandModel: room.Director,
-			Established: est, Partners: all, Note: "Reported by Al-Rai (2015-10-01), citing an unnamed source."},
-		{Slug: AntiIS2014, Name: "Anti-IS operations room, Iraq", Purpose: "Advise and support the Iraqi military",
-			Place: room.Place{Name: "Baghdad", Lat: ptr(33.315), Lon: ptr(44.366)}, CommandModel: room.Unspecified,
-			Established: timespan.Span{Start: time.Date(2014, 10, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2014, 10, 24, 0, 0, 0, 0, time.UTC)},
-			Partners:    []string{"RU", "IR", "IQ"}, Note: "Reported in 2014 by Al-Mustaqbal, citing unnamed Iraqi sources; unverified. Command model not reported."},
-	}
-	for _, r := range roomsIn {
-		if _, err := rooms.CreateRoom(ctx, sys, r); err != nil {
+	for _, r := range d.Rooms {
+		if _, err := rooms.CreateRoom(ctx, sys, r.NewRoom); err != nil {
 			return nil, fmt.Errorf("room %s: %w", r.Slug, err)
 		}
-	}
-	for _, s := range seats {
-		if err := rooms.SetMember(ctx, sys, s.room, s.user, s.role); err != nil {
-			return nil, fmt.Errorf("seat %s in %s: %w", s.user, s.room, err)
+		for _, s := range r.Seats {
+			if err := rooms.SetMember(ctx, sys, r.Slug, s.Member, s.Role); err != nil {
+				return nil, fmt.Errorf("seat %s in %s: %w", s.Member, r.Slug, err)
+			}
 		}
 	}
 	return Logins(), nil

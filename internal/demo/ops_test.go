@@ -4,10 +4,7 @@ import (
 	"testing"
 
 	"github.com/opsroom/opsroom/internal/access"
-	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/ops"
-	"github.com/opsroom/opsroom/internal/picture"
-	"github.com/opsroom/opsroom/internal/room"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/store/storetest"
 )
@@ -18,18 +15,9 @@ import (
 // notified Erbil aid site in conflict with it, seen by both sides.
 func TestDemoOperations(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := t.Context()
-		members, rooms, bus := access.NewService(db), room.NewService(db), live.NewBus()
-		o := ops.New(db, rooms, bus)
-		if _, err := Load(ctx, members, rooms); err != nil {
-			t.Fatal(err)
-		}
-		if err := LoadPicture(ctx, members, picture.NewService(db, rooms, bus)); err != nil {
-			t.Fatal(err)
-		}
-		if err := LoadOps(ctx, members, o); err != nil {
-			t.Fatal(err)
-		}
+		w := newWorld(db)
+		w.load(t)
+		ctx, members, o := t.Context(), w.members, w.ops
 		as := func(u string) access.Principal {
 			p, err := members.AsMember(ctx, u, "cli")
 			if err != nil {

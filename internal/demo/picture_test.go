@@ -3,12 +3,8 @@ package demo
 import (
 	"testing"
 
-	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/gazetteer"
 	"github.com/opsroom/opsroom/internal/geo"
-	"github.com/opsroom/opsroom/internal/live"
-	"github.com/opsroom/opsroom/internal/picture"
-	"github.com/opsroom/opsroom/internal/room"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/store/storetest"
 )
@@ -18,15 +14,9 @@ import (
 // gazetteer, Latamneh and Talbiseh from the demo room's own places.
 func TestScenarioPlacesResolve(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := t.Context()
-		members, rooms := access.NewService(db), room.NewService(db)
-		pic := picture.NewService(db, rooms, live.NewBus())
-		if _, err := Load(ctx, members, rooms); err != nil {
-			t.Fatal(err)
-		}
-		if err := LoadPicture(ctx, members, pic); err != nil {
-			t.Fatal(err)
-		}
+		w := newWorld(db)
+		w.load(t)
+		ctx, members, pic := t.Context(), w.members, w.pic
 		sy, err := members.AsMember(ctx, "sy.officer", "cli")
 		if err != nil {
 			t.Fatal(err)
@@ -59,7 +49,12 @@ func TestScenarioPlacesResolve(t *testing.T) {
 				t.Errorf("%s: best match %s (%s) at %.3f,%.3f is %.1f km away; want %s within 10 km", c.name, m.Name, m.Source, m.Lat, m.Lon, d/1000, c.source)
 			}
 		}
-		for title, slug := range EventRoom {
+		d, err := Scenario()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range d.Events {
+			title, slug := e.Title, e.Room
 			ev, err := pic.EventByTitle(ctx, sy, slug, title)
 			if slug == AntiIS2014 {
 				// SY is not in the 2014 room: it sees none of its events.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/demo"
+	"github.com/opsroom/opsroom/internal/exchange"
 	"github.com/opsroom/opsroom/internal/intel"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/live"
@@ -30,13 +31,7 @@ func loadDemo(t *testing.T, db *store.DB) loadedDemo {
 	members, rooms := access.NewService(db), room.NewService(db)
 	pic := picture.NewService(db, rooms, bus)
 	svc := intel.NewService(db, rooms, item.NewService(db, rooms, bus), bus)
-	if _, err := demo.Load(ctx, members, rooms); err != nil {
-		t.Fatal(err)
-	}
-	if err := demo.LoadPicture(ctx, members, pic); err != nil {
-		t.Fatal(err)
-	}
-	ids, err := demo.LoadIntel(ctx, members, pic, svc)
+	ids, err := demo.Import(ctx, &exchange.Importer{DB: db, Members: members, Rooms: rooms, Picture: pic, Intel: svc})
 	if err != nil {
 		t.Fatal(err)
 	}
