@@ -85,7 +85,9 @@ func Append(ctx context.Context, tx *store.Tx, r Record) (Record, error) {
 	}
 	var seq int64
 	var prev string
-	if err := tx.QueryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+lock).Scan(&seq, &prev); err != nil {
+	// The statements are prepared once per transaction: a bulk import
+	// appends thousands of records in one.
+	if err := tx.QueryRowPrepared(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+lock).Scan(&seq, &prev); err != nil {
 		return r, fmt.Errorf("read audit head: %w", err)
 	}
 	r.Seq = seq + 1
@@ -96,12 +98,12 @@ func Append(ctx context.Context, tx *store.Tx, r Record) (Record, error) {
 	r.PrevHash = prev
 	r.Detail = r.detailOrEmpty()
 	r.Hash = r.computeHash()
-	if _, err := tx.Exec(ctx, `INSERT INTO audit (seq, at, actor_id, partner_id, action, room_id, kind, object_id, detail, prev_hash, hash)
+	if _, err := tx.ExecPrepared(ctx, `INSERT INTO audit (seq, at, actor_id, partner_id, action, room_id, kind, object_id, detail, prev_hash, hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.Seq, store.Micros(r.At), r.ActorID, r.PartnerID, r.Action, r.RoomID, r.Kind, r.ObjectID, string(r.Detail), r.PrevHash, r.Hash); err != nil {
 		return r, fmt.Errorf("append audit record: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, r.Seq, r.Hash); err != nil {
+	if _, err := tx.ExecPrepared(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, r.Seq, r.Hash); err != nil {
 		return r, fmt.Errorf("advance audit head: %w", err)
 	}
 	return r, nil

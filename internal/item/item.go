@@ -122,7 +122,7 @@ func Insert(ctx context.Context, tx *store.Tx, bus *live.Bus, r *Record, actor a
 		r.Body = json.RawMessage("{}")
 	}
 	shown, _ := json.Marshal(r.Shown)
-	if _, err := tx.Exec(ctx, `INSERT INTO items (id, room_id, kind, title, tlp, rel_restricted, owner_partner_id, created_by, created_at, updated_at, version, marking, body)
+	if _, err := tx.ExecPrepared(ctx, `INSERT INTO items (id, room_id, kind, title, tlp, rel_restricted, owner_partner_id, created_by, created_at, updated_at, version, marking, body)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
 		r.ID, r.RoomID, r.Kind, r.Title, string(r.Marking.TLP), len(r.Marking.ReleasableTo) > 0, r.Owner, r.Author,
 		store.Micros(r.At), store.Micros(r.At), string(shown), string(r.Body)); err != nil {
@@ -203,12 +203,12 @@ func (r *Record) item(version int) Item {
 
 func writeMarking(ctx context.Context, tx *store.Tx, id string, m access.Marking) error {
 	for _, p := range m.ReleasableTo {
-		if _, err := tx.Exec(ctx, `INSERT INTO item_releasability (item_id, partner_id) VALUES (?, ?)`, id, p); err != nil {
+		if _, err := tx.ExecPrepared(ctx, `INSERT INTO item_releasability (item_id, partner_id) VALUES (?, ?)`, id, p); err != nil {
 			return fmt.Errorf("insert releasability: %w", err)
 		}
 	}
 	for _, mm := range m.Recipients {
-		if _, err := tx.Exec(ctx, `INSERT INTO item_recipients (item_id, member_id) VALUES (?, ?)`, id, mm); err != nil {
+		if _, err := tx.ExecPrepared(ctx, `INSERT INTO item_recipients (item_id, member_id) VALUES (?, ?)`, id, mm); err != nil {
 			return fmt.Errorf("insert recipient: %w", err)
 		}
 	}

@@ -193,6 +193,7 @@ type Tx struct {
 	tx     *sql.Tx
 	hooks  []func()
 	before []func() error
+	stmts  map[string]*sql.Stmt // see ExecPrepared
 }
 
 // Write runs fn in one transaction: everything fn writes, and its audit

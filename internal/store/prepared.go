@@ -1,0 +1,49 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+)
+
+// ExecPrepared runs a statement like Exec, but prepares it only once per
+// transaction and reuses it on later calls with the same SQL text. Bulk
+// writers use it for the statements they repeat thousands of times in one
+// transaction (SQLite would otherwise parse and plan the SQL on every
+// call). The statements are closed when the transaction ends. A Tx is used
+// by one goroutine at a time, so the cache takes no lock.
+func (tx *Tx) ExecPrepared(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := tx.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	res, err := st.ExecContext(ctx, args...)
+	return res, tx.db.mapErr(err)
+}
+
+// QueryRowPrepared is QueryRow with the statement prepared once per
+// transaction (see ExecPrepared). A failure to prepare is returned by the
+// row's Scan.
+func (tx *Tx) QueryRowPrepared(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := tx.prepared(ctx, query)
+	if err != nil {
+		// Let Scan report the error: QueryRow on a query that cannot be
+		// prepared fails the same way.
+		return tx.tx.QueryRowContext(ctx, tx.db.Rebind(query), args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (tx *Tx) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := tx.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := tx.tx.PrepareContext(ctx, tx.db.Rebind(query))
+	if err != nil {
+		return nil, tx.db.mapErr(err)
+	}
+	if tx.stmts == nil {
+		tx.stmts = map[string]*sql.Stmt{}
+	}
+	tx.stmts[query] = st
+	return st, nil
+}
