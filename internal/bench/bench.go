@@ -86,15 +86,34 @@ func NewWorld(ctx context.Context, db *store.DB) (*World, error) {
 			return nil, err
 		}
 	}
+	return w, w.open(ctx)
+}
+
+// OpenWorld returns the world NewWorld made earlier in db (a data set kept
+// between benchmark runs).
+func OpenWorld(ctx context.Context, db *store.DB) (*World, error) {
+	bus := live.NewBus()
+	rooms := room.NewService(db)
+	w := &World{DB: db, Members: access.NewService(db), Rooms: rooms, Items: item.NewService(db, rooms, bus), Bus: bus}
+	var err error
+	if w.Room, err = rooms.Room(ctx, access.System, "bench"); err != nil {
+		return nil, fmt.Errorf("no benchmark world here: %w", err)
+	}
+	return w, w.open(ctx)
+}
+
+// open signs the members in and reads the room's view.
+func (w *World) open(ctx context.Context) error {
 	for i := range 12 {
 		p, err := w.Members.AsMember(ctx, fmt.Sprintf("bench%d", i), "bench")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		w.People = append(w.People, p)
 	}
-	w.View, err = rooms.View(ctx, r.ID)
-	return w, err
+	var err error
+	w.View, err = w.Rooms.View(ctx, w.Room.ID)
+	return err
 }
 
 // RandomMarking is a marking its author may share: a quarter of each of

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,6 +39,46 @@ const (
 )
 
 var benchStart = time.Date(2015, 9, 1, 0, 0, 0, 0, time.UTC)
+
+// positions opens a database holding n track positions. On SQLite, with
+// OPSROOM_BENCH_DIR set, the data set is kept in that directory and
+// reused by later runs of the same size (a 10,000,000-position load takes
+// ten minutes or more here; the queries can then be measured again when
+// the machine is quiet).
+func positions(b *testing.B, e store.Engine, n int) (*bench.World, *Service) {
+	dir := os.Getenv("OPSROOM_BENCH_DIR")
+	if dir == "" || e != store.SQLite {
+		return loadPositions(b, storetest.Open(b, e), n)
+	}
+	ctx := context.Background()
+	dir = filepath.Join(dir, fmt.Sprintf("picture-%d", n))
+	done := filepath.Join(dir, "loaded")
+	_, err := os.Stat(done)
+	kept := err == nil
+	if !kept {
+		if err := os.RemoveAll(dir); err != nil {
+			b.Fatal(err)
+		}
+	}
+	db, err := store.Open(ctx, store.Options{Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	if !kept {
+		w, s := loadPositions(b, db, n)
+		if err := os.WriteFile(done, nil, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		return w, s
+	}
+	w, err := bench.OpenWorld(ctx, db)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("sqlite: reusing the %d positions kept in %s", n, dir)
+	return w, NewService(db, w.Rooms, live.NewBus())
+}
 
 // loadPositions creates benchTracks tracks (random markings, through the
 // service) and n positions, each track a random walk sampled every
@@ -148,9 +189,8 @@ func loadPositions(b *testing.B, db *store.DB, n int) (*bench.World, *Service) {
 func BenchmarkPictureBBoxTime(b *testing.B) {
 	for _, e := range storetest.Engines() {
 		b.Run(string(e), func(b *testing.B) {
-			db := storetest.Open(b, e)
 			n := benchPositions()
-			w, s := loadPositions(b, db, n)
+			w, s := positions(b, e, n)
 			span := time.Duration(n/benchTracks) * benchStep
 			rng := rand.New(rand.NewPCG(5, 6))
 			ctx := context.Background()
@@ -187,9 +227,8 @@ func BenchmarkPictureBBoxTime(b *testing.B) {
 func BenchmarkPictureAt(b *testing.B) {
 	for _, e := range storetest.Engines() {
 		b.Run(string(e), func(b *testing.B) {
-			db := storetest.Open(b, e)
 			n := benchPositions()
-			w, s := loadPositions(b, db, n)
+			w, s := positions(b, e, n)
 			span := time.Duration(n/benchTracks) * benchStep
 			rng := rand.New(rand.NewPCG(7, 8))
 			ctx := context.Background()
