@@ -50,7 +50,9 @@ func cmdImport(ctx context.Context, env *Env, args []string) error {
 		}
 		sum, err := im.Import(ctx, doc)
 		if err != nil {
-			return fmt.Errorf("nothing was imported: %w", err)
+			// Not wrapped: the record's name and position would be lost
+			// when the error is described as invalid input.
+			return fmt.Errorf("nothing was imported: %v", err)
 		}
 		fmt.Fprintf(env.Stdout, "imported %d records in %v\n", sum.Records, time.Since(start).Round(time.Millisecond))
 		return nil

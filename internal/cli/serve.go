@@ -108,7 +108,7 @@ func loadDemo(ctx context.Context, env *Env, svc *Services) error {
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("load the demo: %w", err)
+			return fmt.Errorf("load the demo: %v", err) // naming the record, as import does
 		}
 	default:
 		if _, err := svc.Members.Member(ctx, "ru.general"); err != nil {
