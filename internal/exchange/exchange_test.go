@@ -54,6 +54,9 @@ func TestExportImportRoundTrip(t *testing.T) {
 		if err := json.NewEncoder(&buf).Encode(doc); err != nil {
 			t.Fatal(err)
 		}
+		if strings.Contains(buf.String(), `"password"`) {
+			t.Fatal("an export holds a password")
+		}
 		back, err := exchange.Decode(&buf)
 		if err != nil {
 			t.Fatal(err)
