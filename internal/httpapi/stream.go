@@ -111,7 +111,9 @@ func (s *Server) stream(cfg StreamConfig) HandlerFunc {
 			st.control("reset", res.Head, "the changes since your last event are no longer kept: refetch the room, then follow this stream")
 		}
 		for _, c := range res.Replay {
-			st.buf = append(st.buf, c.Frame()...)
+			if st.add(c.Frame()) != nil {
+				return nil
+			}
 		}
 		if st.flush() != nil {
 			return nil
@@ -134,6 +136,19 @@ func (st *sse) control(event string, head live.Pos, reason string) {
 		st.buf = append(st.buf, "id: "+head.String()+"\n"...)
 	}
 	st.buf = append(st.buf, "event: "+event+"\ndata: {\"reason\":"+strconv.Quote(reason)+"}\n\n"...)
+}
+
+// add buffers an event, writing out what is buffered first when the
+// event would not fit: the buffer keeps its size (a stream that falls
+// behind writes in full buffers rather than growing one).
+func (st *sse) add(frame []byte) error {
+	if len(st.buf) > 0 && len(st.buf)+len(frame) > cap(st.buf) {
+		if err := st.flush(); err != nil {
+			return err
+		}
+	}
+	st.buf = append(st.buf, frame...)
+	return nil
 }
 
 // flush writes what is buffered under a write deadline of its own, so a
@@ -179,7 +194,9 @@ func (st *sse) run(ctx context.Context, sub *live.Subscription, cfg StreamConfig
 				st.ended(sub)
 				return nil
 			}
-			st.buf = append(st.buf, c.Frame()...)
+			if st.add(c.Frame()) != nil {
+				return nil
+			}
 			idle.Reset(cfg.Idle)
 			// Let a burst gather, then write it at once.
 			gather.Reset(cfg.FlushDelay)
@@ -189,14 +206,16 @@ func (st *sse) run(ctx context.Context, sub *live.Subscription, cfg StreamConfig
 			case <-gather.C:
 			}
 		drain:
-			for len(st.buf) < 256<<10 {
+			for {
 				select {
 				case c, ok := <-sub.Refs:
 					if !ok {
 						st.ended(sub)
 						return nil
 					}
-					st.buf = append(st.buf, c.Frame()...)
+					if st.add(c.Frame()) != nil {
+						return nil
+					}
 				default:
 					break drain
 				}
