@@ -45,8 +45,9 @@ type Partner struct {
 }
 
 // Member is a member account. Password is read only from documents made
-// for demonstrations and tests; exports never write one, and a member
-// imported without one signs in only after an admin sets it.
+// for demonstrations and tests (the demo's scenario.json) and hashed with
+// argon2id on import like any password; exports never write one, and a
+// member imported without one signs in only after an admin sets it.
 type Member struct {
 	Username    string `json:"username"`
 	Partner     string `json:"partner"`
