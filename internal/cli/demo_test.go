@@ -112,4 +112,3 @@ func tableCounts(t *testing.T, db *store.DB) string {
 	}
 	return strings.Join(parts, " ")
 }
-
