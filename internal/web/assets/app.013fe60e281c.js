@@ -8,6 +8,9 @@ const TLPS = ['CLEAR', 'GREEN', 'AMBER', 'AMBER+STRICT', 'RED'];
 const KNOWN_KINDS = ['site', 'track', 'event', 'area', 'operation', 'movement', 'note'];
 const STREAM_PATH = '/api/v1/rooms/{room}/stream';
 const SIGNED_IN = 'opsroom.signedIn';
+// FIRST_PAGE is how many of a room's newest items the map draws before it
+// fetches the rest in the background.
+const FIRST_PAGE = 250;
 
 // ---------- small helpers ----------
 
@@ -255,21 +258,63 @@ class Feed {
     this.items = new Map();
     this.listeners = new Set();
     this.closed = false;
+    this.seq = 0;
+    this.touched = new Set();
+    this.complete = false;
+    this.rest = Promise.resolve();
   }
 
   on(fn) { this.listeners.add(fn); }
   emit(kind, it) { for (const fn of this.listeners) fn(kind, it); }
 
+  // load fetches the room's items: the first page at once (the map draws
+  // it), the rest page by page in the background, each page announced as
+  // 'more' so the map grows while it stays usable. It resolves once the
+  // first page is in; this.rest resolves when every page is.
   async load() {
-    const list = await all(`/api/v1/rooms/${encodeURIComponent(this.slug)}/items`);
-    this.items = new Map(list.map((it) => [it.id, it]));
+    const seq = ++this.seq;
+    const seen = new Set();
+    this.touched = new Set();
+    this.complete = false;
+    const enc = encodeURIComponent(this.slug);
+    let page = null;
+    let n = 0;
+    const next = async () => {
+      const cursor = page && page.next_cursor;
+      page = await api('GET', `/api/v1/rooms/${enc}/items?limit=${n++ === 0 ? FIRST_PAGE : 500}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      if (seq !== this.seq || this.closed) return false;
+      for (const it of page.items) {
+        seen.add(it.id);
+        const old = this.items.get(it.id);
+        if (!old || old.version <= it.version) this.items.set(it.id, it);
+      }
+      return true;
+    };
+    if (!(await next())) return;
     this.emit('reset');
+    this.rest = (async () => {
+      while (page.next_cursor) {
+        if (!(await next())) return;
+        this.emit('more', page.items);
+      }
+      // Items held from before a reload that the reload did not return
+      // are no longer visible (unless the stream told of them meanwhile).
+      let gone = 0;
+      for (const id of [...this.items.keys()]) {
+        if (!seen.has(id) && !this.touched.has(id)) { this.items.delete(id); gone++; }
+      }
+      this.complete = true;
+      this.emit(gone ? 'reset' : 'complete');
+    })();
+    this.rest.catch((x) => { if (!this.closed) fail(x); });
   }
 
   async start() {
-    await this.load();
+    // The stream opens first, so nothing shared while the pages load is
+    // missed; what it tells of meanwhile is merged by version.
     if (this.hasStream) this.stream();
-    else this.poll();
+    await this.load();
+    if (!this.hasStream) this.poll();
   }
 
   setLive(on, how) {
@@ -323,12 +368,16 @@ class Feed {
   }
 
   upsert(it) {
-    const isNew = !this.items.has(it.id);
+    this.touched.add(it.id);
+    const old = this.items.get(it.id);
+    if (old && old.version > it.version) return;
+    const isNew = !old;
     this.items.set(it.id, it);
     this.emit(isNew ? 'add' : 'update', it);
   }
 
   remove(id) {
+    this.touched.add(id);
     const it = this.items.get(id);
     if (!it) return;
     this.items.delete(id);
@@ -533,6 +582,28 @@ async function showRoom(main, slug, focusID) {
   }
 
   let fresh = new Set();
+  let listKey = '';
+  const more = h('li', { class: 'hint' });
+  let inCluster = new Set(); // the marker layers in the clusters
+  let queue = []; // markers waiting to join them
+  let sliceTimer = 0;
+  const SLICE = 1500;
+  function clusterSlice(all) {
+    clearTimeout(sliceTimer);
+    if (queue.length) {
+      const n = all ? queue.length : SLICE;
+      const batch = queue.slice(0, n);
+      queue = queue.slice(n);
+      cluster.addLayers(batch);
+      for (const l of batch) inCluster.add(l);
+      if (queue.length) {
+        sliceTimer = setTimeout(clusterSlice, 0);
+        return;
+      }
+    }
+    if (feed.complete && box.dataset.ready) box.dataset.complete = '1';
+  }
+
   function redraw() {
     const all = [...mapFeatures, ...noteFeatures()];
     drawLayers(all);
@@ -544,19 +615,41 @@ async function showRoom(main, slug, focusID) {
       if (f.geometry.type === 'Point') pts.push(markerFor(f));
       else polys.push({ type: 'Feature', geometry: f.geometry, properties: { f } });
     }
-    cluster.clearLayers();
-    cluster.addLayers(pts);
+    // Only the markers that changed go in or out of the clusters, so a
+    // page of items arriving or the slider moving does not re-cluster
+    // every marker; new markers join in slices between frames, so the page
+    // answers clicks and keys while thousands are clustered.
+    const want = new Set(pts);
+    const gone = [];
+    for (const l of inCluster) if (!want.has(l)) gone.push(l);
+    if (gone.length > inCluster.size / 2 && gone.length > 100) {
+      cluster.clearLayers();
+      inCluster = new Set();
+    } else if (gone.length) {
+      cluster.removeLayers(gone);
+      for (const l of gone) inCluster.delete(l);
+    }
+    queue = pts.filter((l) => !inCluster.has(l));
+    clusterSlice();
     shapes.clearLayers();
     if (polys.length) shapes.addData(polys);
 
     const its = [...feed.items.values()].filter((it) => inTime(it.created_at) && matches(it.title))
-      .sort((a, b) => b.created_at.localeCompare(a.created_at));
-    list.replaceChildren(...its.slice(0, 300).map((it) => h('li', {
-      tabindex: 0, 'data-id': it.id, class: fresh.has(it.id) ? 'fresh' : null,
-      onclick: () => focusOn(it.id), onkeydown: (e) => { if (e.key === 'Enter') focusOn(it.id); },
-    }, h('span', { class: 't' }, it.title),
-    h('span', { class: 'm' }, tlpBadge(it.marking), releasability(it.marking), `${it.kind} · ${it.owner} · ${fmtTime(it.created_at)}`))));
-    if (its.length > 300) list.append(h('li', { class: 'hint' }, `and ${its.length - 300} more; filter to narrow`));
+      .sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
+    // The list is redrawn only when its newest 300 changed (pages of older
+    // items arriving change only the count below it).
+    const top = its.slice(0, 300);
+    const key = top.map((it) => `${it.id}.${it.version}`).join(' ') + (fresh.size ? ' fresh' : '');
+    if (key !== listKey) {
+      listKey = key;
+      list.replaceChildren(...top.map((it) => h('li', {
+        tabindex: 0, 'data-id': it.id, class: fresh.has(it.id) ? 'fresh' : null,
+        onclick: () => focusOn(it.id), onkeydown: (e) => { if (e.key === 'Enter') focusOn(it.id); },
+      }, h('span', { class: 't' }, it.title),
+      h('span', { class: 'm' }, tlpBadge(it.marking), releasability(it.marking), `${it.kind} · ${it.owner} · ${fmtTime(it.created_at)}`))), more);
+    }
+    more.hidden = its.length <= 300;
+    more.textContent = `and ${its.length - 300} more; filter to narrow`;
     fresh = new Set();
   }
 
@@ -569,6 +662,7 @@ async function showRoom(main, slug, focusID) {
     }
     if (f.geometry.type === 'Point') {
       const m = markerFor(f);
+      if (!inCluster.has(m)) clusterSlice(true);
       cluster.zoomToShowLayer(m, () => m.openPopup());
     } else {
       const l = L.geoJSON(f.geometry);
@@ -590,22 +684,21 @@ async function showRoom(main, slug, focusID) {
       c.movements ? all(`/api/v1/rooms/${enc}/movements`) : [],
       c.conflicts ? all(`/api/v1/rooms/${enc}/conflicts?status=open`) : [],
     ]);
-    if (pic && c.claims) {
-      // Mark contested events: ask each event's claims board (the first 50).
-      await Promise.all((pic.events || []).slice(0, 50).map((e) => api('GET', `/api/v1/rooms/${enc}/events/${encodeURIComponent(e.id)}/board`)
-        .then((b) => { e.contested = b.contest.contested; }, () => {})));
-    }
     if (n !== loading) return;
-    const fs = pic ? pictureFeatures(pic) : [];
-    for (const o of ops) {
-      if (o.area) fs.push(feature(o, 'operations', o.area, { status: o.status, extra: `lead ${o.lead}` }));
-    }
-    for (const m of movs) if (m.route) fs.push(feature(m, 'movements', m.route, { status: m.status, extra: m.purpose }));
-    for (const x of cons) {
-      if (!x.region) continue;
-      const title = x.title || `Conflict: ${x.sides.map((s) => (s.visible ? s.title : `a ${s.kind} not released to you`)).join(' × ')}`;
-      fs.push(feature(Object.assign({ marking: { tlp: 'AMBER' } }, x, { title }), 'conflicts', x.region, { status: x.status, extra: x.reason }));
-    }
+    const build = () => {
+      const fs = pic ? pictureFeatures(pic) : [];
+      for (const o of ops) {
+        if (o.area) fs.push(feature(o, 'operations', o.area, { status: o.status, extra: `lead ${o.lead}` }));
+      }
+      for (const m of movs) if (m.route) fs.push(feature(m, 'movements', m.route, { status: m.status, extra: m.purpose }));
+      for (const x of cons) {
+        if (!x.region) continue;
+        const title = x.title || `Conflict: ${x.sides.map((s) => (s.visible ? s.title : `a ${s.kind} not released to you`)).join(' × ')}`;
+        fs.push(feature(Object.assign({ marking: { tlp: 'AMBER' } }, x, { title }), 'conflicts', x.region, { status: x.status, extra: x.reason }));
+      }
+      return fs;
+    };
+    const fs = build();
     if (!mapFeatures.length && fs.length && !focusID) {
       // First load: frame what the room has drawn.
       const b = L.geoJSON({ type: 'FeatureCollection', features: fs.map((f) => ({ type: 'Feature', geometry: f.geometry, properties: {} })) }).getBounds();
@@ -615,6 +708,17 @@ async function showRoom(main, slug, focusID) {
     // The slider reaches back to the earliest time the room's plans name.
     for (const x of [...ops, ...movs]) if (x.window && x.window.start) first = Math.min(first, Date.parse(x.window.start));
     redraw();
+    if (pic && c.claims && (pic.events || []).length) {
+      // Then mark contested events from each event's claims board (the
+      // first 50), without holding the map up.
+      Promise.all(pic.events.slice(0, 50).map((e) => api('GET', `/api/v1/rooms/${enc}/events/${encodeURIComponent(e.id)}/board`)
+        .then((b) => { e.contested = b.contest.contested; }, () => {}))).then(() => {
+        if (n !== loading || state.view !== view) return;
+        mapFeatures = build();
+        redraw();
+        box.dataset.contest = '1';
+      });
+    }
   }
 
   // setMoment shows the picture at t (ms), or live when t is null.
@@ -647,12 +751,14 @@ async function showRoom(main, slug, focusID) {
   let pending = 0;
   feed.on((kind, it) => {
     if (kind === 'add' && it) { fresh.add(it.id); toast(`New: ${it.title}`); }
-    for (const x of feed.items.values()) first = Math.min(first, Date.parse(x.created_at));
+    for (const x of kind === 'more' ? it : kind === 'complete' ? [] : it ? [it] : feed.items.values()) first = Math.min(first, Date.parse(x.created_at));
     // Coalesce bursts of changes into one redraw, and refetch the picture
     // when something drawn from it changed.
     clearTimeout(pending);
-    pending = setTimeout(redraw, kind === 'reset' ? 0 : 100);
-    if (kind !== 'reset' && it && it.kind !== 'note') scheduleMap(300);
+    pending = setTimeout(() => {
+      redraw();
+    }, kind === 'reset' ? 0 : 100);
+    if ((kind === 'add' || kind === 'update' || kind === 'remove') && it.kind !== 'note') scheduleMap(300);
   });
   search.addEventListener('input', () => { filter = search.value.trim().toLowerCase(); redraw(); });
 
@@ -664,9 +770,10 @@ async function showRoom(main, slug, focusID) {
   };
   document.addEventListener('keydown', keys);
 
-  state.view = {
-    close() { document.removeEventListener('keydown', keys); clearTimeout(mapTimer); feed.close(); map.remove(); },
+  const view = {
+    close() { document.removeEventListener('keydown', keys); clearTimeout(mapTimer); clearTimeout(pending); clearTimeout(sliceTimer); feed.close(); map.remove(); },
   };
+  state.view = view;
   out.replaceChildren(h('span', { class: 'nowlive' }, 'Now (live)'));
   // The slider reaches back to the room's earliest event or track position.
   const history = c.picture
@@ -674,10 +781,16 @@ async function showRoom(main, slug, focusID) {
       for (const e of p.events || []) if (e.start) first = Math.min(first, Date.parse(e.start));
       for (const t of p.tracks || []) for (const x of t.positions || []) first = Math.min(first, Date.parse(x.at));
     })
-    : null;
-  await Promise.all([feed.start(), loadMap(), history]);
+    : Promise.resolve();
+  // The map is ready (usable, the newest items drawn) once the picture
+  // and the first page of items are in; the rest of the items follow.
+  history.catch(() => {});
+  await Promise.all([feed.start(), loadMap()]);
+  if (state.view !== view) return;
+  redraw();
   if (focusID) focusOn(focusID);
   box.dataset.ready = '1';
+  clusterSlice();
 }
 
 // ---------- markings and sharing ----------
