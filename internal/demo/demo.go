@@ -22,9 +22,6 @@ import (
 //go:embed scenario.json
 var scenario []byte
 
-// Document returns the embedded scenario.json as it is written.
-func Document() []byte { return bytes.Clone(scenario) }
-
 // Scenario returns the reference scenario, decoded anew on each call so
 // that a caller may change its copy.
 func Scenario() (*exchange.Document, error) {
