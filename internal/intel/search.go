@@ -3,6 +3,8 @@ package intel
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,14 +62,121 @@ func words(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
 }
 
+// Ranks a hit can have. The rank depends only on the report and the
+// query, never on statistics over the whole index (which would let hidden
+// reports shift the order).
+const (
+	// RankTitle: every word of the query is in the report's title.
+	RankTitle = 2
+	// RankText: every word is in the report, not all of them in the title.
+	RankText = 1
+	// RankNone: a search by filters alone.
+	RankNone = 0
+)
+
+// tier is one rank's share of a search: its rank and the full-text
+// predicate that selects its reports.
+type tier struct {
+	rank float64
+	pred string
+	args []any
+}
+
+// tiers returns the full-text predicates of each rank, best first, and
+// whether they read SQLite's full-text index.
+//
+// Within a rank, hits come in the order they were shared, the most recent
+// first (by the reports' doc number), so that each rank's hits can be read
+// straight from the index in order and a search stops after the page it
+// returns, however many reports match: a word in a third of a million
+// reports costs no more than a rare one.
+func (s *Service) tiers(ws []string, q SearchQuery) ([]tier, bool) {
+	if s.db.Engine() == store.Postgres {
+		if len(ws) == 0 {
+			return []tier{{rank: RankNone, pred: "1 = 1"}}, false
+		}
+		// The tsvector weights title words A and body words B; ts_filter
+		// keeps the title's.
+		t := strings.Join(ws, " ")
+		return []tier{
+			{RankTitle, "rp.tsv @@ plainto_tsquery('english', ?) AND ts_filter(rp.tsv, '{a}') @@ plainto_tsquery('english', ?)", []any{t, t}},
+			{RankText, "rp.tsv @@ plainto_tsquery('english', ?) AND NOT ts_filter(rp.tsv, '{a}') @@ plainto_tsquery('english', ?)", []any{t, t}},
+		}, false
+	}
+	pre := filterTerms(q)
+	if len(ws) == 0 {
+		if pre == "" {
+			return []tier{{rank: RankNone, pred: "1 = 1"}}, false
+		}
+		return []tier{{RankNone, "f.report_fts MATCH ?", []any{pre}}}, true
+	}
+	quoted := make([]string, len(ws))
+	for i, w := range ws {
+		quoted[i] = `"` + w + `"`
+	}
+	all := "(" + strings.Join(quoted, " ") + ")"
+	title := "({title} : " + all + ")"
+	text := "(({title body} : " + all + ") NOT " + title + ")"
+	if pre != "" {
+		title, text = "("+title+" AND "+pre+")", "("+text+" AND "+pre+")"
+	}
+	return []tier{
+		{RankTitle, "f.report_fts MATCH ?", []any{title}},
+		{RankText, "f.report_fts MATCH ?", []any{text}},
+	}, true
+}
+
+// The buckets of SQLite's filter tokens (migration 0008_report_terms).
+const (
+	weekMicros    = 604_800_000_000
+	quarterMicros = 13 * weekMicros
+)
+
+// filterTerms returns an expression over the full-text index's terms
+// column that every report passing q's credibility and observed-window
+// filters matches, or "" when q has no filter worth it. The tokens are
+// those migration 0008_report_terms computes for each report; they only
+// narrow the candidates, the filters are still applied exactly.
+func filterTerms(q SearchQuery) string {
+	var parts []string
+	if q.MaxCredibility >= 1 && q.MaxCredibility < 6 {
+		var cs []string
+		for c := 1; c <= q.MaxCredibility; c++ {
+			cs = append(cs, "c"+strconv.Itoa(c))
+		}
+		parts = append(parts, "("+strings.Join(cs, " OR ")+")")
+	}
+	if !q.ObservedFrom.IsZero() && !q.ObservedTo.IsZero() && !q.ObservedTo.Before(q.ObservedFrom) {
+		from, to := store.Micros(q.ObservedFrom), store.Micros(q.ObservedTo)
+		if to/weekMicros-from/weekMicros < 60 {
+			ts := []string{"tany"}
+			for k := from / weekMicros; k <= to/weekMicros; k++ {
+				ts = append(ts, "tw"+bucket(k))
+			}
+			for k := from / quarterMicros; k <= to/quarterMicros; k++ {
+				ts = append(ts, "tq"+bucket(k))
+			}
+			parts = append(parts, "("+strings.Join(ts, " OR ")+")")
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "({terms} : (" + strings.Join(parts, " AND ") + "))"
+}
+
+func bucket(k int64) string { return strings.ReplaceAll(strconv.FormatInt(k, 10), "-", "m") }
+
 // Search runs a ranked full-text search over the reports of a room the
 // caller may see.
 //
-// The rank depends only on the report itself and the query (never on
-// corpus statistics, which would let hidden reports shift the order): on
-// SQLite, twice the number of matched words in the title plus those in the
-// body; on PostgreSQL, ts_rank with title words weighted above body
-// words. Ties are broken by report ID.
+// Hits whose title holds every word of the query come first (rank 2),
+// then those holding every word anywhere (rank 1); within a rank, the most
+// recently shared first. A search by filters alone (no words) lists the
+// reports most recently shared first, with rank 0. Every filter and the
+// need-to-know predicate are applied inside the query, row by row as the
+// index yields them, so a search reads about as many rows as it returns
+// (more when filters or the marking reject many). It returns no count.
 func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q SearchQuery) (SearchPage, error) {
 	rm, err := s.readRoom(ctx, p, slug)
 	if err != nil {
@@ -80,42 +189,19 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
-	sel, args := reportSelect(p.Viewer)
-	pred, pargs := access.Filter("i", p.Viewer)
-	var score, from, cte string
-	var fromArgs []any
-	switch {
-	case len(ws) == 0:
-		score = "0.0"
-	case s.db.Engine() == store.Postgres:
-		// ts_rank is real (float4); widen it so the cursor round-trips.
-		score = "ts_rank(rp.tsv, plainto_tsquery('english', ?))::float8"
-		fromArgs = append(fromArgs, strings.Join(ws, " "))
-	default:
-		// The matches are found and scored first, in the full-text index
-		// alone, then joined to reports and items (SQLite would otherwise
-		// drive from items and run the MATCH once per row). highlight()
-		// marks each matched token with \x01; counting the marks gives the
-		// matches per column without any corpus statistics. Hidden matches
-		// are scored too but filtered out below before anything is returned.
-		score = "m.score"
-		cte = `WITH m AS MATERIALIZED (SELECT rowid AS doc,
-			2.0 * (length(highlight(report_fts, 0, char(1), '')) - length(replace(highlight(report_fts, 0, char(1), ''), char(1), '')))
-			+ (length(highlight(report_fts, 1, char(1), '')) - length(replace(highlight(report_fts, 1, char(1), ''), char(1), ''))) AS score
-			FROM report_fts WHERE report_fts MATCH ?) `
-		quoted := make([]string, len(ws))
-		for i, w := range ws {
-			quoted[i] = `"` + w + `"`
+	afterRank, afterID := math.Inf(1), ""
+	if q.After != "" {
+		sc, id, ok := strings.Cut(q.After, "|")
+		f, err := strconv.ParseFloat(sc, 64)
+		if !ok || err != nil || id == "" {
+			return SearchPage{}, validate.Field("cursor", "is not one this server gave out")
 		}
-		fromArgs = append(fromArgs, strings.Join(quoted, " "))
-		from = "FROM m CROSS JOIN reports rp ON rp.doc = m.doc CROSS JOIN items i ON i.id = rp.item_id"
+		afterRank, afterID = f, id
 	}
+	sel, selArgs := reportSelect(p.Viewer)
+	pred, pargs := access.Filter("i", p.Viewer)
 	where := []string{"i.room_id = ?", "i.kind = 'report'", pred}
 	wargs := append([]any{rm.ID}, pargs...)
-	if len(ws) > 0 && s.db.Engine() == store.Postgres {
-		where = append(where, "rp.tsv @@ plainto_tsquery('english', ?)")
-		wargs = append(wargs, strings.Join(ws, " "))
-	}
 	if len(q.Reliability) > 0 {
 		spred, sargs := access.Filter("fi", p.Viewer)
 		grades := make([]any, len(q.Reliability))
@@ -137,6 +223,12 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 		where = append(where, "rp.observed_start <= ?")
 		wargs = append(wargs, store.Micros(q.ObservedTo))
 	}
+	if s.db.Engine() == store.Postgres && !q.ObservedFrom.IsZero() && !q.ObservedTo.IsZero() && !q.ObservedTo.Before(q.ObservedFrom) {
+		// The same overlap, in the form the GiST index of migration
+		// 0008_report_terms answers.
+		where = append(where, "int8range(rp.observed_start, rp.observed_end, '[]') && int8range(?, ?, '[]')")
+		wargs = append(wargs, store.Micros(q.ObservedFrom), store.Micros(q.ObservedTo))
+	}
 	if q.BBox != nil {
 		b := q.BBox
 		where = append(where, "rp.max_lon >= ? AND rp.min_lon <= ? AND rp.max_lat >= ? AND rp.min_lat <= ?")
@@ -156,43 +248,41 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 				WHERE ca.event_id = c1.event_id AND `+pa+` AND `+pb+`))`)
 		wargs = append(append(append(wargs, a1...), aa...), ab...)
 	}
-	// The score is computed in an inner query so the keyset cursor can
-	// compare it.
-	inner := strings.Replace(sel, "SELECT ", "SELECT "+score+" AS score, ", 1)
-	if from != "" {
-		inner = strings.Replace(inner, "FROM items i JOIN reports rp ON rp.item_id = i.id", from, 1)
-	}
-	all := append(append(fromArgs, args...), wargs...)
-	query := cte + `SELECT * FROM (` + inner + ` WHERE ` + strings.Join(where, " AND ") + `) hits`
-	if q.After != "" {
-		sc, id, ok := strings.Cut(q.After, "|")
-		f, err := strconv.ParseFloat(sc, 64)
-		if !ok || err != nil {
-			return SearchPage{}, validate.Field("cursor", "is not one this server gave out")
+	// The rows are driven by the full-text index in doc order (SQLite) or
+	// by whichever of the GIN index and the doc index PostgreSQL finds
+	// cheaper; items and the marking tables are joined to each candidate.
+	// (SQLite's CROSS JOIN fixes the join order.)
+	tiers, fts := s.tiers(ws, q)
+	from, order := "FROM reports rp JOIN items i ON i.id = rp.item_id", "rp.doc DESC"
+	if s.db.Engine() == store.SQLite {
+		from = "FROM reports rp CROSS JOIN items i ON i.id = rp.item_id"
+		if fts {
+			from, order = "FROM report_fts f CROSS JOIN reports rp ON rp.doc = f.rowid CROSS JOIN items i ON i.id = rp.item_id", "f.rowid DESC"
 		}
-		query += ` WHERE hits.score < ? OR (hits.score = ? AND hits.id > ?)`
-		all = append(all, f, f, id)
 	}
-	query += ` ORDER BY hits.score DESC, hits.id LIMIT ?`
-	all = append(all, q.Limit+1)
-	rows, err := s.db.Query(ctx, query, all...)
-	if err != nil {
-		return SearchPage{}, err
-	}
-	defer rows.Close()
+	sel = strings.Replace(sel, "FROM items i JOIN reports rp ON rp.item_id = i.id", from, 1)
+	// A cursor names the last report of the previous page; the next page
+	// starts after it, in its rank. The report must be one the caller may
+	// see (otherwise the page is empty), so a cursor made up from a hidden
+	// report's ID tells nothing about where that report stands.
+	cpred, cargs := access.Filter("ci", p.Viewer)
+	cursor := `rp.doc < (SELECT crp.doc FROM reports crp JOIN items ci ON ci.id = crp.item_id WHERE crp.item_id = ? AND ` + cpred + `)`
 	out := SearchPage{Hits: []Hit{}}
-	for rows.Next() {
-		var h Hit
-		var rank float64
-		r, err := scanReportScored(rows, &rank)
-		if err != nil {
+	want := q.Limit + 1
+	for _, t := range tiers {
+		if t.rank > afterRank || len(out.Hits) >= want {
+			continue
+		}
+		tw := append(slices.Clone(where), t.pred)
+		args := append(append(slices.Clone(selArgs), wargs...), t.args...)
+		if t.rank == afterRank {
+			tw = append(tw, cursor)
+			args = append(append(args, afterID), cargs...)
+		}
+		args = append(args, want-len(out.Hits))
+		if err := s.searchTier(ctx, &out, t.rank, sel+` WHERE `+strings.Join(tw, " AND ")+` ORDER BY `+order+` LIMIT ?`, args); err != nil {
 			return SearchPage{}, err
 		}
-		h.Report, h.Rank = r, rank
-		out.Hits = append(out.Hits, h)
-	}
-	if err := rows.Err(); err != nil {
-		return SearchPage{}, err
 	}
 	if len(out.Hits) > q.Limit {
 		out.Hits = out.Hits[:q.Limit]
@@ -202,19 +292,21 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 	return out, nil
 }
 
-// scanReportScored scans a row whose first column is the score.
-func scanReportScored(rows interface{ Scan(...any) error }, score *float64) (SharedReport, error) {
-	return scanReport(prefixScanner{rows, score})
-}
-
-// prefixScanner scans a leading column into first and hands the rest on.
-type prefixScanner struct {
-	s     interface{ Scan(...any) error }
-	first *float64
-}
-
-func (p prefixScanner) Scan(dest ...any) error {
-	return p.s.Scan(append([]any{p.first}, dest...)...)
+// searchTier appends one rank's hits.
+func (s *Service) searchTier(ctx context.Context, out *SearchPage, rank float64, query string, args []any) error {
+	rows, err := s.db.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanReport(rows)
+		if err != nil {
+			return err
+		}
+		out.Hits = append(out.Hits, Hit{Report: r, Rank: rank})
+	}
+	return rows.Err()
 }
 
 // ParseReliabilities reads "A,B" into grades, naming field on error.

@@ -235,7 +235,7 @@ func (s *Service) indexDocs(ctx context.Context, tx *store.Tx, r *docRange) erro
 	if tx.Engine() != store.SQLite || r.first >= r.next {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO report_fts(rowid, title, body) SELECT doc, title, body FROM reports WHERE doc >= ? AND doc < ?`, r.first, r.next); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO report_fts(rowid, title, body, terms) SELECT doc, title, body, terms FROM reports WHERE doc >= ? AND doc < ?`, r.first, r.next); err != nil {
 		return err
 	}
 	r.first = r.next
