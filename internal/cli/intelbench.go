@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/opsroom/opsroom/internal/bench"
+	"github.com/opsroom/opsroom/internal/intel"
+	"github.com/opsroom/opsroom/internal/store"
+)
+
+func init() {
+	RegisterBench("intel", "import 1,000,000 reports (10,000 per transaction, search index and audit included); search them (intel.BenchWorld.Searches)", benchIntel)
+}
+
+// benchIntel loads scale x 1,000,000 generated reports through the
+// importer's bulk path, then times 512 searches of the mixed workload
+// (two viewers of different partners, rare and common words, filters).
+func benchIntel(ctx context.Context, env *Env, db *store.DB, scale float64) ([]bench.Result, error) {
+	n := max(10_000, int(1_000_000*scale))
+	w, err := intel.NewBenchWorld(ctx, db, 2)
+	if err != nil {
+		return nil, err
+	}
+	var load time.Duration
+	for done := 0; done < n; done += 10_000 {
+		reps := w.Reports(min(10_000, n-done))
+		t0 := time.Now()
+		if err := w.Import(ctx, reps); err != nil {
+			return nil, err
+		}
+		load += time.Since(t0)
+		if (done/10_000)%10 == 9 {
+			fmt.Fprintf(env.Stderr, "imported %d reports (%.0f/s)\n", done+len(reps), float64(done+len(reps))/load.Seconds())
+		}
+	}
+	out := []bench.Result{{Name: "import reports (10,000 per transaction)", N: n, PerSecond: float64(n) / load.Seconds()}}
+	if db.Engine() == store.Postgres {
+		if err := db.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `ANALYZE`)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	searches := w.Searches(64)
+	var all []time.Duration
+	byKind := map[string][]time.Duration{}
+	for i := range 512 {
+		s := searches[i%len(searches)]
+		t0 := time.Now()
+		if _, err := w.Svc.Search(ctx, s.As, "r", s.Q); err != nil {
+			return nil, fmt.Errorf("search %q: %w", s.Q.Text, err)
+		}
+		d := time.Since(t0)
+		all = append(all, d)
+		byKind[s.Kind] = append(byKind[s.Kind], d)
+	}
+	out = append(out, bench.Latencies(fmt.Sprintf("search, first page of 20 (%d reports)", n), all))
+	for _, k := range slices.Sorted(maps.Keys(byKind)) {
+		out = append(out, bench.Latencies("  "+k, byKind[k]))
+	}
+	return out, nil
+}
