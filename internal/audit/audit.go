@@ -78,35 +78,63 @@ func Detail(v any) json.RawMessage {
 // hashes set. The head row is locked for the rest of the transaction, so
 // records are appended one at a time in commit order on both engines; the
 // sequence number therefore also orders the room's live changes.
+//
+// The head is read (and locked) by the transaction's first Append and kept
+// with the transaction; the head row is written once, just before the
+// transaction commits. A bulk import appending thousands of records in one
+// transaction thus writes one audit row per record and nothing more, and
+// every record is still chained to the one before it.
 func Append(ctx context.Context, tx *store.Tx, r Record) (Record, error) {
-	lock := ""
-	if tx.Engine() == store.Postgres {
-		lock = " FOR UPDATE"
+	h, _ := tx.Value(headKey{}).(*head)
+	if h == nil {
+		lock := ""
+		if tx.Engine() == store.Postgres {
+			lock = " FOR UPDATE"
+		}
+		h = &head{}
+		if err := tx.QueryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+lock).Scan(&h.seq, &h.hash); err != nil {
+			return r, fmt.Errorf("read audit head: %w", err)
+		}
+		tx.SetValue(headKey{}, h)
 	}
-	var seq int64
-	var prev string
-	// The statements are prepared once per transaction: a bulk import
-	// appends thousands of records in one.
-	if err := tx.QueryRowPrepared(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`+lock).Scan(&seq, &prev); err != nil {
-		return r, fmt.Errorf("read audit head: %w", err)
-	}
-	r.Seq = seq + 1
+	r.Seq = h.seq + 1
 	if r.At.IsZero() {
 		r.At = time.Now()
 	}
 	r.At = r.At.UTC().Truncate(time.Microsecond)
-	r.PrevHash = prev
+	r.PrevHash = h.hash
 	r.Detail = r.detailOrEmpty()
 	r.Hash = r.computeHash()
+	// Prepared once per transaction: a bulk import appends thousands.
 	if _, err := tx.ExecPrepared(ctx, `INSERT INTO audit (seq, at, actor_id, partner_id, action, room_id, kind, object_id, detail, prev_hash, hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.Seq, store.Micros(r.At), r.ActorID, r.PartnerID, r.Action, r.RoomID, r.Kind, r.ObjectID, string(r.Detail), r.PrevHash, r.Hash); err != nil {
 		return r, fmt.Errorf("append audit record: %w", err)
 	}
-	if _, err := tx.ExecPrepared(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, r.Seq, r.Hash); err != nil {
-		return r, fmt.Errorf("advance audit head: %w", err)
+	h.seq, h.hash = r.Seq, r.Hash
+	if !h.pending {
+		// A hook that appends after this one ran registers another.
+		h.pending = true
+		tx.BeforeCommit(func() error {
+			h.pending = false
+			if _, err := tx.Exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, h.seq, h.hash); err != nil {
+				return fmt.Errorf("advance audit head: %w", err)
+			}
+			return nil
+		})
 	}
 	return r, nil
+}
+
+// headKey keys a transaction's head of the chain (store.Tx.Value).
+type headKey struct{}
+
+// head is the chain's head as a transaction has advanced it; pending is
+// set while the head row has yet to be written.
+type head struct {
+	seq     int64
+	hash    string
+	pending bool
 }
 
 // Log appends r in a transaction of its own: for events that change

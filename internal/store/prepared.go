@@ -47,3 +47,17 @@ func (tx *Tx) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	tx.stmts[query] = st
 	return st, nil
 }
+
+// Value returns what SetValue stored under key in this transaction, or
+// nil: state a package keeps for the length of one transaction (the audit
+// chain's head, for one). Keys should be of a type of the package's own,
+// as with context.Context.
+func (tx *Tx) Value(key any) any { return tx.values[key] }
+
+// SetValue stores v under key for the rest of the transaction.
+func (tx *Tx) SetValue(key, v any) {
+	if tx.values == nil {
+		tx.values = map[any]any{}
+	}
+	tx.values[key] = v
+}

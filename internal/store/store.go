@@ -194,6 +194,7 @@ type Tx struct {
 	hooks  []func()
 	before []func() error
 	stmts  map[string]*sql.Stmt // see ExecPrepared
+	values map[any]any          // see Value
 }
 
 // Write runs fn in one transaction: everything fn writes, and its audit
