@@ -185,7 +185,7 @@ func (s *Service) Routes(a *httpapi.API) {
 	})
 
 	// Search.
-	a.Handle(httpapi.Route{Method: "GET", Path: room + "/search", Summary: "Ranked full-text search over the reports you may see", Tag: tag, Auth: httpapi.Member,
+	a.Handle(httpapi.Route{Method: "GET", Path: room + "/search", Summary: "Full-text search over the reports you may see: every word in the title first (rank 2), then anywhere (rank 1); most recently shared first within a rank", Tag: tag, Auth: httpapi.Member,
 		Query: []httpapi.Param{
 			{Name: "q", Type: "string", Description: "words, all of which must occur (English stemming)"},
 			{Name: "reliability", Type: "string", Description: "source grades to keep, e.g. A,B"},

@@ -44,7 +44,8 @@ type SearchQuery struct {
 	Limit int
 }
 
-// Hit is one search result: the report and its rank (higher is better).
+// Hit is one search result: the report and its rank (higher is better):
+// RankTitle, RankText or RankNone.
 type Hit struct {
 	Report SharedReport `json:"report"`
 	Rank   float64      `json:"rank"`
