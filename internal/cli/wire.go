@@ -28,15 +28,38 @@ func (s *Services) routes() []func(*httpapi.API) {
 }
 
 // picture is the picture's service (sites, tracks, events, areas, places).
-func (s *Services) picture() *picture.Service { return picture.NewService(s.DB, s.Rooms, s.Bus) }
+// A site created or changed is checked again for conflicts.
+func (s *Services) picture() *picture.Service {
+	ps := picture.NewService(s.DB, s.Rooms, s.Bus)
+	ps.OnSiteChange = s.ops().SiteChanged
+	return ps
+}
 
 // ops is the operations service (operations, movements, site notices,
 // conflicts, watch log, requests for information).
 func (s *Services) ops() *ops.Service { return ops.New(s.DB, s.Rooms, s.Bus) }
 
 // intel is the intelligence service (sources, reports, provenance,
-// claims, corroboration, search).
-func (s *Services) intel() *intel.Service { return intel.NewService(s.DB, s.Rooms, s.Items, s.Bus) }
+// claims, corroboration, search). Its significant changes (reports at or
+// above the room's log grade, events becoming contested) go to the
+// room's watch log.
+func (s *Services) intel() *intel.Service {
+	is := intel.NewService(s.DB, s.Rooms, s.Items, s.Bus)
+	is.OnSignificant = s.logSignificant
+	return is
+}
+
+// logSignificant enters a significant change of intelligence in the
+// room's watch log, in the change's transaction, shown only to those who
+// may see everything the entry names.
+func (s *Services) logSignificant(ctx context.Context, tx *store.Tx, e intel.Significant) error {
+	m, ok := ops.Meet(e.About...)
+	if !ok {
+		return nil
+	}
+	return ops.AutoLog(ctx, tx, s.Bus, ops.AutoEntry{RoomID: e.RoomID, Text: e.Text, Marking: m, Owner: e.Owner, Author: e.Author,
+		SourceKind: e.Kind, SourceID: e.ID})
+}
 
 // loadDemo loads the reference scenario: the embedded scenario.json
 // through the importer `opsroom import` uses, then the operations, which

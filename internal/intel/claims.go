@@ -155,7 +155,7 @@ func (s *Service) CreateClaimTx(ctx context.Context, tx *store.Tx, sc *Scope, in
 			}
 		}
 	}
-	return rec.ID, nil
+	return rec.ID, s.logContested(ctx, tx, sc, rec.ID, in.Event, in.Actor, in.Proposition, stance)
 }
 
 const claimColumns = item.Columns + `, c.event_id, c.actor, c.proposition, c.stance, c.statement`

@@ -231,7 +231,7 @@ func (s *Service) CreateReportTx(ctx context.Context, tx *store.Tx, sc *Scope, i
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
 		return "", err
 	}
-	return rec.ID, nil
+	return rec.ID, s.reportCreated(ctx, tx, sc, rec.ID, c.in.Source, c.in.Credibility)
 }
 
 // UpdateReport replaces a report's content and marking. The version it
@@ -260,6 +260,10 @@ func (s *Service) UpdateReport(ctx context.Context, p access.Principal, slug, id
 		if err := s.flushIndex(ctx, tx); err != nil {
 			return err
 		}
+		logged, err := s.reportLogged(ctx, tx, sc, id)
+		if err != nil {
+			return err
+		}
 		old, err := loadMarkingTx(ctx, tx, id)
 		if err != nil {
 			return err
@@ -282,9 +286,11 @@ func (s *Service) UpdateReport(ctx context.Context, p access.Principal, slug, id
 		start, end := observedCols(c.in.Observed)
 		args := []any{c.in.Source, p.ID, c.in.Credibility, c.in.Title, c.in.Text, start, end, reportedCol(c.in.ReportedAt), c.places}
 		args = append(append(args, boxCols(c.box)...), id)
-		_, err = tx.Exec(ctx, `UPDATE reports SET source_id = ?, editor = ?, credibility = ?, title = ?, body = ?, observed_start = ?, observed_end = ?, reported_at = ?, places = ?,
-			min_lon = ?, min_lat = ?, max_lon = ?, max_lat = ? WHERE item_id = ?`, args...)
-		return err
+		if _, err := tx.Exec(ctx, `UPDATE reports SET source_id = ?, editor = ?, credibility = ?, title = ?, body = ?, observed_start = ?, observed_end = ?, reported_at = ?, places = ?,
+			min_lon = ?, min_lat = ?, max_lon = ?, max_lat = ? WHERE item_id = ?`, args...); err != nil {
+			return err
+		}
+		return s.reportEdited(ctx, tx, sc, id, logged)
 	})
 	if err != nil {
 		return SharedReport{}, err

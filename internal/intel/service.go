@@ -35,6 +35,13 @@ type Service struct {
 	items *item.Service
 	bus   *live.Bus
 
+	// OnSignificant, when set, is called inside the transaction of a
+	// change the room's watch log should record (a report at or above
+	// the room's log grade, an event becoming contested); an error rolls
+	// the change back. The composition root sets it; this package does
+	// not know the watch log.
+	OnSignificant func(ctx context.Context, tx *store.Tx, e Significant) error
+
 	// mu guards docs.
 	mu sync.Mutex
 	// docs holds, per open transaction that created reports, the

@@ -272,6 +272,9 @@ func (s *Service) RegradeSource(ctx context.Context, p access.Principal, slug, i
 			id, rel.String(), in.Reason, p.ID, store.Micros(time.Now()), id); err != nil {
 			return err
 		}
+		if err := s.logRegraded(ctx, tx, sc.Room, id, cur.Reliability, rel.String(), p); err != nil {
+			return err
+		}
 		cur.Reliability, cur.ReliabilityText = rel.String(), rel.Description()
 		_, err := item.Touch(ctx, tx, s.bus, sc.Room.ID, ItemSource, id, "regrade", m, p.Actor(),
 			map[string]any{"fields": []string{"reliability"}}, cur)

@@ -304,6 +304,26 @@ func (s *Service) NotifySite(ctx context.Context, p access.Principal, slug strin
 	return s.SiteNotice(ctx, p, rec.ID)
 }
 
+// SiteChanged checks a site of the picture again after it was created or
+// changed (its geometry, validity or protected flag), inside the change's
+// transaction tx; the picture calls it through its OnSiteChange hook. A
+// site that is protected (by its owner or a partner's notice) raises a
+// conflict for each new overlap with another partner's operation, phase
+// or movement, and the conflicts whose overlap is gone are resolved as
+// adjusted. A site that is no longer protected has its open conflicts
+// resolved as withdrawn.
+func (s *Service) SiteChanged(ctx context.Context, tx *store.Tx, p access.Principal, siteID string) error {
+	var protected bool
+	if err := store.Scan(tx.QueryRow(ctx, `SELECT s.protected OR EXISTS (SELECT 1 FROM site_notices n WHERE n.site_item_id = s.item_id AND n.status = 'active')
+		FROM sites s WHERE s.item_id = ?`, siteID), &protected); err != nil {
+		return err
+	}
+	if !protected {
+		return s.closeConflicts(ctx, tx, p, siteID, ConflictWithdrawn, "the site is no longer protected")
+	}
+	return s.recheckSite(ctx, tx, p, siteID)
+}
+
 // recheckSite checks again every operation and movement whose box and
 // window meet a site's, after the site became protected or stopped being
 // so.
@@ -487,7 +507,7 @@ func (s *Service) Withdraw(ctx context.Context, p access.Principal, id string, i
 			if err := store.Scan(tx.QueryRow(ctx, `SELECT site_item_id FROM site_notices WHERE item_id = ?`, id), &site); err != nil {
 				return err
 			}
-			if err := s.recheckSite(ctx, tx, p, site); err != nil {
+			if err := s.SiteChanged(ctx, tx, p, site); err != nil {
 				return err
 			}
 		}

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -33,11 +34,14 @@ type LogEntry struct {
 // AutoEntry is an entry the server writes itself when something
 // significant happens. Its marking should be the marking of what it is
 // about (so the entry shows nothing its subject does not), and its text
-// nothing beyond what that marking covers.
+// nothing beyond what that marking covers. When it is about several items
+// (a report and its source), Meet gives the marking that covers them all.
 type AutoEntry struct {
-	RoomID     string
-	Text       string
-	Marking    access.Marking
+	RoomID  string
+	Text    string
+	Marking access.Marking
+	// Shown is the marking as the API shows it; when its label is empty
+	// AutoLog derives it from Marking.
 	Shown      item.Marking
 	Owner      string // partner ID
 	Author     string // member ID whose action caused the entry
@@ -54,8 +58,80 @@ func AutoLog(ctx context.Context, tx *store.Tx, bus *live.Bus, e AutoEntry) erro
 	if err := store.Scan(tx.QueryRow(ctx, `SELECT slug FROM rooms WHERE id = ?`, e.RoomID), &slug); err != nil {
 		return err
 	}
+	if e.Shown.TLP == "" {
+		var err error
+		if e.Shown, err = shownMarking(ctx, tx, e.Marking); err != nil {
+			return err
+		}
+	}
 	_, err := writeEntry(ctx, tx, bus, slug, e, true, access.Principal{Member: access.Member{ID: e.Author}, Viewer: access.Viewer{MemberID: e.Author}})
 	return err
+}
+
+// Meet returns the marking of an entry about everything marked ms: it is
+// visible to exactly those members who may see every one of them (the
+// highest label, the common releasability, the common TLP:RED
+// recipients). ok is false when no one could see them all; such an entry
+// is not written.
+func Meet(ms ...access.Marking) (m access.Marking, ok bool) {
+	if len(ms) == 0 {
+		return access.Marking{}, false
+	}
+	red := false
+	for i, x := range ms {
+		if x.TLP.Rank() < 0 {
+			return access.Marking{}, false
+		}
+		if i == 0 || x.TLP.Rank() > m.TLP.Rank() {
+			m.TLP = x.TLP
+		}
+		if len(x.ReleasableTo) > 0 {
+			if len(m.ReleasableTo) == 0 {
+				m.ReleasableTo = slices.Clone(x.ReleasableTo)
+			} else {
+				m.ReleasableTo = slices.DeleteFunc(m.ReleasableTo, func(id string) bool { return !slices.Contains(x.ReleasableTo, id) })
+				if len(m.ReleasableTo) == 0 {
+					return access.Marking{}, false
+				}
+			}
+		}
+		if x.TLP == access.Red {
+			if !red {
+				m.Recipients, red = slices.Clone(x.Recipients), true
+			} else {
+				m.Recipients = slices.DeleteFunc(m.Recipients, func(id string) bool { return !slices.Contains(x.Recipients, id) })
+			}
+			if len(m.Recipients) == 0 {
+				return access.Marking{}, false
+			}
+		}
+	}
+	slices.Sort(m.ReleasableTo)
+	slices.Sort(m.Recipients)
+	return m, true
+}
+
+// shownMarking is a marking as the API shows it: partner codes and
+// usernames.
+func shownMarking(ctx context.Context, tx *store.Tx, m access.Marking) (item.Marking, error) {
+	out := item.Marking{TLP: string(m.TLP)}
+	for _, id := range m.ReleasableTo {
+		var code string
+		if err := store.Scan(tx.QueryRow(ctx, `SELECT code FROM partners WHERE id = ?`, id), &code); err != nil {
+			return out, err
+		}
+		out.ReleasableTo = append(out.ReleasableTo, code)
+	}
+	for _, id := range m.Recipients {
+		var name string
+		if err := store.Scan(tx.QueryRow(ctx, `SELECT username FROM members WHERE id = ?`, id), &name); err != nil {
+			return out, err
+		}
+		out.Recipients = append(out.Recipients, name)
+	}
+	slices.Sort(out.ReleasableTo)
+	slices.Sort(out.Recipients)
+	return out, nil
 }
 
 func writeEntry(ctx context.Context, tx *store.Tx, bus *live.Bus, slug string, e AutoEntry, automatic bool, p access.Principal) (string, error) {

@@ -90,9 +90,20 @@ func (s *Service) CreateSite(ctx context.Context, p access.Principal, slug strin
 			b.MinLon, b.MinLat, b.MaxLon, b.MaxLat, nullMicros(in.ValidFrom), nullMicros(in.ValidTo)); err != nil {
 			return err
 		}
-		return index(ctx, tx, rec.ID, &g)
+		if err := index(ctx, tx, rec.ID, &g); err != nil {
+			return err
+		}
+		return s.siteChanged(ctx, tx, p, rec.ID)
 	})
 	return v, err
+}
+
+// siteChanged tells OnSiteChange about a created or changed site.
+func (s *Service) siteChanged(ctx context.Context, tx *store.Tx, p access.Principal, id string) error {
+	if s.OnSiteChange == nil {
+		return nil
+	}
+	return s.OnSiteChange(ctx, tx, p, id)
 }
 
 // UpdateSite replaces a site (its owner partner's members only).
@@ -133,7 +144,15 @@ func (s *Service) UpdateSite(ctx context.Context, p access.Principal, id string,
 			b.MinLon, b.MinLat, b.MaxLon, b.MaxLat, nullMicros(in.ValidFrom), nullMicros(in.ValidTo), id); err != nil {
 			return err
 		}
-		return index(ctx, tx, id, &g)
+		if err := index(ctx, tx, id, &g); err != nil {
+			return err
+		}
+		for _, name := range c {
+			if name == "geometry" || name == "valid" || name == "protected" {
+				return s.siteChanged(ctx, tx, p, id)
+			}
+		}
+		return nil
 	})
 	v.UpdatedAt = rec.At
 	return v, err

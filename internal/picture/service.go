@@ -23,6 +23,12 @@ type Service struct {
 	db    *store.DB
 	rooms *room.Service
 	bus   *live.Bus
+
+	// OnSiteChange, when set, is called inside the transaction that
+	// creates or replaces a site, after its rows are written, so that
+	// deconfliction checks the site again (the composition root sets it
+	// to the operations service's); an error rolls the change back.
+	OnSiteChange func(ctx context.Context, tx *store.Tx, p access.Principal, siteID string) error
 }
 
 // NewService returns the picture service.
