@@ -56,6 +56,7 @@ func benchIntel(ctx context.Context, env *Env, db *store.DB, scale float64) ([]b
 	}
 	var all []time.Duration
 	byKind := map[string][]time.Duration{}
+	best := map[int]time.Duration{}
 	for i := range 512 {
 		s := searches[i%len(searches)]
 		t0 := time.Now()
@@ -65,8 +66,14 @@ func benchIntel(ctx context.Context, env *Env, db *store.DB, scale float64) ([]b
 		d := time.Since(t0)
 		all = append(all, d)
 		byKind[s.Kind] = append(byKind[s.Kind], d)
+		if m, ok := best[i%len(searches)]; !ok || d < m {
+			best[i%len(searches)] = d
+		}
 	}
 	out = append(out, bench.Latencies(fmt.Sprintf("search, first page of 20 (%d reports)", n), all))
+	// Each query's fastest of its 8 runs: on a shared machine, an estimate
+	// of what a search costs without waiting for a core.
+	out = append(out, bench.Latencies("search, each query's best of 8 runs", slices.Collect(maps.Values(best))))
 	for _, k := range slices.Sorted(maps.Keys(byKind)) {
 		out = append(out, bench.Latencies("  "+k, byKind[k]))
 	}
