@@ -132,7 +132,7 @@ func (s *Service) logContested(ctx context.Context, tx *store.Tx, sc *Scope, cla
 			asserts, denies = other, actor
 		}
 		return s.OnSignificant(ctx, tx, Significant{RoomID: sc.Room.ID,
-			Text:  fmt.Sprintf("Event %s is now contested: %s asserts and %s denies %q", title, asserts, denies, proposition),
+			Text:  fmt.Sprintf("Event %s is now contested: %q is asserted by %s and denied by %s", title, proposition, asserts, denies),
 			About: []access.Marking{em, cm, om}, Owner: sc.P.PartnerID, Author: sc.P.ID, Kind: ItemEvent, ID: event})
 	}
 	return nil

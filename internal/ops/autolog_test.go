@@ -198,7 +198,7 @@ func TestContestedEventIsLoggedOnce(t *testing.T) {
 		}
 		claim(ir, "Local activists", "denies", item.Marking{TLP: "AMBER", ReleasableTo: []string{"IR", "RU"}})
 		claim(sy, "Rebel groups", "denies", item.Marking{TLP: "GREEN"})
-		want := `Event Air strikes on Rastan is now contested: RU MoD asserts and Local activists denies "The strikes hit IS targets"`
+		want := `Event Air strikes on Rastan is now contested: "The strikes hit IS targets" is asserted by RU MoD and denied by Local activists`
 		for _, p := range []access.Principal{ru, ir} {
 			if got := w.logTexts(t, p, "damascus", "Event "); len(got) != 1 || got[0] != want {
 				t.Fatalf("%s's log: %q", p.Username, got)
