@@ -88,6 +88,10 @@ function releasability(m) {
   return parts.length ? h('span', { class: 'rel' }, parts.join(' · ')) : null;
 }
 
+// GEONAMES credits the gazetteer wherever its place names show.
+const GEONAMES = 'Place names © GeoNames, CC BY 4.0';
+const geonames = () => h('p', { class: 'credit' }, GEONAMES);
+
 const fmtTime = (t) => new Date(t).toISOString().replace('T', ' ').slice(0, 16) + 'Z';
 
 // body reads an item's body, whatever its kind.
@@ -522,7 +526,7 @@ async function showRoom(main, slug, focusID) {
   const lat = room.place && room.place.lat, lon = room.place && room.place.lon;
   map.setView([lat ?? 33.5, lon ?? 38], lat !== undefined ? 7 : 5);
   map.attributionControl.setPrefix(false);
-  map.attributionControl.addAttribution('Natural Earth (public domain) · milsymbol');
+  map.attributionControl.addAttribution(`Natural Earth (public domain) · ${GEONAMES} · milsymbol`);
   basemap().then((gj) => {
     L.geoJSON(gj, { interactive: false, style: { color: '#6d8aa6', weight: 0.7, fillColor: '#1a2430', fillOpacity: 1 } }).addTo(map).bringToBack();
   });
@@ -799,13 +803,15 @@ async function showRoom(main, slug, focusID) {
 // the label, the partners it is released to and, for TLP:RED, the named
 // recipients. It adds the member's own partner and the member, without
 // which the server refuses a marking its author could not see.
-function markingPicker(room, prefix) {
-  const def = room.default_tlp || 'AMBER';
+function markingPicker(room, prefix, init) {
+  const def = (init && init.tlp) || room.default_tlp || 'AMBER';
+  const rel0 = (init && init.releasable_to) || [];
   const tlps = h('div', { class: 'tlps', role: 'radiogroup', 'aria-label': 'TLP' }, TLPS.map((t) => h('label', {},
     h('input', { type: 'radio', name: `${prefix}-tlp`, value: t, checked: t === def }), h('span', { class: `tlp tlp-${t}` }, `TLP:${t}`))));
   const partners = h('div', { class: 'partners', role: 'group', 'aria-label': 'Releasable to' }, room.partners.map((p) => h('label', {},
-    h('input', { type: 'checkbox', name: `${prefix}-rel`, value: p }), p)));
-  const recipients = h('input', { type: 'text', name: `${prefix}-rcpt`, id: `${prefix}-rcpt`, placeholder: 'usernames, comma-separated' });
+    h('input', { type: 'checkbox', name: `${prefix}-rel`, value: p, checked: rel0.includes(p) }), p)));
+  const recipients = h('input', { type: 'text', name: `${prefix}-rcpt`, id: `${prefix}-rcpt`, placeholder: 'usernames, comma-separated',
+    value: (init && init.recipients || []).join(', ') });
   const el = h('fieldset', { class: 'marking' }, h('legend', {}, 'Marking'), tlps,
     h('label', {}, 'Releasable to (none ticked: every partner the TLP allows)'), partners,
     h('label', { for: `${prefix}-rcpt` }, 'Recipients (TLP:RED only)'), recipients);
@@ -828,6 +834,30 @@ function markingPicker(room, prefix) {
 
 function errorText(x) {
   return x.fields && x.fields.length ? x.fields.map((f) => `${f.field}: ${f.detail}`).join('; ') : x.message;
+}
+
+// reasonForm is an inline form for an action that needs a reason: a text
+// field, a button, and the API's refusal shown beside them. act gets the
+// reason and returns a promise; done runs after it succeeds.
+function reasonForm({ label, button, cls, required = true, act, done }) {
+  const input = h('input', { type: 'text', class: 'reason', placeholder: required ? 'Reason (required)' : 'Reason (optional)', 'aria-label': label });
+  const err = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { class: `inline ${cls || ''}` }, input, h('button', { type: 'submit', class: 'primary' }, button), err);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    err.textContent = '';
+    const btn = form.querySelector('button');
+    btn.disabled = true;
+    try {
+      await act(input.value.trim());
+      await done();
+    } catch (x) {
+      err.textContent = errorText(x);
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  return form;
 }
 
 function newItem(room, feed, at) {
@@ -932,16 +962,25 @@ async function showOps(main, slug) {
     }
     const statuses = [...OP_STATUSES, ...[...by.keys()].filter((s) => !OP_STATUSES.includes(s))];
     page.replaceChildren(h('h1', {}, 'Operations'),
-      mayDecide ? h('p', { class: 'hint' }, 'You decide on proposed operations in this room.') : null,
+      mayDecide ? h('p', { class: 'hint' }, 'You decide on proposed operations and accept conflicts in this room.') : null,
       h('div', { class: 'board' }, statuses.filter((s) => by.has(s) || ['proposed', 'approved', 'active'].includes(s)).map((s) =>
         h('section', { class: 'col', 'data-status': s, 'aria-label': s }, h('h2', {}, `${s} (${(by.get(s) || []).length})`),
           (by.get(s) || []).map(card)))),
       c.conflicts ? h('h2', {}, 'Conflicts') : null,
-      c.conflicts ? h('ul', { class: 'conflicts' }, cons.length ? cons.map((x) => h('li', { 'data-status': x.status },
-        h('strong', {}, x.status), ' ', x.reason || '', ' — ',
+      c.conflicts ? h('ul', { class: 'conflicts' }, cons.length ? cons.map((x) => h('li', { 'data-id': x.id, 'data-status': x.status },
+        h('strong', { class: `cstatus cs-${x.status}` }, x.status), ' ', tlpBadge(x.marking), ' ',
+        x.status === 'open' && x.reason ? `${x.reason} — ` : '',
         x.sides.map((s) => (s.visible ? `${s.kind} “${s.title}” (${s.partner})` : `a ${s.kind} not released to you`)).join(' × '),
-        x.window ? ` · ${windowText(x.window)} ` : '',
-        x.region ? h('a', { href: `#/r/${enc}/at/${encodeURIComponent(x.id)}` }, 'Show the overlap on the map') : null)) : h('li', {}, 'No conflicts.')) : null);
+        x.window ? ` · ${windowText(x.window)} ` : ' ',
+        x.region && x.status === 'open' ? h('a', { href: `#/r/${enc}/at/${encodeURIComponent(x.id)}` }, 'Show the overlap on the map') : null,
+        x.status !== 'open' && (x.resolved_by || x.reason)
+          ? h('div', { class: 'decision' }, `${x.status}${x.resolved_by ? ` by ${x.resolved_by}` : ''}${x.resolved_at ? ` at ${fmtTime(x.resolved_at)}` : ''}${x.reason ? `: ${x.reason}` : ''}`)
+          : null,
+        x.status === 'open' && mayDecide
+          ? reasonForm({ label: 'Reason for accepting the conflict', button: 'Accept the conflict', cls: 'accept-conflict',
+            act: (reason) => api('POST', `/api/v1/conflicts/${encodeURIComponent(x.id)}/accept`, { reason }),
+            done: async () => { toast('Conflict accepted'); await load(); } })
+          : null)) : h('li', {}, 'No conflicts.')) : null);
   }
   await load();
 }
@@ -958,13 +997,22 @@ async function showLog(main, slug) {
     h('button', { class: 'primary', type: 'submit' }, 'Add to the log'));
   const list = h('ol', { class: 'log', reversed: true });
   main.append(h('section', { class: 'page' }, h('h1', {}, 'Watch log'), form, list));
+  const mayDecide = (room.authorities || []).includes(state.me.username);
   async function load() {
-    const es = await all(`/api/v1/rooms/${enc}/log`);
-    list.replaceChildren(...es.map((e) => h('li', { class: e.struck ? 'struck' : null },
-      h('time', {}, fmtTime(e.at || e.created_at)), ' ', tlpBadge(e.marking), ' ',
-      h('span', { class: 'text' }, e.text || e.title), ' ',
-      h('span', { class: 'hint' }, `${e.created_by}${e.automatic ? ' · automatic' : ''}`),
-      e.struck ? h('div', { class: 'hint' }, `struck by ${e.struck_by}: ${e.strike_reason}`) : null)));
+    const es = (await all(`/api/v1/rooms/${enc}/log`)).reverse(); // newest first
+    list.replaceChildren(...es.map((e) => {
+      const strike = !e.struck && (e.created_by === state.me.username || mayDecide)
+        ? h('details', { class: 'strike' }, h('summary', {}, 'Strike through'),
+          reasonForm({ label: 'Reason for striking the entry through', button: 'Strike', cls: 'strike-form',
+            act: (reason) => api('POST', `/api/v1/log/${encodeURIComponent(e.id)}/strike`, { reason }), done: load }))
+        : null;
+      return h('li', { class: e.struck ? 'struck' : null, 'data-id': e.id },
+        h('time', {}, fmtTime(e.at || e.created_at)), ' ', tlpBadge(e.marking), ' ',
+        h('span', { class: 'text' }, e.text || e.title), ' ',
+        h('span', { class: 'hint' }, `${e.created_by}${e.automatic ? ' · automatic' : ''}`),
+        e.struck ? h('div', { class: 'struck-by' }, `Struck through by ${e.struck_by}${e.struck_at ? ` at ${fmtTime(e.struck_at)}` : ''}: ${e.strike_reason}`) : null,
+        strike);
+    }));
   }
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -983,31 +1031,106 @@ async function showLog(main, slug) {
 async function showRFIs(main, slug) {
   const room = await roomBySlug(slug);
   const enc = encodeURIComponent(slug);
-  const members = await all(`/api/v1/rooms/${enc}/members`);
   const marking = markingPicker(room, 'rfi');
   const question = h('textarea', { id: 'rfi-q', rows: 2, required: true });
-  const assignee = h('select', { id: 'rfi-a' }, h('option', { value: '' }, 'Anyone'), members.map((m) => h('option', { value: m.username }, `${m.username} (${m.partner})`)));
-  const deadline = h('input', { id: 'rfi-d', type: 'datetime-local' });
+  const others = room.partners.filter((p) => p !== state.me.partner);
+  const assignee = h('select', { id: 'rfi-a', required: true }, room.partners.map((p) => h('option', { value: p, selected: p === others[0] }, p)));
+  const deadline = h('input', { id: 'rfi-d', type: 'datetime-local', required: true,
+    value: new Date(Date.now() + 24 * 3600e3).toISOString().slice(0, 16) });
   const err = h('p', { class: 'error', role: 'alert' });
   const form = h('form', { class: 'entry' }, h('label', { for: 'rfi-q' }, 'Question'), question,
-    h('div', { class: 'row' }, h('div', {}, h('label', { for: 'rfi-a' }, 'Assignee'), assignee), h('div', {}, h('label', { for: 'rfi-d' }, 'Deadline (UTC)'), deadline)),
+    h('div', { class: 'row' }, h('div', {}, h('label', { for: 'rfi-a' }, 'Assigned to (partner)'), assignee),
+      h('div', {}, h('label', { for: 'rfi-d' }, 'Deadline (UTC)'), deadline)),
     marking.el, err, h('button', { class: 'primary', type: 'submit' }, 'Ask'));
   const list = h('div', { class: 'rfis' });
   main.append(h('section', { class: 'page' }, h('h1', {}, 'Requests for information'), form, list));
+
+  // answerForm lets a member of the assigned partner find the room's
+  // reports and other items and link the ones that answer.
+  function answerForm(r) {
+    const q = h('input', { type: 'search', class: 'answer-q', placeholder: 'Search reports and items by title', 'aria-label': 'Search items to link' });
+    const found = h('ul', { class: 'pick' });
+    const ferr = h('p', { class: 'error', role: 'alert' });
+    const picked = new Set();
+    let seq = 0;
+    async function search() {
+      const n = ++seq;
+      const p = new URLSearchParams({ limit: '30' });
+      if (q.value.trim()) p.set('q', q.value.trim());
+      // Reports first (what an answer usually links), then other items.
+      const [reports, items] = await Promise.all([api('GET', `/api/v1/rooms/${enc}/items?kind=report&${p}`), api('GET', `/api/v1/rooms/${enc}/items?${p}`)]);
+      if (n !== seq) return;
+      const ids = new Set();
+      const its = [...reports.items, ...items.items].filter((it) => {
+        if (ids.has(it.id) || it.id === r.id || ['rfi', 'log-entry', 'conflict'].includes(it.kind)) return false;
+        ids.add(it.id);
+        return true;
+      });
+      found.replaceChildren(...(its.length ? its.map((it) => h('li', {}, h('label', {},
+        h('input', { type: 'checkbox', value: it.id, checked: picked.has(it.id),
+          onchange: (e) => { if (e.target.checked) picked.add(it.id); else picked.delete(it.id); } }),
+        tlpBadge(it.marking), ' ', it.title, h('span', { class: 'hint' }, ` ${it.kind} · ${it.owner}`))))
+        : [h('li', { class: 'hint' }, 'Nothing matches.')]));
+    }
+    let t = 0;
+    q.addEventListener('input', () => { clearTimeout(t); t = setTimeout(() => search().catch(fail), 250); });
+    const f = h('form', { class: 'answer' }, q, found, ferr, h('button', { class: 'primary', type: 'submit' }, 'Link as the answer'));
+    f.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      ferr.textContent = '';
+      try {
+        await api('POST', `/api/v1/rfis/${encodeURIComponent(r.id)}/answer`, { items: [...picked] });
+        toast('Answer linked');
+        await load();
+      } catch (x) {
+        ferr.textContent = errorText(x);
+      }
+    });
+    const d = h('details', { class: 'answer-box' }, h('summary', {}, 'Answer by linking reports or items'), f);
+    d.addEventListener('toggle', () => { if (d.open && !found.children.length) search().catch(fail); });
+    return d;
+  }
+
+  function card(r) {
+    const asker = r.created_by === state.me.username;
+    const answerer = r.assignee === state.me.partner && r.status !== 'accepted';
+    const acceptErr = h('p', { class: 'error', role: 'alert' });
+    return h('article', { class: 'card rfi', 'data-id': r.id, 'data-status': r.status },
+      h('h3', {}, r.question || r.title),
+      h('div', {}, tlpBadge(r.marking), ' ', releasability(r.marking), ' ', h('strong', { class: 'rstatus' }, r.status),
+        r.overdue ? h('span', { class: 'overdue' }, ' overdue') : null),
+      h('div', { class: 'hint' }, `asked by ${r.created_by} (${r.owner}) · for ${r.assignee}${r.deadline ? ` · due ${fmtTime(r.deadline)}` : ''}`),
+      (r.answers || []).length ? h('div', {}, h('h4', {}, 'Answered with'), h('ul', { class: 'answers' }, r.answers.map((a) => h('li', {},
+        h('a', { href: a.kind === 'report' ? `#/r/${enc}/report/${encodeURIComponent(a.item)}` : `#/r/${enc}/item/${encodeURIComponent(a.item)}` }, a.title || a.item),
+        ` (${a.kind}, linked by ${a.by}, ${fmtTime(a.at)})`)))) : null,
+      answerer ? answerForm(r) : null,
+      asker && r.status === 'answered' ? h('div', { class: 'inline' },
+        h('button', { type: 'button', class: 'primary accept-rfi', onclick: async () => {
+          acceptErr.textContent = '';
+          try {
+            await api('POST', `/api/v1/rfis/${encodeURIComponent(r.id)}/accept`, {});
+            toast('Answer accepted');
+            await load();
+          } catch (x) {
+            acceptErr.textContent = errorText(x);
+          }
+        } }, 'Accept the answer'), acceptErr) : null,
+      asker && (r.status === 'answered' || r.status === 'accepted') ? h('details', { class: 'reopen' }, h('summary', {}, 'Reopen'),
+        reasonForm({ label: 'Reason for reopening', button: 'Reopen', cls: 'reopen-form',
+          act: (reason) => api('POST', `/api/v1/rfis/${encodeURIComponent(r.id)}/reopen`, { reason }), done: load })) : null);
+  }
+
   async function load() {
-    const rs = await all(`/api/v1/rooms/${enc}/rfis`);
-    list.replaceChildren(...(rs.length ? rs.map((r) => h('article', { class: 'card' },
-      h('h3', {}, r.question || r.title), h('div', {}, tlpBadge(r.marking), ' ', h('strong', {}, r.status), r.overdue ? h('span', { class: 'overdue' }, ' overdue') : null),
-      h('div', { class: 'hint' }, `asked by ${r.created_by}${r.assignee ? ` · for ${r.assignee}` : ''}${r.deadline ? ` · due ${fmtTime(r.deadline)}` : ''}`),
-      (r.answers || []).length ? h('ul', {}, r.answers.map((a) => h('li', {},
-        h('a', { href: `#/r/${enc}/item/${encodeURIComponent(a.item)}` }, a.title || a.item), ` (${a.kind}, ${a.by})`))) : null))
-      : [h('p', { class: 'hint' }, 'No requests for information.')]));
+    // The list carries no answers (each reader may see different ones):
+    // ask for each request that has been answered.
+    const rs = await Promise.all((await all(`/api/v1/rooms/${enc}/rfis`)).map((r) => (r.status === 'open'
+      ? r : api('GET', `/api/v1/rfis/${encodeURIComponent(r.id)}`).catch(() => r))));
+    list.replaceChildren(...(rs.length ? rs.map(card) : [h('p', { class: 'hint' }, 'No requests for information.')]));
   }
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     err.textContent = '';
-    const body = { question: question.value, marking: marking.value() };
-    if (assignee.value) body.assignee = assignee.value;
+    const body = { question: question.value, assignee: assignee.value, marking: marking.value() };
     if (deadline.value) body.deadline = new Date(`${deadline.value}Z`).toISOString();
     try {
       await api('POST', `/api/v1/rooms/${enc}/rfis`, body);
@@ -1045,8 +1168,9 @@ async function showIntel(main, slug) {
   const contested = h('input', { type: 'checkbox', id: 'intel-contested' });
   const list = h('div', { class: 'reports' });
   const count = h('p', { class: 'hint' });
+  const credit = geonames();
   main.append(h('section', { class: 'page' }, h('h1', {}, 'Intelligence'),
-    h('div', { class: 'filter' }, q, rel, cred, h('label', { class: 'check' }, contested, 'Contested events only')), count, list));
+    h('div', { class: 'filter' }, q, rel, cred, h('label', { class: 'check' }, contested, 'Contested events only')), count, list, credit));
   let seq = 0;
   async function load() {
     const n = ++seq;
@@ -1064,6 +1188,7 @@ async function showIntel(main, slug) {
     }
     if (n !== seq) return;
     count.textContent = `${reports.length} report${reports.length === 1 ? '' : 's'}`;
+    credit.hidden = !reports.some((r) => (r.places || []).length);
     list.replaceChildren(...reports.map((r) => h('article', { class: 'report', 'data-id': r.id },
       grade(r),
       h('div', {},
@@ -1181,7 +1306,8 @@ async function showReport(main, slug, id) {
       h('dt', {}, 'Credibility'), h('dd', {}, String(r.credibility)),
       h('dt', {}, 'Observed'), h('dd', {}, r.observed ? `${fmtTime(r.observed.start)} – ${fmtTime(r.observed.end)}` : 'not given'),
       h('dt', {}, 'Reported'), h('dd', {}, r.reported_at ? fmtTime(r.reported_at) : '—'),
-      h('dt', {}, 'Places'), h('dd', {}, (r.places || []).map((p) => p.name).join(', ') || '—'),
+      h('dt', {}, 'Places'), h('dd', {}, (r.places || []).map((p) => p.name).join(', ') || '—',
+        (r.places || []).some((p) => p.name) ? h('small', { class: 'credit' }, ` (${GEONAMES})`) : null),
       h('dt', {}, 'Shared by'), h('dd', {}, `${r.owner} (${r.created_by}), version ${r.version}`)),
     h('h2', {}, 'Provenance'),
     h('p', { class: 'hint' }, g.links.length
@@ -1192,6 +1318,48 @@ async function showReport(main, slug, id) {
     mine.length ? h('ul', {}, mine.map((c) => h('li', {}, tlpBadge(c.marking), ' ',
       h('a', { href: `#/r/${enc}/claims/${encodeURIComponent(c.body.event)}` }, c.title),
       (c.body.disputing || []).includes(id) ? ' (disputes it)' : ''))) : h('p', { class: 'hint' }, 'None.'));
+  if (r.owner === state.me.partner) page.append(await reportEditor(slug, r, () => showReportAgain(main, slug, id)));
+  if (r.version > 1) {
+    const vs = await api('GET', `/api/v1/rooms/${enc}/reports/${encodeURIComponent(id)}/versions`).catch(() => []);
+    page.append(h('h2', {}, 'Versions'), h('ol', { class: 'versions' }, vs.map((v) => h('li', { class: v.version === r.version ? 'current' : null },
+      `version ${v.version}: “${v.title}” `, tlpBadge(v.marking), ` · ${v.edited_by || ''} · ${fmtTime(v.edited_at)}`,
+      v.version === r.version ? ' (current)' : ''))));
+  }
+}
+
+function showReportAgain(main, slug, id) {
+  main.replaceChildren();
+  return showReport(main, slug, id);
+}
+
+// reportEditor lets the owner partner's members change a report's title,
+// text and marking; the server keeps the replaced version.
+async function reportEditor(slug, r, done) {
+  const room = await roomBySlug(slug);
+  const title = h('input', { id: 're-title', type: 'text', required: true, value: r.title });
+  const text = h('textarea', { id: 're-text', rows: 5 });
+  text.value = r.text || '';
+  const marking = markingPicker(room, 're', r.marking);
+  const err = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { class: 'entry edit-report' },
+    h('label', { for: 're-title' }, 'Title'), title, h('label', { for: 're-text' }, 'Text'), text, marking.el, err,
+    h('p', { class: 'hint' }, `You replace version ${r.version}; it stays readable under Versions.`),
+    h('button', { class: 'primary', type: 'submit' }, 'Save a new version'));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    err.textContent = '';
+    const body = { version: r.version, title: title.value.trim(), text: text.value, source: r.source, credibility: r.credibility,
+      observed: r.observed || null, places: r.places || [], marking: marking.value() };
+    if (r.reported_at) body.reported_at = r.reported_at;
+    try {
+      await api('PUT', `/api/v1/rooms/${encodeURIComponent(slug)}/reports/${encodeURIComponent(r.id)}`, body);
+      toast('Report saved');
+      await done();
+    } catch (x) {
+      err.textContent = x.status === 409 ? 'Someone changed this report meanwhile; reload it and edit again.' : errorText(x);
+    }
+  });
+  return h('details', { class: 'edit' }, h('summary', {}, 'Edit this report'), form);
 }
 
 // claimCard shows one claim with its independent origins, each origin's
@@ -1294,6 +1462,8 @@ async function showItem(main, slug, id) {
       h('dt', {}, 'Owner'), h('dd', {}, `${it.owner} (${it.created_by})`),
       h('dt', {}, 'Created'), h('dd', {}, fmtTime(it.created_at)),
       h('dt', {}, 'Updated'), h('dd', {}, `${fmtTime(it.updated_at)} · version ${it.version}`)),
+    it.kind === 'report' ? h('p', {}, h('a', { href: `#/r/${encodeURIComponent(slug)}/report/${encodeURIComponent(it.id)}` },
+      it.owner === state.me.partner ? 'Open the report (edit it, see its versions)' : 'Open the report (provenance, claims)')) : null,
     h('h2', {}, 'Body'), h('pre', {}, JSON.stringify(b, null, 2)),
     h('p', {}, h('a', { href: `#/r/${encodeURIComponent(slug)}` }, 'Back to the map')));
 }
