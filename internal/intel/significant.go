@@ -67,7 +67,7 @@ func (s *Service) logRegraded(ctx context.Context, tx *store.Tx, rm room.Room, s
 	if s.OnSignificant == nil || rm.LogGrade == "" || room.LogGradeMet(rm.LogGrade, oldRel, 1) || !room.LogGradeMet(rm.LogGrade, newRel, 1) {
 		return nil
 	}
-	ids, err := strsTx(ctx, tx, `SELECT item_id FROM reports WHERE source_id = ? AND credibility <= ? ORDER BY item_id`, sourceID, int(rm.LogGrade[1]-'0'))
+	ids, err := store.Strings(ctx, tx, `SELECT item_id FROM reports WHERE source_id = ? AND credibility <= ? ORDER BY item_id`, sourceID, int(rm.LogGrade[1]-'0'))
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (s *Service) logContested(ctx context.Context, tx *store.Tx, sc *Scope, cla
 	if n > 0 {
 		return nil // contested already
 	}
-	opposing, err := strsTx(ctx, tx, `SELECT item_id FROM claims WHERE event_id = ? AND proposition = ? AND stance <> ? AND item_id <> ? ORDER BY item_id`,
+	opposing, err := store.Strings(ctx, tx, `SELECT item_id FROM claims WHERE event_id = ? AND proposition = ? AND stance <> ? AND item_id <> ? ORDER BY item_id`,
 		event, proposition, string(stance), claimID)
 	if err != nil || len(opposing) == 0 {
 		return err
@@ -174,23 +174,6 @@ func someoneSees(ms ...access.Marking) bool {
 		}
 	}
 	return true
-}
-
-func strsTx(ctx context.Context, tx *store.Tx, q string, args ...any) ([]string, error) {
-	rows, err := tx.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }
 
 // reportCreated tells OnSignificant about a new report graded at or above

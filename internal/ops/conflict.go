@@ -153,7 +153,7 @@ func neutralConflict(ctx context.Context, q querier, id string) (Conflict, acces
 	}
 	c.Marking = conflictShown
 	c.Sides = [2]ConflictSide{neutralSide(a), neutralSide(b)}
-	rel, err := strs(ctx, q, `SELECT partner_id FROM item_releasability WHERE item_id = ? ORDER BY partner_id`, id)
+	rel, err := store.Strings(ctx, q, `SELECT partner_id FROM item_releasability WHERE item_id = ? ORDER BY partner_id`, id)
 	return c, access.Marking{TLP: access.Amber, ReleasableTo: rel}, err
 }
 

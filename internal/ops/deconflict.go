@@ -398,7 +398,7 @@ func (s *Service) resolve(ctx context.Context, tx *store.Tx, p access.Principal,
 // closeConflicts resolves every open conflict of an item that no longer
 // takes part in deconfliction.
 func (s *Service) closeConflicts(ctx context.Context, tx *store.Tx, p access.Principal, itemID, status, reason string) error {
-	ids, err := strs(ctx, tx, `SELECT item_id FROM conflicts WHERE status = 'open' AND (a_item_id = ? OR b_item_id = ?) ORDER BY item_id`, itemID, itemID)
+	ids, err := store.Strings(ctx, tx, `SELECT item_id FROM conflicts WHERE status = 'open' AND (a_item_id = ? OR b_item_id = ?) ORDER BY item_id`, itemID, itemID)
 	if err != nil {
 		return err
 	}

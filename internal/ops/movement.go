@@ -355,7 +355,7 @@ func (s *Service) recheckSite(ctx context.Context, tx *store.Tx, p access.Princi
 			ids[c.ItemID] = true
 		}
 	}
-	open, err := strs(ctx, tx, `SELECT a_item_id FROM conflicts WHERE b_item_id = ? AND status = 'open'`, siteID)
+	open, err := store.Strings(ctx, tx, `SELECT a_item_id FROM conflicts WHERE b_item_id = ? AND status = 'open'`, siteID)
 	if err != nil {
 		return err
 	}

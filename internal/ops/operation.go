@@ -544,7 +544,7 @@ func (s *Service) Act(ctx context.Context, p access.Principal, id, action string
 			if action == ActReject {
 				to = Rejected
 			} else {
-				approved, err := strs(ctx, tx, `SELECT member_id FROM operation_decisions WHERE operation_id = ? AND round = ? AND decision = 'approved'`, id, round)
+				approved, err := store.Strings(ctx, tx, `SELECT member_id FROM operation_decisions WHERE operation_id = ? AND round = ? AND decision = 'approved'`, id, round)
 				if err != nil {
 					return err
 				}

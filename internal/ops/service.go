@@ -77,28 +77,11 @@ func load(ctx context.Context, q querier, p access.Principal, id, kind string) (
 	if err := json.Unmarshal([]byte(shown), &r.Shown); err != nil {
 		return r, fmt.Errorf("item %s marking: %w", id, err)
 	}
-	if r.Marking.ReleasableTo, err = strs(ctx, q, `SELECT partner_id FROM item_releasability WHERE item_id = ? ORDER BY partner_id`, id); err != nil {
+	if r.Marking.ReleasableTo, err = store.Strings(ctx, q, `SELECT partner_id FROM item_releasability WHERE item_id = ? ORDER BY partner_id`, id); err != nil {
 		return r, err
 	}
-	r.Marking.Recipients, err = strs(ctx, q, `SELECT member_id FROM item_recipients WHERE item_id = ? ORDER BY member_id`, id)
+	r.Marking.Recipients, err = store.Strings(ctx, q, `SELECT member_id FROM item_recipients WHERE item_id = ? ORDER BY member_id`, id)
 	return r, err
-}
-
-func strs(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
-	rows, err := q.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }
 
 // refused audits a refused read of an item that exists, and returns

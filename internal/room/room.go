@@ -290,20 +290,11 @@ func (s *Service) load(ctx context.Context, slug string) (Room, error) {
 }
 
 func (s *Service) strings(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := s.db.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
+	out, err := store.Strings(ctx, s.db, q, args...)
+	if out == nil && err == nil {
+		out = []string{}
 	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return out, err
 }
 
 // Rooms lists the rooms the caller belongs to (server admins: every room).

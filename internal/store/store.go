@@ -157,6 +157,31 @@ type Querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// Reader runs reads: a DB (its reader pool, or the transaction the
+// context carries) or a Tx.
+type Reader interface {
+	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// Strings returns the values of a query's one text column, nil when it
+// has no rows.
+func Strings(ctx context.Context, r Reader, query string, args ...any) ([]string, error) {
+	rows, err := r.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // Query runs a read on the reader pool (or inside the transaction ctx
 // carries, see Batch). SQL uses ? placeholders.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
