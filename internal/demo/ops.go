@@ -13,10 +13,6 @@ import (
 	"github.com/opsroom/opsroom/internal/timespan"
 )
 
-// erbilAidSite is the title under which the picture's part of the demo
-// creates the Erbil aid site.
-const erbilAidSite = "Erbil aid distribution site"
-
 // Demo operations' names.
 const (
 	OpNorthWest = "North-west ground offensive"
@@ -90,7 +86,7 @@ func LoadOps(ctx context.Context, members *access.Service, o *ops.Service) error
 	if _, err := o.Act(ctx, as["ir.commander"], isr.ID, ops.ActApprove, ops.Action{}); err != nil {
 		return err
 	}
-	site, err := o.SiteByTitle(ctx, as["ru.general"], Baghdad, erbilAidSite)
+	site, err := o.SiteByTitle(ctx, as["ru.general"], Baghdad, SiteErbilAid)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		// The picture's part of the demo did not run: nothing to notify.
