@@ -98,10 +98,18 @@ func (s *Service) tiers(ws []string, q SearchQuery) ([]tier, bool) {
 		}
 		// The tsvector weights title words A and body words B; ts_filter
 		// keeps the title's.
-		t := strings.Join(ws, " ")
+		//
+		// The words are written into the SQL as a literal, not passed as a
+		// parameter: PostgreSQL then plans each search knowing how common
+		// its words are (reading a word in a third of the reports in doc
+		// order and stopping after the page, but a rare one through the GIN
+		// index), where a cached generic plan would pick one way for all.
+		// words() keeps only letters and digits, so the literal cannot end
+		// early or hold a placeholder.
+		q := "plainto_tsquery('english', '" + strings.Join(ws, " ") + "')"
 		return []tier{
-			{RankTitle, "rp.tsv @@ plainto_tsquery('english', ?) AND ts_filter(rp.tsv, '{a}') @@ plainto_tsquery('english', ?)", []any{t, t}},
-			{RankText, "rp.tsv @@ plainto_tsquery('english', ?) AND NOT ts_filter(rp.tsv, '{a}') @@ plainto_tsquery('english', ?)", []any{t, t}},
+			{RankTitle, "rp.tsv @@ " + q + " AND ts_filter(rp.tsv, '{a}') @@ " + q, nil},
+			{RankText, "rp.tsv @@ " + q + " AND NOT ts_filter(rp.tsv, '{a}') @@ " + q, nil},
 		}, false
 	}
 	pre := filterTerms(q)
@@ -212,28 +220,43 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 		where = append(where, `EXISTS (SELECT 1 FROM items fi JOIN sources fs ON fs.item_id = fi.id WHERE fi.id = rp.source_id AND fs.reliability IN (`+marks(len(grades))+`) AND `+spred+`)`)
 		wargs = append(append(wargs, grades...), sargs...)
 	}
+	// Numbers go into PostgreSQL's SQL as literals, for the reason given
+	// in tiers (a plan made for the actual window and grade); they are
+	// formatted here from Go numbers, so they are only digits, a sign and
+	// a point.
+	num := func(v any) string {
+		if s.db.Engine() != store.Postgres {
+			wargs = append(wargs, v)
+			return "?"
+		}
+		switch v := v.(type) {
+		case int:
+			return strconv.Itoa(v)
+		case int64:
+			return strconv.FormatInt(v, 10)
+		case float64:
+			return strconv.FormatFloat(v, 'g', -1, 64)
+		}
+		panic(fmt.Sprintf("search: no literal for %T", v))
+	}
 	if q.MaxCredibility > 0 {
-		where = append(where, "rp.credibility <= ?")
-		wargs = append(wargs, q.MaxCredibility)
+		where = append(where, "rp.credibility <= "+num(q.MaxCredibility))
 	}
 	if !q.ObservedFrom.IsZero() {
-		where = append(where, "rp.observed_end >= ?")
-		wargs = append(wargs, store.Micros(q.ObservedFrom))
+		where = append(where, "rp.observed_end >= "+num(store.Micros(q.ObservedFrom)))
 	}
 	if !q.ObservedTo.IsZero() {
-		where = append(where, "rp.observed_start <= ?")
-		wargs = append(wargs, store.Micros(q.ObservedTo))
+		where = append(where, "rp.observed_start <= "+num(store.Micros(q.ObservedTo)))
 	}
 	if s.db.Engine() == store.Postgres && !q.ObservedFrom.IsZero() && !q.ObservedTo.IsZero() && !q.ObservedTo.Before(q.ObservedFrom) {
 		// The same overlap, in the form the GiST index of migration
 		// 0008_report_terms answers.
-		where = append(where, "int8range(rp.observed_start, rp.observed_end, '[]') && int8range(?, ?, '[]')")
-		wargs = append(wargs, store.Micros(q.ObservedFrom), store.Micros(q.ObservedTo))
+		where = append(where, "int8range(rp.observed_start, rp.observed_end, '[]') && int8range("+
+			num(store.Micros(q.ObservedFrom))+", "+num(store.Micros(q.ObservedTo))+", '[]')")
 	}
 	if q.BBox != nil {
 		b := q.BBox
-		where = append(where, "rp.max_lon >= ? AND rp.min_lon <= ? AND rp.max_lat >= ? AND rp.min_lat <= ?")
-		wargs = append(wargs, b[0], b[2], b[1], b[3])
+		where = append(where, "rp.max_lon >= "+num(b[0])+" AND rp.min_lon <= "+num(b[2])+" AND rp.max_lat >= "+num(b[1])+" AND rp.min_lat <= "+num(b[3]))
 	}
 	if q.Partner != "" {
 		where = append(where, "i.owner_partner_id = (SELECT id FROM partners WHERE code = ?)")
