@@ -110,7 +110,7 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 	path := filepath.Join(dir, "opsroom.db")
 	// busy_timeout comes before journal_mode so that switching to WAL waits
 	// for another process instead of failing.
-	pragmas := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=cache_size(-65536)&_pragma=mmap_size(1073741824)&_txlock=immediate"
+	pragmas := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=cache_size(-65536)&_pragma=mmap_size(68719476736)&_txlock=immediate"
 	w, err := sql.Open("sqlite", "file:"+path+pragmas)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
