@@ -530,9 +530,13 @@ async function showRoom(main, slug, focusID) {
   basemap().then((gj) => {
     L.geoJSON(gj, { interactive: false, style: { color: '#6d8aa6', weight: 0.7, fillColor: '#1a2430', fillOpacity: 1 } }).addTo(map).bringToBack();
   });
-  // Not chunked: a chunked load goes on after the map is removed and
-  // interleaves with the next redraw's.
-  const cluster = L.markerClusterGroup({ chunkedLoading: false, showCoverageOnHover: false, maxClusterRadius: 40, spiderfyOnMaxZoom: true });
+  // The plugin's own chunked loading is off (it goes on after the map is
+  // removed and interleaves with the next redraw's); redraw adds markers in
+  // slices itself. Clustering stops at street level (zoom 15): fewer zoom levels to
+  // cluster 10,000 markers into, and points at one place still spread out
+  // when their cluster is clicked at zoom 14.
+  const cluster = L.markerClusterGroup({ chunkedLoading: false, showCoverageOnHover: false, maxClusterRadius: 40, spiderfyOnMaxZoom: true,
+    disableClusteringAtZoom: 15 });
   const shapes = L.geoJSON(null, {
     style: (g) => (SHAPE_STYLE[g.properties.f.layer] || ((f) => ({ color: TLP_COLOUR[f.marking.tlp] || '#fff', weight: 2, fillOpacity: 0.15 })))(g.properties.f),
     onEachFeature: (g, l) => l.bindPopup(() => popupFor(g.properties.f, slug)),
@@ -563,12 +567,18 @@ async function showRoom(main, slug, focusID) {
 
   // noteFeatures are the room's items that carry a position of their own
   // (notes shared with a point).
+  const noteCache = new Map(); // item ID -> its feature, made once per version
   function noteFeatures() {
     const out = [];
     for (const it of feed.items.values()) {
       if (it.kind !== 'note') continue;
-      const g = geometryOf(it);
-      if (g) out.push(feature(it, 'notes', g, { extra: field(it, 'text') }));
+      let c = noteCache.get(it.id);
+      if (!c || c.version !== it.version) {
+        const g = geometryOf(it);
+        c = { version: it.version, f: g ? feature(it, 'notes', g, { extra: field(it, 'text') }) : null };
+        noteCache.set(it.id, c);
+      }
+      if (c.f) out.push(c.f);
     }
     return out;
   }
@@ -591,7 +601,7 @@ async function showRoom(main, slug, focusID) {
   let inCluster = new Set(); // the marker layers in the clusters
   let queue = []; // markers waiting to join them
   let sliceTimer = 0;
-  const SLICE = 1500;
+  const SLICE = 500;
   function clusterSlice(all) {
     clearTimeout(sliceTimer);
     if (queue.length) {
