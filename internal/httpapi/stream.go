@@ -3,8 +3,10 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -100,12 +102,32 @@ func (s *Server) stream(cfg StreamConfig) HandlerFunc {
 		sub, res := s.Bus.SubscribeFrom(rm.ID, p.Viewer, cfg.Queue, after)
 		defer sub.Close()
 
-		st := &sse{w: w, rc: http.NewResponseController(w), timeout: cfg.WriteTimeout, buf: make([]byte, 0, 64<<10)}
+		st := &sse{w: w, rc: http.NewResponseController(w), timeout: cfg.WriteTimeout, buf: make([]byte, chunkRoom, 64<<10)}
 		h := w.Header()
 		h.Set("Content-Type", "text/event-stream")
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
-		w.WriteHeader(http.StatusOK)
+		ctx := r.Context()
+		if conn, ok := st.hijack(r); ok {
+			defer conn.Close()
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithCancel(ctx)
+			defer cancel()
+			go func() {
+				// The request has no body: reading only notices the client
+				// hanging up.
+				b := make([]byte, 512)
+				for {
+					if _, err := conn.Read(b); err != nil {
+						cancel()
+						return
+					}
+				}
+			}()
+			defer st.end()
+		} else {
+			w.WriteHeader(http.StatusOK)
+		}
 		st.buf = fmt.Appendf(st.buf, ": %s\nretry: %d\n\n", rm.Slug, cfg.Retry.Milliseconds())
 		if res.Reset {
 			st.control("reset", res.Head, "the changes since your last event are no longer kept: refetch the room, then follow this stream")
@@ -118,18 +140,70 @@ func (s *Server) stream(cfg StreamConfig) HandlerFunc {
 		if st.flush() != nil {
 			return nil
 		}
-		return st.run(r.Context(), sub, cfg)
+		return st.run(ctx, sub, cfg)
 	}
 }
 
 // sse writes one stream. Once the status line is sent, errors can no
 // longer become problem documents: the stream just ends.
+//
+// Over HTTP/1.1 the stream takes the connection over from net/http and
+// writes each batch as one chunk in one system call (net/http's
+// buffering would split a batch of more than 4 KiB into three writes:
+// the chunk header with the first 4 KiB, the rest, and the chunk's
+// closing CRLF). Elsewhere (HTTP/2) it writes through the
+// ResponseWriter.
 type sse struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
-	buf     []byte
+	conn    net.Conn // the hijacked connection, or nil
+	head    []byte   // the response header, sent with the first chunk
+	buf     []byte   // chunkRoom bytes reserved for the chunk header, then events
 	timeout time.Duration
 }
+
+// chunkRoom is the room kept at the front of the buffer for a chunk
+// header (up to 8 hex digits and CRLF).
+const chunkRoom = 10
+
+// hijack takes the connection over for an HTTP/1.1 request, preparing
+// the response header; it reports false where it cannot (HTTP/2, or a
+// ResponseWriter that does not allow it).
+func (st *sse) hijack(r *http.Request) (net.Conn, bool) {
+	if r.ProtoMajor != 1 || r.ProtoMinor < 1 {
+		return nil, false
+	}
+	h := st.w.Header().Clone()
+	conn, brw, err := st.rc.Hijack()
+	if err != nil {
+		return nil, false
+	}
+	if brw.Writer.Buffered() > 0 {
+		brw.Writer.Flush()
+	}
+	h.Set("Transfer-Encoding", "chunked")
+	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	head := []byte("HTTP/1.1 200 OK\r\n")
+	var b strings.Builder
+	h.Write(&b)
+	head = append(head, b.String()...)
+	head = append(head, "\r\n"...)
+	// The server's read deadline for the request would end the stream.
+	_ = conn.SetReadDeadline(time.Time{})
+	st.conn, st.head = conn, head
+	return conn, true
+}
+
+// end closes a hijacked stream's chunked body.
+func (st *sse) end() {
+	if st.conn == nil {
+		return
+	}
+	_ = st.conn.SetWriteDeadline(time.Now().Add(st.timeout))
+	st.conn.Write([]byte("0\r\n\r\n"))
+}
+
+func (st *sse) empty() bool { return len(st.buf) == chunkRoom }
 
 func (st *sse) control(event string, head live.Pos, reason string) {
 	if event == "reset" {
@@ -142,7 +216,7 @@ func (st *sse) control(event string, head live.Pos, reason string) {
 // event would not fit: the buffer keeps its size (a stream that falls
 // behind writes in full buffers rather than growing one).
 func (st *sse) add(frame []byte) error {
-	if len(st.buf) > 0 && len(st.buf)+len(frame) > cap(st.buf) {
+	if !st.empty() && len(st.buf)+len(frame) > cap(st.buf) {
 		if err := st.flush(); err != nil {
 			return err
 		}
@@ -154,15 +228,35 @@ func (st *sse) add(frame []byte) error {
 // flush writes what is buffered under a write deadline of its own, so a
 // stalled client costs one goroutine for at most the timeout.
 func (st *sse) flush() error {
-	if len(st.buf) == 0 {
+	if st.empty() && st.head == nil {
 		return nil
 	}
-	_ = st.rc.SetWriteDeadline(time.Now().Add(st.timeout))
-	_, err := st.w.Write(st.buf)
-	if err == nil {
-		err = st.rc.Flush()
+	defer func() { st.buf = st.buf[:chunkRoom] }()
+	if st.conn == nil {
+		_ = st.rc.SetWriteDeadline(time.Now().Add(st.timeout))
+		_, err := st.w.Write(st.buf[chunkRoom:])
+		if err == nil {
+			err = st.rc.Flush()
+		}
+		return err
 	}
-	st.buf = st.buf[:0]
+	// One chunk: its size in hex, CRLF, the events, CRLF; the header
+	// before the first.
+	var out []byte // an empty chunk would end the body: send none
+	if !st.empty() {
+		size := strconv.AppendInt(make([]byte, 0, 8), int64(len(st.buf)-chunkRoom), 16)
+		start := chunkRoom - len(size) - 2
+		copy(st.buf[start:], size)
+		copy(st.buf[chunkRoom-2:], "\r\n")
+		st.buf = append(st.buf, "\r\n"...)
+		out = st.buf[start:]
+	}
+	if st.head != nil {
+		out = append(st.head, out...)
+		st.head = nil
+	}
+	_ = st.conn.SetWriteDeadline(time.Now().Add(st.timeout))
+	_, err := st.conn.Write(out)
 	return err
 }
 

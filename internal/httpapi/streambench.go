@@ -68,12 +68,12 @@ func (sb StreamBench) Run(ctx context.Context, db *store.DB) ([]bench.Result, er
 		who := i % len(w.People)
 		s := &benchSub{viewer: who}
 		subs[i] = s
-		conn, err := openStream(ln.Addr().String(), path, tokens[who])
+		conn, rest, err := openStream(ln.Addr().String(), path, tokens[who])
 		if err != nil {
 			return nil, fmt.Errorf("subscriber %d: %w", i, err)
 		}
 		context.AfterFunc(runCtx, func() { conn.Close() })
-		wg.Go(func() { s.read(conn) })
+		wg.Go(func() { s.read(conn, rest) })
 	}
 	for bus.Stats().Subscribers < sb.Subscribers {
 		time.Sleep(10 * time.Millisecond)
@@ -179,36 +179,37 @@ func (sb StreamBench) Run(ctx context.Context, db *store.DB) ([]bench.Result, er
 }
 
 // openStream opens a stream as a minimal HTTP/1.1 client over a plain
-// connection and returns it positioned after the response header. The
+// connection and returns it with what was read after the response
+// header. The
 // workload's clients share the server's cores, so they do as little as a
 // client can: no client library, one goroutine each.
-func openStream(addr, path, token string) (net.Conn, error) {
+func openStream(addr, path, token string) (net.Conn, []byte, error) {
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n", path, addr, token)
-	// Read the header byte by byte so that nothing of the body is
-	// consumed here.
-	var head []byte
-	one := make([]byte, 1)
-	for !bytes.HasSuffix(head, []byte("\r\n\r\n")) {
-		if len(head) > 8<<10 {
+	head := make([]byte, 0, 4<<10)
+	for {
+		if len(head) == cap(head) {
 			conn.Close()
-			return nil, errors.New("response header too long")
+			return nil, nil, errors.New("response header too long")
 		}
-		if _, err := io.ReadFull(conn, one); err != nil {
+		n, err := conn.Read(head[len(head):cap(head)])
+		head = head[:len(head)+n]
+		if i := bytes.Index(head, []byte("\r\n\r\n")); i >= 0 {
+			if !bytes.HasPrefix(head, []byte("HTTP/1.1 200 ")) {
+				conn.Close()
+				line, _, _ := bytes.Cut(head, []byte("\r\n"))
+				return nil, nil, fmt.Errorf("response %q", line)
+			}
+			return conn, head[i+4:], nil
+		}
+		if err != nil {
 			conn.Close()
-			return nil, err
+			return nil, nil, err
 		}
-		head = append(head, one[0])
 	}
-	if !bytes.HasPrefix(head, []byte("HTTP/1.1 200 ")) {
-		conn.Close()
-		line, _, _ := bytes.Cut(head, []byte("\r\n"))
-		return nil, fmt.Errorf("response %q", line)
-	}
-	return conn, nil
 }
 
 // benchSub is one subscriber of the workload: it reads its stream and
@@ -229,10 +230,10 @@ var atKey = []byte(`"at":"`)
 // chunked, but the server writes whole events in each chunk, so no event
 // is split by the chunk framing): the client's own work must not hide
 // the server's. lat is read only after read returns.
-func (s *benchSub) read(conn net.Conn) {
+func (s *benchSub) read(conn net.Conn, rest []byte) {
 	defer conn.Close()
 	defer s.done.Store(true)
-	buf := make([]byte, 0, 256<<10)
+	buf := append(make([]byte, 0, 256<<10), rest...)
 	for {
 		if len(buf) == cap(buf) {
 			buf = buf[:copy(buf, buf[len(buf)-64:])]
