@@ -96,20 +96,21 @@ func (s *Service) tiers(ws []string, q SearchQuery) ([]tier, bool) {
 		if len(ws) == 0 {
 			return []tier{{rank: RankNone, pred: "1 = 1"}}, false
 		}
-		// The tsvector weights title words A and body words B; ts_filter
-		// keeps the title's.
+		// tsv holds the title and body, title_tsv the title alone (with
+		// its own statistics, so the planner can tell a word rare in
+		// titles from a common one).
 		//
-		// The words are written into the SQL as a literal, not passed as a
-		// parameter: PostgreSQL then plans each search knowing how common
+		// The words are written into the SQL as literals, not passed as
+		// parameters: PostgreSQL then plans each search knowing how common
 		// its words are (reading a word in a third of the reports in doc
 		// order and stopping after the page, but a rare one through the GIN
 		// index), where a cached generic plan would pick one way for all.
-		// words() keeps only letters and digits, so the literal cannot end
-		// early or hold a placeholder.
+		// words() keeps only letters and digits, so a literal cannot end
+		// early, hold a placeholder or be read as query syntax.
 		q := "plainto_tsquery('english', '" + strings.Join(ws, " ") + "')"
 		return []tier{
-			{RankTitle, "rp.tsv @@ " + q + " AND ts_filter(rp.tsv, '{a}') @@ " + q, nil},
-			{RankText, "rp.tsv @@ " + q + " AND NOT ts_filter(rp.tsv, '{a}') @@ " + q, nil},
+			{RankTitle, "rp.title_tsv @@ " + q, nil},
+			{RankText, "rp.tsv @@ " + q + " AND NOT rp.title_tsv @@ " + q, nil},
 		}, false
 	}
 	pre := filterTerms(q)
