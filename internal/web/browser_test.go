@@ -292,8 +292,8 @@ func (m *member) goTo(hash, ready string) {
 
 // conflictAccepted: the Damascus director accepts the room's open conflict
 // (the SY convoy crossing the north-west offensive) with a reason; a
-// refusal from the API (no reason given) shows in the form; the SY member
-// then sees the conflict accepted, by whom and why.
+// refusal from the API (no reason given) shows in the form; the SY member,
+// watching the board, sees the conflict accepted live, by whom and why.
 func conflictAccepted(t *testing.T, root context.Context, base string) {
 	var open page[struct {
 		ID string `json:"id"`
@@ -304,6 +304,9 @@ func conflictAccepted(t *testing.T, root context.Context, base string) {
 	}
 	li := fmt.Sprintf(`.conflicts li[data-id=%q]`, open.Items[0].ID)
 	const reason = "the convoy passes before the offensive's air phase"
+	// The SY member watches the operations board meanwhile.
+	sy := signIn(t, root, base, "sy.officer")
+	sy.goTo("#/r/damascus/ops", li)
 	ru := signIn(t, root, base, "ru.general")
 	ru.goTo("#/r/damascus/ops", li+" form.accept-conflict")
 	ru.expectRefusal()
@@ -314,10 +317,8 @@ func conflictAccepted(t *testing.T, root context.Context, base string) {
 	ru.do(chromedp.Click(chromedp.CSS(li + " form.accept-conflict button")))
 	ru.waitFor(fmt.Sprintf(`document.querySelector('.conflicts li[data-id=%q][data-status="accepted"]') !== null`, open.Items[0].ID), "the conflict accepted")
 
-	sy := signIn(t, root, base, "sy.officer")
-	sy.goTo("#/r/damascus/ops", ".conflicts")
 	sy.waitFor(fmt.Sprintf(`(li => li && li.dataset.status === 'accepted' && li.innerText.includes(%q) && li.innerText.includes('ru.general') && !li.querySelector('form'))(document.querySelector(%q))`,
-		reason, li), "the conflict accepted, by the director, with the reason, and no accept form")
+		reason, li), "the conflict accepted live, by the director, with the reason, and no accept form")
 	sy.screenshot("conflict-accepted")
 }
 

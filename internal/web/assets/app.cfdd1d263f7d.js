@@ -915,6 +915,32 @@ function newItem(room, feed, at) {
   form.title.focus();
 }
 
+// follow reloads a board when the room's live stream tells of a change to
+// an item of one of kinds (the stream carries only what the member may
+// see). While the member is in a form inside the board, the reload waits,
+// so nothing typed is lost. It returns the function that stops following.
+async function follow(slug, kinds, reload, root) {
+  if (!(await caps()).stream) return () => {};
+  const es = new EventSource(`/api/v1/rooms/${encodeURIComponent(slug)}/stream`);
+  let timer = 0;
+  const busy = () => root.querySelector('details[open] form, .card details[open]') !== null ||
+    (document.activeElement && document.activeElement !== document.body && root.contains(document.activeElement) &&
+      document.activeElement.matches('input:not([type=checkbox]):not([type=radio]), textarea') && document.activeElement.value !== '');
+  const later = (ms) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (busy()) later(2000);
+      else reload().catch(fail);
+    }, ms);
+  };
+  es.onopen = () => $('#live').classList.add('on');
+  es.onerror = () => $('#live').classList.remove('on');
+  es.addEventListener('change', (e) => { if (kinds.includes(JSON.parse(e.data).kind)) later(300); });
+  es.addEventListener('lagged', () => later(300));
+  es.addEventListener('reset', () => later(300));
+  return () => { clearTimeout(timer); es.close(); $('#live').classList.remove('on'); };
+}
+
 // ---------- operations board ----------
 
 const OP_STATUSES = ['draft', 'proposed', 'approved', 'active', 'completed', 'rejected', 'cancelled'];
@@ -993,6 +1019,7 @@ async function showOps(main, slug) {
           : null)) : h('li', {}, 'No conflicts.')) : null);
   }
   await load();
+  state.view = { close: await follow(slug, ['operation', 'conflict'], load, main) };
 }
 
 // ---------- watch log and requests for information ----------
@@ -1036,6 +1063,7 @@ async function showLog(main, slug) {
     }
   });
   await load();
+  state.view = { close: await follow(slug, ['log-entry'], load, list) };
 }
 
 async function showRFIs(main, slug) {
@@ -1151,6 +1179,7 @@ async function showRFIs(main, slug) {
     }
   });
   await load();
+  state.view = { close: await follow(slug, ['rfi'], load, list) };
 }
 
 // ---------- intelligence: feed, report page, claims board ----------
