@@ -3,7 +3,6 @@ package ops
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/opsroom/opsroom/internal/room"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/timespan"
-	"github.com/opsroom/opsroom/internal/validate"
 )
 
 // world is the demo's partners, members and rooms with the ops service.
@@ -94,19 +92,6 @@ func square(lon, lat, d float64) json.RawMessage {
 func day(d int) time.Time { return time.Date(2015, 10, d, 0, 0, 0, 0, time.UTC) }
 
 func window(a, b int) timespan.Span { return timespan.Span{Start: day(a), End: day(b)} }
-
-func isField(err error, field string) bool {
-	var v validate.Errors
-	if !errors.As(err, &v) {
-		return false
-	}
-	for _, f := range v {
-		if f.Field == field {
-			return true
-		}
-	}
-	return false
-}
 
 // addSite writes a site of the picture directly (its table and, on SQLite,
 // its R*Tree entry), as the picture package does.

@@ -9,6 +9,7 @@ import (
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/store/storetest"
+	"github.com/opsroom/opsroom/internal/validate"
 )
 
 func TestDamascusDirectorApprovesAlone(t *testing.T) {
@@ -24,7 +25,7 @@ func TestDamascusDirectorApprovesAlone(t *testing.T) {
 		if op.Status != Draft || op.Lead != "IR" || len(op.Components) != 2 {
 			t.Fatalf("created %+v", op)
 		}
-		if _, err := w.s.Act(ctx, ru, op.ID, ActApprove, Action{}); !isField(err, "status") {
+		if _, err := w.s.Act(ctx, ru, op.ID, ActApprove, Action{}); !validate.Names(err, "status") {
 			t.Fatalf("approving a draft: %v", err)
 		}
 		if _, err := w.s.Act(ctx, sy, op.ID, ActPropose, Action{}); !errors.Is(err, access.ErrForbidden) {
@@ -91,7 +92,7 @@ func TestBaghdadNeedsBothCoDirectors(t *testing.T) {
 		if err != nil || got.Status != Proposed {
 			t.Fatalf("one co-director's approval: %s %v", got.Status, err)
 		}
-		if _, err := w.s.Act(ctx, ir, op.ID, ActApprove, Action{}); !isField(err, "status") {
+		if _, err := w.s.Act(ctx, ir, op.ID, ActApprove, Action{}); !validate.Names(err, "status") {
 			t.Fatalf("deciding twice: %v", err)
 		}
 		if got, err = w.s.Act(ctx, iq, op.ID, ActApprove, Action{}); err != nil || got.Status != Approved {
@@ -102,7 +103,7 @@ func TestBaghdadNeedsBothCoDirectors(t *testing.T) {
 		if _, err := w.s.Act(ctx, ir, op2.ID, ActApprove, Action{}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.s.Act(ctx, iq, op2.ID, ActReject, Action{}); !isField(err, "reason") {
+		if _, err := w.s.Act(ctx, iq, op2.ID, ActReject, Action{}); !validate.Names(err, "reason") {
 			t.Fatalf("a rejection without reason: %v", err)
 		}
 		if got, err = w.s.Act(ctx, iq, op2.ID, ActReject, Action{Reason: "duplicates the Anbar tasking"}); err != nil || got.Status != Rejected {
@@ -117,7 +118,7 @@ func TestBaghdadNeedsBothCoDirectors(t *testing.T) {
 		if _, err := w.s.Act(ctx, ru, op3.ID, ActPropose, Action{}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.s.Act(ctx, ru, op3.ID, ActApprove, Action{}); !isField(err, "command_model") {
+		if _, err := w.s.Act(ctx, ru, op3.ID, ActApprove, Action{}); !validate.Names(err, "command_model") {
 			t.Fatalf("approval in an unspecified room: %v", err)
 		}
 	})

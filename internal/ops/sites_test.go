@@ -8,6 +8,7 @@ import (
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/store/storetest"
+	"github.com/opsroom/opsroom/internal/validate"
 )
 
 // The Erbil aid site, notified as protected, and an operation of another
@@ -81,7 +82,7 @@ func TestOperationCoveringErbilAidSiteConflicts(t *testing.T) {
 			t.Fatalf("after notifying again: %+v", cs)
 		}
 		// The room's co-director accepts it with a reason.
-		if _, err := w.s.AcceptConflict(ctx, ir, cs[0].ID, Action{}); !isField(err, "reason") {
+		if _, err := w.s.AcceptConflict(ctx, ir, cs[0].ID, Action{}); !validate.Names(err, "reason") {
 			t.Fatalf("accepting without reason: %v", err)
 		}
 		iq := w.as(t, "iq.commander")
@@ -104,7 +105,7 @@ func TestStrikeThroughKeepsTheOriginal(t *testing.T) {
 		if _, err := w.s.Strike(ctx, hz, e.ID, Action{Reason: "wrong"}); err == nil {
 			t.Fatal("another member struck the entry")
 		}
-		if _, err := w.s.Strike(ctx, sy, e.ID, Action{}); !isField(err, "reason") {
+		if _, err := w.s.Strike(ctx, sy, e.ID, Action{}); !validate.Names(err, "reason") {
 			t.Fatalf("strike without reason: %v", err)
 		}
 		got, err := w.s.Strike(ctx, sy, e.ID, Action{Reason: "it left at 07:10"})
@@ -114,7 +115,7 @@ func TestStrikeThroughKeepsTheOriginal(t *testing.T) {
 		if !got.Struck || got.Text != "Convoy left Hama 06:10" || got.Reason != "it left at 07:10" || got.StruckBy != "sy.officer" {
 			t.Fatalf("struck entry %+v", got)
 		}
-		if _, err := w.s.Strike(ctx, ru, e.ID, Action{Reason: "again"}); !isField(err, "struck") {
+		if _, err := w.s.Strike(ctx, ru, e.ID, Action{Reason: "again"}); !validate.Names(err, "struck") {
 			t.Fatalf("striking twice: %v", err)
 		}
 		log, err := w.s.Entries(ctx, hz, "damascus", "", 10)
@@ -147,7 +148,7 @@ func TestRFIWorkflow(t *testing.T) {
 		if _, err := w.s.AnswerRFI(ctx, ir, r.ID, RFIAnswerInput{Items: []string{open.ID}}); err == nil {
 			t.Fatal("a partner not assigned answered")
 		}
-		if _, err := w.s.AnswerRFI(ctx, sy, r.ID, RFIAnswerInput{Items: []string{"nope"}}); !isField(err, "items[0]") {
+		if _, err := w.s.AnswerRFI(ctx, sy, r.ID, RFIAnswerInput{Items: []string{"nope"}}); !validate.Names(err, "items[0]") {
 			t.Fatalf("answer with an unknown item: %v", err)
 		}
 		got, err := w.s.AnswerRFI(ctx, sy, r.ID, RFIAnswerInput{Items: []string{report.ID, open.ID}})
@@ -162,7 +163,7 @@ func TestRFIWorkflow(t *testing.T) {
 		if got, err = w.s.ReopenRFI(ctx, ru, r.ID, Action{Reason: "need imagery"}); err != nil || got.Status != RFIReopened || !got.Overdue {
 			t.Fatalf("reopened %+v %v", got, err)
 		}
-		if _, err := w.s.AcceptRFI(ctx, ru, r.ID); !isField(err, "status") {
+		if _, err := w.s.AcceptRFI(ctx, ru, r.ID); !validate.Names(err, "status") {
 			t.Fatalf("accepting a reopened request: %v", err)
 		}
 		if _, err := w.s.AnswerRFI(ctx, sy, r.ID, RFIAnswerInput{Items: []string{open.ID}}); err != nil {

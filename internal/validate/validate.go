@@ -4,6 +4,7 @@
 package validate
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -52,6 +53,20 @@ func (e Errors) Prefix(prefix string) Errors {
 // Field is a one-field error.
 func Field(field, format string, args ...any) error {
 	return Errors{{Field: field, Detail: fmt.Sprintf(format, args...)}}
+}
+
+// Names reports whether err is a validation error naming field.
+func Names(err error, field string) bool {
+	var v Errors
+	if !errors.As(err, &v) {
+		return false
+	}
+	for _, f := range v {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
 }
 
 // Text checks a required or optional free-text field: valid UTF-8, trimmed
