@@ -102,3 +102,46 @@ func (r RoomView) HasPartner(id string) bool { return r.Partners[id] }
 
 // HasMember reports whether the member belongs to the room.
 func (r RoomView) HasMember(id string) bool { return r.Members[id] }
+
+// Meet returns the marking of something that names everything marked ms
+// (a watch-log entry about several items): it is visible to exactly those
+// members who may see every one of them (the highest label, the common
+// releasability, the common TLP:RED recipients). ok is false when no one
+// could see them all.
+func Meet(ms ...Marking) (m Marking, ok bool) {
+	if len(ms) == 0 {
+		return Marking{}, false
+	}
+	red := false
+	for i, x := range ms {
+		if x.TLP.Rank() < 0 {
+			return Marking{}, false
+		}
+		if i == 0 || x.TLP.Rank() > m.TLP.Rank() {
+			m.TLP = x.TLP
+		}
+		if len(x.ReleasableTo) > 0 {
+			if len(m.ReleasableTo) == 0 {
+				m.ReleasableTo = slices.Clone(x.ReleasableTo)
+			} else {
+				m.ReleasableTo = slices.DeleteFunc(m.ReleasableTo, func(id string) bool { return !slices.Contains(x.ReleasableTo, id) })
+				if len(m.ReleasableTo) == 0 {
+					return Marking{}, false
+				}
+			}
+		}
+		if x.TLP == Red {
+			if !red {
+				m.Recipients, red = slices.Clone(x.Recipients), true
+			} else {
+				m.Recipients = slices.DeleteFunc(m.Recipients, func(id string) bool { return !slices.Contains(x.Recipients, id) })
+			}
+			if len(m.Recipients) == 0 {
+				return Marking{}, false
+			}
+		}
+	}
+	slices.Sort(m.ReleasableTo)
+	slices.Sort(m.Recipients)
+	return m, true
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/bench"
 	"github.com/opsroom/opsroom/internal/demo"
 	"github.com/opsroom/opsroom/internal/httpapi"
@@ -53,7 +54,7 @@ func (s *Services) intel() *intel.Service {
 // room's watch log, in the change's transaction, shown only to those who
 // may see everything the entry names.
 func (s *Services) logSignificant(ctx context.Context, tx *store.Tx, e intel.Significant) error {
-	m, ok := ops.Meet(e.About...)
+	m, ok := access.Meet(e.About...)
 	if !ok {
 		return nil
 	}

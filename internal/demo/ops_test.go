@@ -62,7 +62,7 @@ func TestDemoWatchLog(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		w := newWorld(db)
 		w.im.Intel.OnSignificant = func(ctx context.Context, tx *store.Tx, e intel.Significant) error {
-			m, ok := ops.Meet(e.About...)
+			m, ok := access.Meet(e.About...)
 			if !ok {
 				return nil
 			}

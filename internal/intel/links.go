@@ -128,11 +128,11 @@ func (s *Service) CreateLinkTx(ctx context.Context, tx *store.Tx, sc *Scope, rep
 	// The change is published under the marking of both ends: whoever
 	// receives it sees the downstream report, and the target's ID must not
 	// reach anyone who may not see the target.
-	m, err := loadMarkingTx(ctx, tx, report)
+	m, err := item.LoadMarking(ctx, tx, report)
 	if err != nil {
 		return SharedLink{}, err
 	}
-	mt, err := loadMarkingTx(ctx, tx, in.Target)
+	mt, err := item.LoadMarking(ctx, tx, in.Target)
 	if err != nil {
 		return SharedLink{}, err
 	}

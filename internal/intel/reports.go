@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
@@ -264,7 +263,7 @@ func (s *Service) UpdateReport(ctx context.Context, p access.Principal, slug, id
 		if err != nil {
 			return err
 		}
-		old, err := loadMarkingTx(ctx, tx, id)
+		old, err := item.LoadMarking(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -316,34 +315,6 @@ func changedFields(cur SharedReport, c checked) []string {
 	newMarking, _ := json.Marshal(c.shown)
 	add("marking", string(oldMarking) != string(newMarking))
 	return out
-}
-
-func loadMarkingTx(ctx context.Context, q queryer, id string) (access.Marking, error) {
-	var m access.Marking
-	rows, err := q.Query(ctx, `SELECT 't', tlp FROM items WHERE id = ?
-		UNION ALL SELECT 'p', partner_id FROM item_releasability WHERE item_id = ?
-		UNION ALL SELECT 'm', member_id FROM item_recipients WHERE item_id = ?`, id, id, id)
-	if err != nil {
-		return m, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return m, err
-		}
-		switch k {
-		case "t":
-			m.TLP = access.Label(v)
-		case "p":
-			m.ReleasableTo = append(m.ReleasableTo, v)
-		case "m":
-			m.Recipients = append(m.Recipients, v)
-		}
-	}
-	slices.Sort(m.ReleasableTo)
-	slices.Sort(m.Recipients)
-	return m, rows.Err()
 }
 
 // reportSelect reads reports with their source when the viewer may see

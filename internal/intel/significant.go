@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/room"
 	"github.com/opsroom/opsroom/internal/store"
 )
@@ -39,11 +40,11 @@ func (s *Service) logReport(ctx context.Context, tx *store.Tx, roomID, threshold
 	if !room.LogGradeMet(threshold, rel, cred) {
 		return nil
 	}
-	rm, err := loadMarkingTx(ctx, tx, reportID)
+	rm, err := item.LoadMarking(ctx, tx, reportID)
 	if err != nil {
 		return err
 	}
-	sm, err := loadMarkingTx(ctx, tx, sourceID)
+	sm, err := item.LoadMarking(ctx, tx, sourceID)
 	if err != nil {
 		return err
 	}
@@ -107,20 +108,20 @@ func (s *Service) logContested(ctx context.Context, tx *store.Tx, sc *Scope, cla
 	if err := store.Scan(tx.QueryRow(ctx, `SELECT title FROM items WHERE id = ?`, event), &title); err != nil {
 		return err
 	}
-	em, err := loadMarkingTx(ctx, tx, event)
+	em, err := item.LoadMarking(ctx, tx, event)
 	if err != nil {
 		return err
 	}
-	cm, err := loadMarkingTx(ctx, tx, claimID)
+	cm, err := item.LoadMarking(ctx, tx, claimID)
 	if err != nil {
 		return err
 	}
 	for _, id := range opposing {
-		om, err := loadMarkingTx(ctx, tx, id)
+		om, err := item.LoadMarking(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if !someoneSees(em, cm, om) {
+		if _, ok := access.Meet(em, cm, om); !ok {
 			continue
 		}
 		var other string
@@ -136,44 +137,6 @@ func (s *Service) logContested(ctx context.Context, tx *store.Tx, sc *Scope, cla
 			About: []access.Marking{em, cm, om}, Owner: sc.P.PartnerID, Author: sc.P.ID, Kind: ItemEvent, ID: event})
 	}
 	return nil
-}
-
-// someoneSees reports whether the markings leave anyone able to see all
-// of them: a common partner when several are restricted, a common
-// recipient when several are TLP:RED. (Whether that partner's members
-// belong to the room is not checked; an entry no one can read is
-// harmless.)
-func someoneSees(ms ...access.Marking) bool {
-	var rel, rcp []string
-	relSet, rcpSet := false, false
-	keep := func(cur []string, set bool, next []string) ([]string, bool) {
-		if !set {
-			return append([]string(nil), next...), true
-		}
-		var out []string
-		for _, v := range cur {
-			for _, w := range next {
-				if v == w {
-					out = append(out, v)
-					break
-				}
-			}
-		}
-		return out, true
-	}
-	for _, m := range ms {
-		if len(m.ReleasableTo) > 0 {
-			if rel, relSet = keep(rel, relSet, m.ReleasableTo); len(rel) == 0 {
-				return false
-			}
-		}
-		if m.TLP == access.Red {
-			if rcp, rcpSet = keep(rcp, rcpSet, m.Recipients); len(rcp) == 0 {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // reportCreated tells OnSignificant about a new report graded at or above

@@ -229,36 +229,37 @@ func publish(tx *store.Tx, bus *live.Bus, rec audit.Record, roomID, kind, id, op
 
 // LoadMarking reads an item's marking in the policy's form, for
 // decisions made in Go (the live stream, CoT fan-out).
-func LoadMarking(ctx context.Context, db *store.DB, id string) (access.Marking, error) {
+func LoadMarking(ctx context.Context, q store.Reader, id string) (access.Marking, error) {
 	var m access.Marking
-	var tlp string
-	if err := store.Scan(db.QueryRow(ctx, `SELECT tlp FROM items WHERE id = ?`, id), &tlp); err != nil {
+	rows, err := q.Query(ctx, `SELECT 't', tlp FROM items WHERE id = ?
+		UNION ALL SELECT 'p', partner_id FROM item_releasability WHERE item_id = ?
+		UNION ALL SELECT 'm', member_id FROM item_recipients WHERE item_id = ?`, id, id, id)
+	if err != nil {
 		return m, err
 	}
-	m.TLP = access.Label(tlp)
-	for _, part := range []struct {
-		q   string
-		dst *[]string
-	}{
-		{`SELECT partner_id FROM item_releasability WHERE item_id = ? ORDER BY partner_id`, &m.ReleasableTo},
-		{`SELECT member_id FROM item_recipients WHERE item_id = ? ORDER BY member_id`, &m.Recipients},
-	} {
-		rows, err := db.Query(ctx, part.q, id)
-		if err != nil {
+	defer rows.Close()
+	found := false
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
 			return m, err
 		}
-		for rows.Next() {
-			var v string
-			if err := rows.Scan(&v); err != nil {
-				rows.Close()
-				return m, err
-			}
-			*part.dst = append(*part.dst, v)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return m, err
+		switch k {
+		case "t":
+			m.TLP, found = access.Label(v), true
+		case "p":
+			m.ReleasableTo = append(m.ReleasableTo, v)
+		case "m":
+			m.Recipients = append(m.Recipients, v)
 		}
 	}
+	if err := rows.Err(); err != nil {
+		return m, err
+	}
+	if !found {
+		return m, store.ErrNotFound
+	}
+	slices.Sort(m.ReleasableTo)
+	slices.Sort(m.Recipients)
 	return m, nil
 }

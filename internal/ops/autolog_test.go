@@ -34,7 +34,7 @@ func newIntelWorld(t *testing.T, db *store.DB) *intelWorld {
 	items := item.NewService(db, w.rooms, w.bus)
 	w.intel = intel.NewService(db, w.rooms, items, w.bus)
 	w.intel.OnSignificant = func(ctx context.Context, tx *store.Tx, e intel.Significant) error {
-		m, ok := Meet(e.About...)
+		m, ok := access.Meet(e.About...)
 		if !ok {
 			return nil
 		}

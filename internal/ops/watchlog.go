@@ -68,49 +68,6 @@ func AutoLog(ctx context.Context, tx *store.Tx, bus *live.Bus, e AutoEntry) erro
 	return err
 }
 
-// Meet returns the marking of an entry about everything marked ms: it is
-// visible to exactly those members who may see every one of them (the
-// highest label, the common releasability, the common TLP:RED
-// recipients). ok is false when no one could see them all; such an entry
-// is not written.
-func Meet(ms ...access.Marking) (m access.Marking, ok bool) {
-	if len(ms) == 0 {
-		return access.Marking{}, false
-	}
-	red := false
-	for i, x := range ms {
-		if x.TLP.Rank() < 0 {
-			return access.Marking{}, false
-		}
-		if i == 0 || x.TLP.Rank() > m.TLP.Rank() {
-			m.TLP = x.TLP
-		}
-		if len(x.ReleasableTo) > 0 {
-			if len(m.ReleasableTo) == 0 {
-				m.ReleasableTo = slices.Clone(x.ReleasableTo)
-			} else {
-				m.ReleasableTo = slices.DeleteFunc(m.ReleasableTo, func(id string) bool { return !slices.Contains(x.ReleasableTo, id) })
-				if len(m.ReleasableTo) == 0 {
-					return access.Marking{}, false
-				}
-			}
-		}
-		if x.TLP == access.Red {
-			if !red {
-				m.Recipients, red = slices.Clone(x.Recipients), true
-			} else {
-				m.Recipients = slices.DeleteFunc(m.Recipients, func(id string) bool { return !slices.Contains(x.Recipients, id) })
-			}
-			if len(m.Recipients) == 0 {
-				return access.Marking{}, false
-			}
-		}
-	}
-	slices.Sort(m.ReleasableTo)
-	slices.Sort(m.Recipients)
-	return m, true
-}
-
 // shownMarking is a marking as the API shows it: partner codes and
 // usernames.
 func shownMarking(ctx context.Context, tx *store.Tx, m access.Marking) (item.Marking, error) {

@@ -115,7 +115,6 @@ func insertPositions(ctx context.Context, tx *store.Tx, seq int64, ps []Position
 	if err != nil {
 		return err
 	}
-	defer w.Close()
 	for _, p := range ps {
 		if err := w.Add(ctx, seq, p); err != nil {
 			return err
@@ -126,67 +125,49 @@ func insertPositions(ctx context.Context, tx *store.Tx, seq int64, ps []Position
 
 // PositionWriter adds rows to the track positions of a transaction, with
 // their entries in the spatial index. It is the one way positions are
-// written: the picture's API and the TAK listeners' batches use it.
+// written: the picture's API and the TAK listeners' batches use it. Its
+// statements are prepared once per transaction (store.Tx.ExecPrepared).
 type PositionWriter struct {
-	sqlite bool
-	next   int64 // SQLite: the next row key, shared with the R*Tree entry
-	st, rt *sql.Stmt
+	tx   *store.Tx
+	next int64 // SQLite: the next row key, shared with the R*Tree entry
 }
 
-// NewPositionWriter prepares the statements inside tx. Writers are
-// serialized (one SQLite writer; the audit head row on PostgreSQL), so
-// the keys it hands out are not taken by another transaction.
+// NewPositionWriter starts writing positions in tx. Writers are
+// serialized (one SQLite writer; the audit head row on PostgreSQL), so the
+// keys it hands out are not taken by another transaction.
 func NewPositionWriter(ctx context.Context, tx *store.Tx) (*PositionWriter, error) {
-	w := &PositionWriter{sqlite: tx.Engine() == store.SQLite}
-	var err error
-	if !w.sqlite {
-		w.st, err = tx.Prepare(ctx, `INSERT INTO track_positions (track_seq, at, lon, lat, hae, course, speed, accuracy, stale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		return w, err
+	w := &PositionWriter{tx: tx}
+	if tx.Engine() != store.SQLite {
+		return w, nil
 	}
 	if err := store.Scan(tx.QueryRow(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM track_positions`), &w.next); err != nil {
-		return nil, err
-	}
-	if w.st, err = tx.Prepare(ctx, `INSERT INTO track_positions (id, track_seq, at, lon, lat, hae, course, speed, accuracy, stale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
-		return nil, err
-	}
-	if w.rt, err = tx.Prepare(ctx, `INSERT INTO track_positions_rtree (id, min_lon, max_lon, min_lat, max_lat, min_t, max_t) VALUES (?, ?, ?, ?, ?, ?, ?)`); err != nil {
-		w.st.Close()
 		return nil, err
 	}
 	return w, nil
 }
 
-// Add writes one position of the track numbered seq (see TrackSeq).
+// Add writes one position of the track numbered seq (see InsertTrackRow).
 // Its times must already be truncated to microseconds.
 func (w *PositionWriter) Add(ctx context.Context, seq int64, p Position) error {
 	at := store.Micros(p.At)
-	if !w.sqlite {
-		if _, err := w.st.ExecContext(ctx, seq, at, p.Lon, p.Lat, nullFloat(p.HAE), nullFloat(p.Course), nullFloat(p.Speed),
-			nullFloat(p.Accuracy), nullMicros(p.Stale)); err != nil {
+	if w.tx.Engine() != store.SQLite {
+		if _, err := w.tx.ExecPrepared(ctx, `INSERT INTO track_positions (track_seq, at, lon, lat, hae, course, speed, accuracy, stale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			seq, at, p.Lon, p.Lat, nullFloat(p.HAE), nullFloat(p.Course), nullFloat(p.Speed), nullFloat(p.Accuracy), nullMicros(p.Stale)); err != nil {
 			return fmt.Errorf("insert position: %w", err)
 		}
 		return nil
 	}
 	id := w.next
 	w.next++
-	if _, err := w.st.ExecContext(ctx, id, seq, at, p.Lon, p.Lat, nullFloat(p.HAE), nullFloat(p.Course), nullFloat(p.Speed),
-		nullFloat(p.Accuracy), nullMicros(p.Stale)); err != nil {
+	if _, err := w.tx.ExecPrepared(ctx, `INSERT INTO track_positions (id, track_seq, at, lon, lat, hae, course, speed, accuracy, stale) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, seq, at, p.Lon, p.Lat, nullFloat(p.HAE), nullFloat(p.Course), nullFloat(p.Speed), nullFloat(p.Accuracy), nullMicros(p.Stale)); err != nil {
 		return fmt.Errorf("insert position: %w", err)
 	}
-	if _, err := w.rt.ExecContext(ctx, id, p.Lon, p.Lon, p.Lat, p.Lat, rtreeTime(at), rtreeTime(at)); err != nil {
+	if _, err := w.tx.ExecPrepared(ctx, `INSERT INTO track_positions_rtree (id, min_lon, max_lon, min_lat, max_lat, min_t, max_t) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		id, p.Lon, p.Lon, p.Lat, p.Lat, rtreeTime(at), rtreeTime(at)); err != nil {
 		return fmt.Errorf("index position: %w", err)
 	}
 	return nil
-}
-
-// Close releases the statements.
-func (w *PositionWriter) Close() {
-	if w.st != nil {
-		w.st.Close()
-	}
-	if w.rt != nil {
-		w.rt.Close()
-	}
 }
 
 // posCols are a position's columns from track_positions aliased p.

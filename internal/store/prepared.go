@@ -20,19 +20,6 @@ func (tx *Tx) ExecPrepared(ctx context.Context, query string, args ...any) (sql.
 	return res, tx.db.mapErr(err)
 }
 
-// QueryRowPrepared is QueryRow with the statement prepared once per
-// transaction (see ExecPrepared). A failure to prepare is returned by the
-// row's Scan.
-func (tx *Tx) QueryRowPrepared(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := tx.prepared(ctx, query)
-	if err != nil {
-		// Let Scan report the error: QueryRow on a query that cannot be
-		// prepared fails the same way.
-		return tx.tx.QueryRowContext(ctx, tx.db.Rebind(query), args...)
-	}
-	return st.QueryRowContext(ctx, args...)
-}
-
 func (tx *Tx) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := tx.stmts[query]; ok {
 		return st, nil

@@ -194,7 +194,6 @@ func (p *persister) write(ctx context.Context, tx *store.Tx, batch []*position, 
 	if err != nil {
 		return 0, 0, err
 	}
-	defer ins.Close()
 	for _, pos := range batch {
 		k := trackKey{pos.roomID, pos.uid}
 		row, err := p.track(ctx, tx, k, pos, learned)
