@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
@@ -318,15 +319,26 @@ func changedFields(cur SharedReport, c checked) []string {
 }
 
 // reportSelect reads reports with their source when the viewer may see
-// it. Its arguments come first: the source filter sits in the FROM clause.
-func reportSelect(v access.Viewer) (string, []any) {
+// it, and the extra columns after the usual ones. Its arguments come
+// first: the source filter sits in the FROM clause.
+//
+// On PostgreSQL the source is a LATERAL subquery read once per report
+// (LIMIT keeps the planner from flattening it): as a plain join, the
+// planner may check the source's releasability for every item in the
+// table at once, hashing the whole releasability table to return one page.
+func (s *Service) reportSelect(v access.Viewer, extra ...string) (string, []any) {
 	spred, sargs := access.Filter("si", v)
-	return `SELECT ` + item.Columns + `, CASE WHEN si.id IS NULL THEN '' ELSE rp.source_id END, COALESCE(si.title, ''), COALESCE(src.reliability, ''),
-		rp.credibility, rp.body, rp.observed_start, rp.observed_end, rp.reported_at, rp.places, em.username
+	source, reliability := `LEFT JOIN items si ON si.id = rp.source_id AND `+spred+`
+		LEFT JOIN sources src ON src.item_id = si.id`, "src.reliability"
+	if s.db.Engine() == store.Postgres {
+		source, reliability = `LEFT JOIN LATERAL (SELECT si.id, si.title, src.reliability FROM items si LEFT JOIN sources src ON src.item_id = si.id
+			WHERE si.id = rp.source_id AND `+spred+` LIMIT 1) si ON true`, "si.reliability"
+	}
+	return `SELECT ` + item.Columns + `, CASE WHEN si.id IS NULL THEN '' ELSE rp.source_id END, COALESCE(si.title, ''), COALESCE(` + reliability + `, ''),
+		rp.credibility, rp.body, rp.observed_start, rp.observed_end, rp.reported_at, rp.places, em.username` + strings.Join(append([]string{""}, extra...), ", ") + `
 		FROM items i JOIN reports rp ON rp.item_id = i.id` + item.Joins + `
 		JOIN members em ON em.id = rp.editor
-		LEFT JOIN items si ON si.id = rp.source_id AND ` + spred + `
-		LEFT JOIN sources src ON src.item_id = si.id`, sargs
+		` + source, sargs
 }
 
 func scanReport(sc interface{ Scan(...any) error }, extra ...any) (SharedReport, error) {
@@ -361,7 +373,7 @@ func (s *Service) Report(ctx context.Context, p access.Principal, slug, id strin
 	if err != nil {
 		return SharedReport{}, err
 	}
-	sel, args := reportSelect(p.Viewer)
+	sel, args := s.reportSelect(p.Viewer)
 	pred, pargs := access.Filter("i", p.Viewer)
 	args = append(append(args, id, rm.ID), pargs...)
 	r, err := scanReport(s.db.QueryRow(ctx, sel+` WHERE i.id = ? AND i.room_id = ? AND `+pred, args...))
@@ -378,7 +390,7 @@ func (s *Service) Reports(ctx context.Context, p access.Principal, slug, after s
 	if err != nil {
 		return nil, err
 	}
-	sel, args := reportSelect(p.Viewer)
+	sel, args := s.reportSelect(p.Viewer)
 	pred, pargs := access.Filter("i", p.Viewer)
 	where := ` WHERE i.room_id = ? AND i.kind = 'report' AND ` + pred
 	args = append(append(args, rm.ID), pargs...)

@@ -2,6 +2,7 @@ package intel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -75,12 +76,14 @@ const (
 	RankNone = 0
 )
 
-// tier is one rank's share of a search: its rank and the full-text
-// predicate that selects its reports.
+// tier is one rank's share of a search: its rank, the full-text
+// predicate that selects its reports, and (PostgreSQL) the tsquery over
+// the terms column its reports match too ("" for none).
 type tier struct {
-	rank float64
-	pred string
-	args []any
+	rank  float64
+	pred  string
+	args  []any
+	terms string
 }
 
 // tiers returns the full-text predicates of each rank, best first, and
@@ -88,37 +91,53 @@ type tier struct {
 //
 // Within a rank, hits come in the order they were shared, the most recent
 // first (by the reports' doc number), so that each rank's hits can be read
-// straight from the index in order and a search stops after the page it
-// returns, however many reports match: a word in a third of a million
-// reports costs no more than a rare one.
+// from the index in order and a search stops after the page it returns:
+// a word in a third of a million reports costs no more than a rare one.
 func (s *Service) tiers(ws []string, q SearchQuery) ([]tier, bool) {
+	cred, window := filterTokens(q)
 	if s.db.Engine() == store.Postgres {
-		if len(ws) == 0 {
-			return []tier{{rank: RankNone, pred: "1 = 1"}}, false
+		// The window's tokens, as a tsquery over the terms column that the
+		// GIN indexes of migration 0009_report_terms hold next to the
+		// words, so that one index scan intersects words and window. (Not
+		// the credibility's: a sixth of the reports or more hold each, and
+		// reading such long lists from the index costs more than checking
+		// the credibility of each row the index returns.)
+		ft := ""
+		if window != nil {
+			ft = "(" + strings.Join(window, " | ") + ")"
 		}
-		// tsv holds the title and body, title_tsv the title alone (with
-		// its own statistics, so the planner can tell a word rare in
-		// titles from a common one).
+		if len(ws) == 0 {
+			return []tier{{rank: RankNone, pred: "1 = 1", terms: ft}}, false
+		}
+		// tsv holds the title and body, title_tsv the title alone.
 		//
 		// The words are written into the SQL as literals, not passed as
 		// parameters: PostgreSQL then plans each search knowing how common
-		// its words are (reading a word in a third of the reports in doc
-		// order and stopping after the page, but a rare one through the GIN
-		// index), where a cached generic plan would pick one way for all.
-		// words() keeps only letters and digits, so a literal cannot end
+		// its words are, where a cached generic plan would pick one way
+		// for all. words() keeps only letters and digits, and the filter
+		// tokens are letters and digits made here, so a literal cannot end
 		// early, hold a placeholder or be read as query syntax.
 		q := "plainto_tsquery('english', '" + strings.Join(ws, " ") + "')"
 		return []tier{
-			{RankTitle, "rp.title_tsv @@ " + q, nil},
-			{RankText, "rp.tsv @@ " + q + " AND NOT rp.title_tsv @@ " + q, nil},
+			{RankTitle, "rp.title_tsv @@ " + q, nil, ft},
+			{RankText, "rp.tsv @@ " + q + " AND NOT rp.title_tsv @@ " + q, nil, ft},
 		}, false
 	}
-	pre := filterTerms(q)
+	pre := ""
+	if cred != nil || window != nil {
+		var parts []string
+		for _, g := range [][]string{cred, window} {
+			if g != nil {
+				parts = append(parts, "("+strings.Join(g, " OR ")+")")
+			}
+		}
+		pre = "({terms} : (" + strings.Join(parts, " AND ") + "))"
+	}
 	if len(ws) == 0 {
 		if pre == "" {
 			return []tier{{rank: RankNone, pred: "1 = 1"}}, false
 		}
-		return []tier{{RankNone, "f.report_fts MATCH ?", []any{pre}}}, true
+		return []tier{{rank: RankNone, pred: "f.report_fts MATCH ?", args: []any{pre}}}, true
 	}
 	quoted := make([]string, len(ws))
 	for i, w := range ws {
@@ -131,48 +150,42 @@ func (s *Service) tiers(ws []string, q SearchQuery) ([]tier, bool) {
 		title, text = "("+title+" AND "+pre+")", "("+text+" AND "+pre+")"
 	}
 	return []tier{
-		{RankTitle, "f.report_fts MATCH ?", []any{title}},
-		{RankText, "f.report_fts MATCH ?", []any{text}},
+		{rank: RankTitle, pred: "f.report_fts MATCH ?", args: []any{title}},
+		{rank: RankText, pred: "f.report_fts MATCH ?", args: []any{text}},
 	}, true
 }
 
-// The buckets of SQLite's filter tokens (migration 0008_report_terms).
+// The buckets of the filter tokens (migrations 0008_report_terms on
+// SQLite, 0009_report_terms on PostgreSQL).
 const (
 	weekMicros    = 604_800_000_000
 	quarterMicros = 13 * weekMicros
 )
 
-// filterTerms returns an expression over the full-text index's terms
-// column that every report passing q's credibility and observed-window
-// filters matches, or "" when q has no filter worth it. The tokens are
-// those migration 0008_report_terms computes for each report; they only
-// narrow the candidates, the filters are still applied exactly.
-func filterTerms(q SearchQuery) string {
-	var parts []string
+// filterTokens returns the filter tokens every report passing q's
+// credibility and observed-window filters holds: one of cred and one of
+// window (nil when q has no such filter, or none worth it). The tokens
+// are those the migrations compute for each report; they only narrow the
+// candidates, the filters are still applied exactly.
+func filterTokens(q SearchQuery) (cred, window []string) {
 	if q.MaxCredibility >= 1 && q.MaxCredibility < 6 {
-		var cs []string
 		for c := 1; c <= q.MaxCredibility; c++ {
-			cs = append(cs, "c"+strconv.Itoa(c))
+			cred = append(cred, "c"+strconv.Itoa(c))
 		}
-		parts = append(parts, "("+strings.Join(cs, " OR ")+")")
 	}
 	if !q.ObservedFrom.IsZero() && !q.ObservedTo.IsZero() && !q.ObservedTo.Before(q.ObservedFrom) {
 		from, to := store.Micros(q.ObservedFrom), store.Micros(q.ObservedTo)
 		if to/weekMicros-from/weekMicros < 60 {
-			ts := []string{"tany"}
+			window = []string{"tany"}
 			for k := from / weekMicros; k <= to/weekMicros; k++ {
-				ts = append(ts, "tw"+bucket(k))
+				window = append(window, "tw"+bucket(k))
 			}
 			for k := from / quarterMicros; k <= to/quarterMicros; k++ {
-				ts = append(ts, "tq"+bucket(k))
+				window = append(window, "tq"+bucket(k))
 			}
-			parts = append(parts, "("+strings.Join(ts, " OR ")+")")
 		}
 	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return "({terms} : (" + strings.Join(parts, " AND ") + "))"
+	return cred, window
 }
 
 func bucket(k int64) string { return strings.ReplaceAll(strconv.FormatInt(k, 10), "-", "m") }
@@ -208,7 +221,7 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 		}
 		afterRank, afterID = f, id
 	}
-	sel, selArgs := reportSelect(p.Viewer)
+	sel, selArgs := s.reportSelect(p.Viewer, "rp.doc")
 	pred, pargs := access.Filter("i", p.Viewer)
 	where := []string{"i.room_id = ?", "i.kind = 'report'", pred}
 	wargs := append([]any{rm.ID}, pargs...)
@@ -249,12 +262,6 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 	if !q.ObservedTo.IsZero() {
 		where = append(where, "rp.observed_start <= "+num(store.Micros(q.ObservedTo)))
 	}
-	if s.db.Engine() == store.Postgres && !q.ObservedFrom.IsZero() && !q.ObservedTo.IsZero() && !q.ObservedTo.Before(q.ObservedFrom) {
-		// The same overlap, in the form the GiST index of migration
-		// 0008_report_terms answers.
-		where = append(where, "int8range(rp.observed_start, rp.observed_end, '[]') && int8range("+
-			num(store.Micros(q.ObservedFrom))+", "+num(store.Micros(q.ObservedTo))+", '[]')")
-	}
 	if q.BBox != nil {
 		b := q.BBox
 		where = append(where, "rp.max_lon >= "+num(b[0])+" AND rp.min_lon <= "+num(b[2])+" AND rp.max_lat >= "+num(b[1])+" AND rp.min_lat <= "+num(b[3]))
@@ -273,11 +280,34 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 				WHERE ca.event_id = c1.event_id AND `+pa+` AND `+pb+`))`)
 		wargs = append(append(append(wargs, a1...), aa...), ab...)
 	}
-	// The rows are driven by the full-text index in doc order (SQLite) or
-	// by whichever of the GIN index and the doc index PostgreSQL finds
-	// cheaper; items and the marking tables are joined to each candidate.
-	// (SQLite's CROSS JOIN fixes the join order.)
+	// A cursor names the last report of the previous page; the next page
+	// starts after it, in its rank. The report must be one the caller may
+	// see (otherwise the page is empty), so a cursor made up from a hidden
+	// report's ID tells nothing about where that report stands.
+	afterDoc := int64(math.MaxInt64)
+	if afterID != "" {
+		cpred, cargs := access.Filter("ci", p.Viewer)
+		err := store.Scan(s.db.QueryRow(ctx, `SELECT crp.doc FROM reports crp JOIN items ci ON ci.id = crp.item_id WHERE crp.item_id = ? AND `+cpred,
+			append([]any{afterID}, cargs...)...), &afterDoc)
+		if errors.Is(err, store.ErrNotFound) {
+			return SearchPage{Hits: []Hit{}}, nil
+		}
+		if err != nil {
+			return SearchPage{}, err
+		}
+	}
+	top, err := s.topDoc(ctx)
+	if err != nil {
+		return SearchPage{}, err
+	}
 	tiers, fts := s.tiers(ws, q)
+	// The hits are found first, as doc numbers in order, with every filter
+	// and the need-to-know predicate applied to reports and items alone;
+	// then only those rows are read with what a hit shows (source,
+	// members, partner), in one query. The rows are driven by the
+	// full-text index in doc order (SQLite; its CROSS JOIN fixes the join
+	// order) or by whichever of its GIN indexes and the doc order
+	// PostgreSQL finds cheaper.
 	from, order := "FROM reports rp JOIN items i ON i.id = rp.item_id", "rp.doc DESC"
 	if s.db.Engine() == store.SQLite {
 		from = "FROM reports rp CROSS JOIN items i ON i.id = rp.item_id"
@@ -285,28 +315,75 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 			from, order = "FROM report_fts f CROSS JOIN reports rp ON rp.doc = f.rowid CROSS JOIN items i ON i.id = rp.item_id", "f.rowid DESC"
 		}
 	}
-	sel = strings.Replace(sel, "FROM items i JOIN reports rp ON rp.item_id = i.id", from, 1)
-	// A cursor names the last report of the previous page; the next page
-	// starts after it, in its rank. The report must be one the caller may
-	// see (otherwise the page is empty), so a cursor made up from a hidden
-	// report's ID tells nothing about where that report stands.
-	cpred, cargs := access.Filter("ci", p.Viewer)
-	cursor := `rp.doc < (SELECT crp.doc FROM reports crp JOIN items ci ON ci.id = crp.item_id WHERE crp.item_id = ? AND ` + cpred + `)`
-	out := SearchPage{Hits: []Hit{}}
+	type hit struct {
+		doc  int64
+		rank float64
+	}
+	var hits []hit
 	want := q.Limit + 1
 	for _, t := range tiers {
-		if t.rank > afterRank || len(out.Hits) >= want {
+		if t.rank > afterRank {
 			continue
 		}
-		tw := append(slices.Clone(where), t.pred)
-		args := append(append(slices.Clone(selArgs), wargs...), t.args...)
+		bound := int64(math.MaxInt64)
 		if t.rank == afterRank {
-			tw = append(tw, cursor)
-			args = append(append(args, afterID), cargs...)
+			bound = afterDoc
 		}
-		args = append(args, want-len(out.Hits))
-		if err := s.searchTier(ctx, &out, t.rank, sel+` WHERE `+strings.Join(tw, " AND ")+` ORDER BY `+order+` LIMIT ?`, args); err != nil {
+		for _, st := range s.steps(min(top, bound-1)) {
+			if len(hits) >= want {
+				break
+			}
+			tw := append(slices.Clone(where), t.pred)
+			args := append(slices.Clone(wargs), t.args...)
+			if st.terms != "" && t.terms != "" {
+				tw = append(tw, "rp.terms @@ '"+st.terms+" & "+t.terms+"'::tsquery")
+			} else if st.terms != "" {
+				tw = append(tw, "rp.terms @@ '"+st.terms+"'::tsquery")
+			} else if t.terms != "" {
+				tw = append(tw, "rp.terms @@ '"+t.terms+"'::tsquery")
+			}
+			if bound != math.MaxInt64 {
+				tw = append(tw, "rp.doc < "+strconv.FormatInt(bound, 10))
+			}
+			docs, err := store.Column[int64](ctx, s.db, `SELECT rp.doc `+from+` WHERE `+strings.Join(tw, " AND ")+` ORDER BY `+order+` LIMIT `+strconv.Itoa(want-len(hits)), args...)
+			if err != nil {
+				return SearchPage{}, err
+			}
+			for _, d := range docs {
+				hits = append(hits, hit{d, t.rank})
+			}
+		}
+	}
+	out := SearchPage{Hits: []Hit{}}
+	if len(hits) == 0 {
+		return out, nil
+	}
+	docs := make([]any, len(hits))
+	for i, h := range hits {
+		docs[i] = h.doc
+	}
+	// The hits' rows: each was read above with the caller's need-to-know
+	// applied, in this same read.
+	reps := map[int64]SharedReport{}
+	rows, err := s.db.Query(ctx, sel+` WHERE rp.doc IN (`+marks(len(docs))+`)`, append(selArgs, docs...)...)
+	if err != nil {
+		return SearchPage{}, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var doc int64
+		r, err := scanReport(rows, &doc)
+		if err != nil {
 			return SearchPage{}, err
+		}
+		reps[doc] = r
+	}
+	if err := rows.Err(); err != nil {
+		return SearchPage{}, err
+	}
+	for _, h := range hits {
+		if r, ok := reps[h.doc]; ok {
+			out.Hits = append(out.Hits, Hit{Report: r, Rank: h.rank})
 		}
 	}
 	if len(out.Hits) > q.Limit {
@@ -317,21 +394,91 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 	return out, nil
 }
 
-// searchTier appends one rank's hits.
-func (s *Service) searchTier(ctx context.Context, out *SearchPage, rank float64, query string, args []any) error {
-	rows, err := s.db.Query(ctx, query, args...)
-	if err != nil {
-		return err
+// step is one slice of the reports, by doc number, that a search reads
+// in turn, newest first: those whose terms match terms (a PostgreSQL
+// tsquery over doc-block tokens; "" for all).
+type step struct {
+	terms string
+}
+
+// The doc blocks of migration 0009_report_terms (PostgreSQL): "d" tokens
+// name blocks of 1<<docBlock docs, "e", "f" and "g" blocks of 8, 64 and
+// 512 of those.
+const (
+	docBlock  = 12
+	firstStep = 8192 // docs in a search's first slice; each next is 8 times larger
+)
+
+// steps returns the slices of the reports a search reads in turn, for
+// reports with doc numbers up to top.
+//
+// SQLite reads each rank from its full-text index in doc order and stops
+// after the page: one step. PostgreSQL's GIN indexes return their
+// matches in no useful order, and each match costs a visit to the table
+// to be sorted, so a search over a large room reads the newest 8,192
+// reports first, then the 57,344 before them, and so on, each slice 8
+// times the reports read so far, stopping as soon as the page is full. A
+// later slice is read only when the earlier ones held fewer matches than
+// the page, which bounds what it holds (about 7 pages' worth, if matches
+// are spread evenly): a common word fills the page from the first slice,
+// a rare one has few matches anywhere.
+func (s *Service) steps(top int64) []step {
+	if s.db.Engine() != store.Postgres {
+		return []step{{}}
 	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanReport(rows)
-		if err != nil {
-			return err
+	return docSteps(top)
+}
+
+// docSteps returns PostgreSQL's steps for reports up to doc top.
+func docSteps(top int64) []step {
+	if top < 2*firstStep {
+		return []step{{}}
+	}
+	var out []step
+	hi := top >> docBlock // the newest block not yet read
+	for span := int64(firstStep); hi >= 0; span *= 8 {
+		lo := max(0, (top-span)>>docBlock)
+		if lo > hi {
+			continue
 		}
-		out.Hits = append(out.Hits, Hit{Report: r, Rank: rank})
+		out = append(out, step{terms: "(" + strings.Join(blocks(lo, hi), " | ") + ")"})
+		hi = lo - 1
 	}
-	return rows.Err()
+	return out
+}
+
+// blocks names the doc blocks from lo to hi (in blocks of 1<<docBlock
+// docs) with the fewest tokens, using the larger blocks that fit whole.
+func blocks(lo, hi int64) []string {
+	var out []string
+	for k := lo; k <= hi; {
+		switch {
+		case k%512 == 0 && k+511 <= hi:
+			out = append(out, "g"+strconv.FormatInt(k/512, 10))
+			k += 512
+		case k%64 == 0 && k+63 <= hi:
+			out = append(out, "f"+strconv.FormatInt(k/64, 10))
+			k += 64
+		case k%8 == 0 && k+7 <= hi:
+			out = append(out, "e"+strconv.FormatInt(k/8, 10))
+			k += 8
+		default:
+			out = append(out, "d"+strconv.FormatInt(k, 10))
+			k++
+		}
+	}
+	return out
+}
+
+// topDoc returns the newest report's doc number on PostgreSQL (where
+// steps needs it), 0 on SQLite.
+func (s *Service) topDoc(ctx context.Context) (int64, error) {
+	var top int64
+	if s.db.Engine() != store.Postgres {
+		return 0, nil
+	}
+	err := store.Scan(s.db.QueryRow(ctx, `SELECT COALESCE(MAX(doc), 0) FROM reports`), &top)
+	return top, err
 }
 
 // ParseReliabilities reads "A,B" into grades, naming field on error.

@@ -21,7 +21,9 @@ import (
 // first (rank 2), then the others (rank 1); each rank most recently shared
 // first; page by page. The observed intervals range from a moment to
 // years (and unknown), so the index's filter tokens (weeks, quarters,
-// "any") are all exercised, including windows across their boundaries.
+// "any") are all exercised, including windows across their boundaries;
+// on PostgreSQL the reports are spread over enough doc buckets that a
+// search reads them in every step.
 func TestSearchMatchesPlainReading(t *testing.T) {
 	vocab := []string{"strike", "convoy", "airfield", "hotel", "experts", "rooms"}
 	spans := []time.Duration{0, time.Hour, 30 * time.Hour, 6 * 24 * time.Hour, 7 * 24 * time.Hour, 8 * 24 * time.Hour,
@@ -85,6 +87,18 @@ func TestSearchMatchesPlainReading(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
+				if engine == store.Postgres {
+					// Spread the doc numbers (keeping their order) over some
+					// thirty buckets of 4,096, so that searches read them in
+					// all their steps: the newest buckets, the ones before,
+					// the rest.
+					if err := f.db.Write(t.Context(), func(tx *store.Tx) error {
+						_, err := tx.Exec(t.Context(), `UPDATE reports SET doc = doc * 1000`)
+						return err
+					}); err != nil {
+						t.Fatal(err)
+					}
+				}
 				for qi := range 25 {
 					var q SearchQuery
 					q.Text = words(rng.IntN(3))
@@ -126,10 +140,67 @@ func TestSearchMatchesPlainReading(t *testing.T) {
 						}
 					}
 					if got := pages(t, f, q); !reflect.DeepEqual(got, want) {
-						t.Errorf("world %d query %d %+v (filter terms %q):\ngot  %v\nwant %v", wi, qi, q, filterTerms(q), got, want)
+						t.Errorf("world %d query %d %+v (filter terms %q):\ngot  %v\nwant %v", wi, qi, q, fmt.Sprint(filterTokens(q)), got, want)
 					}
 				}
 			}
 		})
+	}
+}
+
+// TestDocBlocks checks that the tokens naming a range of doc blocks cover
+// exactly that range, each block once, and that a search's steps cover
+// every block from the newest down, in order, each slice (but the last)
+// 4 to 9 times the reports read before it.
+func TestDocBlocks(t *testing.T) {
+	size := map[byte]int64{'d': 1, 'e': 8, 'f': 64, 'g': 512}
+	expand := func(tokens []string) []int64 {
+		var out []int64
+		for _, tok := range tokens {
+			var n int64
+			if _, err := fmt.Sscan(tok[1:], &n); err != nil {
+				t.Fatalf("token %q", tok)
+			}
+			w := size[tok[0]]
+			for k := n * w; k < (n+1)*w; k++ {
+				out = append(out, k)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		lo := rng.Int64N(5000)
+		hi := lo + rng.Int64N(3000)
+		got := expand(blocks(lo, hi))
+		if int64(len(got)) != hi-lo+1 || got[0] != lo || got[len(got)-1] != hi || slices.Compact(slices.Clone(got)) == nil || len(slices.Compact(slices.Clone(got))) != len(got) {
+			t.Fatalf("blocks(%d, %d) covers %d blocks from %d to %d", lo, hi, len(got), got[0], got[len(got)-1])
+		}
+		if n := int64(len(blocks(lo, hi))); n > 6*7+(hi-lo)/512+2 {
+			t.Errorf("blocks(%d, %d): %d tokens", lo, hi, n)
+		}
+	}
+	for _, top := range []int64{16384, 20000, 1_000_000, 9_999_999, 123_456_789} {
+		var read int64 // docs read by the steps so far
+		next := top >> docBlock
+		for i, st := range docSteps(top) {
+			got := expand(strings.Split(strings.Trim(st.terms, "()"), " | "))
+			if got[len(got)-1] != next {
+				t.Fatalf("top %d step %d starts at block %d, want %d", top, i, got[len(got)-1], next)
+			}
+			n := top - (got[0] << docBlock) + 1 - read
+			if i == 0 && (n < firstStep || n > firstStep+1<<docBlock) || i > 0 && got[0] > 0 && (n < 4*read || n > 9*read) {
+				t.Errorf("top %d step %d reads %d docs after %d", top, i, n, read)
+			}
+			read += n
+			next = got[0] - 1
+		}
+		if next != -1 {
+			t.Errorf("top %d: the steps end at block %d", top, next+1)
+		}
+	}
+	if got := docSteps(1000); len(got) != 1 || got[0].terms != "" {
+		t.Errorf("a small room: %v", got)
 	}
 }

@@ -16,8 +16,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" driver
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -85,10 +86,18 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 }
 
 func openPostgres(ctx context.Context, url string) (*DB, error) {
-	pool, err := sql.Open("pgx", url)
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
+	// JIT compilation pays off for long analytical queries; opsroom's
+	// are short, and a plan whose estimated cost crosses jit_above_cost
+	// (a search over a large room can) spends tens of milliseconds
+	// compiling before it reads a row. A jit parameter in the URL wins.
+	if _, ok := cfg.RuntimeParams["jit"]; !ok {
+		cfg.RuntimeParams["jit"] = "off"
+	}
+	pool := stdlib.OpenDB(*cfg)
 	pool.SetMaxOpenConns(16)
 	pool.SetMaxIdleConns(16)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
@@ -136,6 +145,17 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 	return &DB{engine: SQLite, write: w, read: r}, nil
 }
 
+// Vacuum brings PostgreSQL's planner statistics and index housekeeping
+// (GIN pending lists) up to date after a bulk load, as autovacuum would in
+// time (VACUUM ANALYZE); on SQLite it does nothing.
+func (db *DB) Vacuum(ctx context.Context) error {
+	if db.engine != Postgres {
+		return nil
+	}
+	_, err := db.write.ExecContext(ctx, `VACUUM ANALYZE`)
+	return err
+}
+
 // Engine reports which engine the database runs on.
 func (db *DB) Engine() Engine { return db.engine }
 
@@ -166,14 +186,20 @@ type Reader interface {
 // Strings returns the values of a query's one text column, nil when it
 // has no rows.
 func Strings(ctx context.Context, r Reader, query string, args ...any) ([]string, error) {
+	return Column[string](ctx, r, query, args...)
+}
+
+// Column returns the values of a query's one column, nil when it has no
+// rows.
+func Column[T any](ctx context.Context, r Reader, query string, args ...any) ([]T, error) {
 	rows, err := r.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	var out []T
 	for rows.Next() {
-		var v string
+		var v T
 		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
