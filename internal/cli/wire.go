@@ -85,9 +85,9 @@ func (s *Services) Routes() []func(*httpapi.API) { return s.routes() }
 func (s *Services) LoadDemo(ctx context.Context) ([]demo.Login, error) { return s.loadDemo(ctx) }
 
 func init() {
-	RegisterBench("stream", "SSE fan-out: 1,000 subscribers of one room at 1,000 changes/s for 10 s; publish-to-read latency",
+	RegisterBench("stream", "SSE fan-out: 1,000 subscribers of one room at 1,000 changes/s for 10 s after a 2 s warm-up; publish-to-read latency",
 		func(ctx context.Context, env *Env, db *store.DB, scale float64) ([]bench.Result, error) {
 			d := max(time.Second, time.Duration(scale*float64(10*time.Second)))
-			return httpapi.StreamBench{Subscribers: 1000, Rate: 1000, Duration: d}.Run(ctx, db)
+			return httpapi.StreamBench{Subscribers: 1000, Rate: 1000, Warmup: 2 * time.Second, Duration: d}.Run(ctx, db)
 		})
 }

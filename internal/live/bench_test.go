@@ -54,7 +54,7 @@ func BenchmarkDeliver(b *testing.B) {
 }
 
 // BenchmarkSSEFanout runs the headline workload (`opsroom bench stream`)
-// for two seconds: 1,000 subscribers over real HTTP at 1,000 changes/s,
+// for two seconds after a one-second warm-up: 1,000 subscribers over real HTTP at 1,000 changes/s,
 // and 100 subscribers for comparison. It reports the p50 and p99
 // publish-to-read latency.
 func BenchmarkSSEFanout(b *testing.B) {
@@ -62,13 +62,13 @@ func BenchmarkSSEFanout(b *testing.B) {
 		b.Run(fmt.Sprintf("subscribers=%d", subs), func(b *testing.B) {
 			for range b.N {
 				db := storetest.Open(b, store.SQLite)
-				res, err := httpapi.StreamBench{Subscribers: subs, Rate: 1000, Duration: 2 * time.Second}.Run(context.Background(), db)
+				res, err := httpapi.StreamBench{Subscribers: subs, Rate: 1000, Warmup: time.Second, Duration: 2 * time.Second}.Run(context.Background(), db)
 				if err != nil {
 					b.Fatal(err)
 				}
 				b.ReportMetric(float64(res[0].P99.Microseconds())/1000, "p99-ms")
 				b.ReportMetric(float64(res[0].P50.Microseconds())/1000, "p50-ms")
-				b.ReportMetric(res[1].PerSecond, "published/s")
+				b.ReportMetric(res[len(res)-1].PerSecond, "published/s")
 			}
 		})
 	}
