@@ -73,7 +73,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		expiredClient := ts.anon(t)
-		expiredClient.token = expired.Secret
+		expiredClient.Token = expired.Secret
 		big := `{"title":"` + strings.Repeat("x", httpapi.MaxBody) + `"}`
 		tests := []struct {
 			name    string
@@ -111,17 +111,17 @@ func TestBadInputWritesNothing(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				before, beforeActions := snapshot(t, db)
-				res := tt.c.do(tt.method, tt.path, tt.body)
-				if res.status != tt.status {
-					t.Fatalf("status %d, want %d: %s", res.status, tt.status, res.body)
+				res := tt.c.Do(tt.method, tt.path, tt.body)
+				if res.Status != tt.status {
+					t.Fatalf("status %d, want %d: %s", res.Status, tt.status, res.Body)
 				}
-				if ct := res.header.Get("Content-Type"); ct != "application/problem+json" {
+				if ct := res.Header.Get("Content-Type"); ct != "application/problem+json" {
 					t.Fatalf("content type %q", ct)
 				}
 				var p httpapi.Problem
-				res.json(t, &p)
+				res.JSON(t, &p)
 				if p.Status != tt.status || p.Title == "" || p.Detail == "" {
-					t.Fatalf("problem document incomplete: %s", res.body)
+					t.Fatalf("problem document incomplete: %s", res.Body)
 				}
 				if tt.field != "" {
 					found := false
@@ -129,7 +129,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 						found = found || e.Field == tt.field
 					}
 					if !found {
-						t.Fatalf("no error names field %q: %s", tt.field, res.body)
+						t.Fatalf("no error names field %q: %s", tt.field, res.Body)
 					}
 				}
 				after, afterActions := snapshot(t, db)
@@ -155,15 +155,15 @@ func TestAuditTamperingIsNamed(t *testing.T) {
 		}
 		// An admin reads the trail through the API; a plain member may not.
 		admin := ts.login(t, "admin", "admin-password-1")
-		if res := admin.do("GET", "/api/v1/audit?limit=5", nil); res.status != 200 {
-			t.Fatalf("admin audit: %d", res.status)
+		if res := admin.Do("GET", "/api/v1/audit?limit=5", nil); res.Status != 200 {
+			t.Fatalf("admin audit: %d", res.Status)
 		}
-		if res := ts.login(t, "sy.officer", demo.Password).do("GET", "/api/v1/audit", nil); res.status != 403 {
-			t.Fatalf("member audit: %d", res.status)
+		if res := ts.login(t, "sy.officer", demo.Password).Do("GET", "/api/v1/audit", nil); res.Status != 403 {
+			t.Fatalf("member audit: %d", res.Status)
 		}
 		// A director reads its own room's trail.
-		if res := ts.login(t, "ru.general", demo.Password).do("GET", "/api/v1/audit?room=damascus", nil); res.status != 200 {
-			t.Fatalf("director audit: %d", res.status)
+		if res := ts.login(t, "ru.general", demo.Password).Do("GET", "/api/v1/audit?room=damascus", nil); res.Status != 200 {
+			t.Fatalf("director audit: %d", res.Status)
 		}
 		if err := db.Write(ctx, func(tx *store.Tx) error {
 			_, err := tx.Exec(ctx, `UPDATE audit SET detail = '{"code":"XX"}' WHERE seq = 7`)
@@ -187,15 +187,15 @@ func TestOpenAPIDescribesEveryResponse(t *testing.T) {
 	admin := ts.login(t, "admin", "admin-password-1")
 	ru := ts.login(t, "ru.general", demo.Password)
 	var docMap map[string]any
-	res := ts.anon(t).do("GET", "/api/v1/openapi.json", nil)
-	res.json(t, &docMap)
+	res := ts.anon(t).Do("GET", "/api/v1/openapi.json", nil)
+	res.JSON(t, &docMap)
 	if docMap["openapi"] != "3.1.0" {
 		t.Fatalf("openapi = %v", docMap["openapi"])
 	}
 	var note struct{ ID string }
-	ru.do("POST", "/api/v1/rooms/damascus/notes", map[string]any{"title": "n", "marking": map[string]any{"tlp": "GREEN"}}).json(t, &note)
+	ru.Do("POST", "/api/v1/rooms/damascus/notes", map[string]any{"title": "n", "marking": map[string]any{"tlp": "GREEN"}}).JSON(t, &note)
 	var tok struct{ ID string }
-	ru.do("POST", "/api/v1/tokens", map[string]any{"name": "script"}).json(t, &tok)
+	ru.Do("POST", "/api/v1/tokens", map[string]any{"name": "script"}).JSON(t, &tok)
 	calls := []struct {
 		c            *client
 		method, path string
@@ -238,23 +238,23 @@ func TestOpenAPIDescribesEveryResponse(t *testing.T) {
 			t.Fatalf("%s %s matches no route", call.method, call.path)
 		}
 		called[rt.Method+" "+rt.Path] = true
-		res := call.c.do(call.method, call.path, call.body)
-		if res.status != rt.Status {
-			t.Fatalf("%s %s: %d, documented %d: %s", call.method, call.path, res.status, rt.Status, res.body)
+		res := call.c.Do(call.method, call.path, call.body)
+		if res.Status != rt.Status {
+			t.Fatalf("%s %s: %d, documented %d: %s", call.method, call.path, res.Status, rt.Status, res.Body)
 		}
 		paths := docMap["paths"].(map[string]any)
 		op := paths[rt.Path].(map[string]any)[strings.ToLower(rt.Method)].(map[string]any)
 		resp := op["responses"].(map[string]any)[fmt.Sprint(rt.Status)].(map[string]any)
 		content, hasContent := resp["content"].(map[string]any)
 		if !hasContent {
-			if len(res.body) > 0 {
-				t.Fatalf("%s %s: undocumented body %s", call.method, call.path, res.body)
+			if len(res.Body) > 0 {
+				t.Fatalf("%s %s: undocumented body %s", call.method, call.path, res.Body)
 			}
 			continue
 		}
 		schema := content["application/json"].(map[string]any)["schema"]
 		var body any
-		if err := json.Unmarshal(res.body, &body); err != nil {
+		if err := json.Unmarshal(res.Body, &body); err != nil {
 			t.Fatalf("%s %s: %v", call.method, call.path, err)
 		}
 		if err := conforms(docMap, schema, body, "$"); err != nil {
@@ -371,7 +371,7 @@ func TestCrossSiteWritesAreRefused(t *testing.T) {
 		for k, v := range h {
 			req.Header.Set(k, v)
 		}
-		res, err := ru.http.Do(req)
+		res, err := ru.HTTP.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -384,8 +384,8 @@ func TestCrossSiteWritesAreRefused(t *testing.T) {
 		t.Fatalf("a cross-site request wrote: %s -> %s", before, after)
 	}
 	// Same-origin writes still work.
-	if res := ru.do("POST", "/api/v1/rooms/damascus/notes", map[string]any{"title": "fine"}); res.status != http.StatusCreated {
-		t.Fatalf("same-origin POST: %d %s", res.status, res.body)
+	if res := ru.Do("POST", "/api/v1/rooms/damascus/notes", map[string]any{"title": "fine"}); res.Status != http.StatusCreated {
+		t.Fatalf("same-origin POST: %d %s", res.Status, res.Body)
 	}
 }
 
@@ -396,13 +396,13 @@ func TestPasswordGuessingIsThrottled(t *testing.T) {
 	ts := demoServer(t, db)
 	c := ts.anon(t)
 	for i := range 10 {
-		if res := c.do("POST", "/api/v1/login", map[string]string{"username": "sy.officer", "password": fmt.Sprint("guess", i)}); res.status != 401 {
-			t.Fatalf("guess %d: %d", i, res.status)
+		if res := c.Do("POST", "/api/v1/login", map[string]string{"username": "sy.officer", "password": fmt.Sprint("guess", i)}); res.Status != 401 {
+			t.Fatalf("guess %d: %d", i, res.Status)
 		}
 	}
-	res := c.do("POST", "/api/v1/login", map[string]string{"username": "sy.officer", "password": demo.Password})
-	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" {
-		t.Fatalf("after ten failures: %d %v", res.status, res.header)
+	res := c.Do("POST", "/api/v1/login", map[string]string{"username": "sy.officer", "password": demo.Password})
+	if res.Status != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("after ten failures: %d %v", res.Status, res.Header)
 	}
 }
 
@@ -414,20 +414,20 @@ func TestLeavingARoomTakesItsItemsAway(t *testing.T) {
 		ru := ts.login(t, "ru.general", demo.Password)
 		ir := ts.login(t, "ir.commander", demo.Password)
 		var note struct{ ID string }
-		ru.do("POST", "/api/v1/rooms/damascus/notes", map[string]any{"title": "for all", "marking": map[string]any{"tlp": "GREEN"}}).json(t, &note)
-		if res := ir.do("GET", "/api/v1/items/"+note.ID, nil); res.status != 200 {
-			t.Fatalf("before: %d", res.status)
+		ru.Do("POST", "/api/v1/rooms/damascus/notes", map[string]any{"title": "for all", "marking": map[string]any{"tlp": "GREEN"}}).JSON(t, &note)
+		if res := ir.Do("GET", "/api/v1/items/"+note.ID, nil); res.Status != 200 {
+			t.Fatalf("before: %d", res.Status)
 		}
-		if res := admin.do("DELETE", "/api/v1/rooms/damascus/partners/IR", nil); res.status != 204 {
-			t.Fatalf("remove partner: %d %s", res.status, res.body)
+		if res := admin.Do("DELETE", "/api/v1/rooms/damascus/partners/IR", nil); res.Status != 204 {
+			t.Fatalf("remove partner: %d %s", res.Status, res.Body)
 		}
 		for _, path := range []string{"/api/v1/items/" + note.ID, "/api/v1/rooms/damascus", "/api/v1/rooms/damascus/items"} {
-			if res := ir.do("GET", path, nil); res.status != 404 {
-				t.Errorf("after the partner left, GET %s: %d", path, res.status)
+			if res := ir.Do("GET", path, nil); res.Status != 404 {
+				t.Errorf("after the partner left, GET %s: %d", path, res.Status)
 			}
 		}
-		if res := ru.do("GET", "/api/v1/items/"+note.ID, nil); res.status != 200 {
-			t.Fatalf("others keep it: %d", res.status)
+		if res := ru.Do("GET", "/api/v1/items/"+note.ID, nil); res.Status != 200 {
+			t.Fatalf("others keep it: %d", res.Status)
 		}
 	})
 }

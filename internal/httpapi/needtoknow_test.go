@@ -199,7 +199,7 @@ func TestNeedToKnowRandomWorlds(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := ts.anon(t)
-			c.token = tok.Secret
+			c.Token = tok.Secret
 			p, err := ts.members.AsMember(context.Background(), u, "test")
 			if err != nil {
 				t.Fatal(err)
@@ -213,15 +213,15 @@ func TestNeedToKnowRandomWorlds(t *testing.T) {
 					if cursor != "" {
 						q.Set("cursor", cursor)
 					}
-					res := c.do("GET", "/api/v1/rooms/"+slug+"/items?"+q.Encode(), nil)
-					if res.status == http.StatusNotFound && !w.roomMembers[slug][u] {
+					res := c.Do("GET", "/api/v1/rooms/"+slug+"/items?"+q.Encode(), nil)
+					if res.Status == http.StatusNotFound && !w.roomMembers[slug][u] {
 						break // a room you are not in does not exist for you
 					}
-					if res.status != http.StatusOK {
-						t.Fatalf("list %s as %s: %d %s", slug, u, res.status, res.body)
+					if res.Status != http.StatusOK {
+						t.Fatalf("list %s as %s: %d %s", slug, u, res.Status, res.Body)
 					}
 					var page httpapi.Page[item.Item]
-					res.json(t, &page)
+					res.JSON(t, &page)
 					for _, it := range page.Items {
 						if listed[it.ID] {
 							t.Fatalf("item %s listed twice for %s", it.ID, u)
@@ -242,7 +242,7 @@ func TestNeedToKnowRandomWorlds(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					for i := worker; i < len(w.items); i += 4 {
-						got[i] = c.status("GET", "/api/v1/items/"+w.items[i].id)
+						got[i] = c.Status("GET", "/api/v1/items/"+w.items[i].id)
 					}
 				}()
 			}

@@ -1,16 +1,15 @@
 package intel_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/opsroom/opsroom/internal/apitest"
 	"github.com/opsroom/opsroom/internal/demo"
 	"github.com/opsroom/opsroom/internal/httpapi"
 	"github.com/opsroom/opsroom/internal/item"
@@ -21,11 +20,7 @@ import (
 )
 
 // apiClient is a signed-in demo member talking to a real server.
-type apiClient struct {
-	t    *testing.T
-	base string
-	http *http.Client
-}
+type apiClient struct{ *apitest.Client }
 
 func serve(t *testing.T, d loadedDemo) string {
 	t.Helper()
@@ -40,38 +35,14 @@ func serve(t *testing.T, d loadedDemo) string {
 
 func login(t *testing.T, base, user string) *apiClient {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &apiClient{t: t, base: base, http: &http.Client{Jar: jar}}
-	if st, body := c.do("POST", "/api/v1/login", map[string]string{"username": user, "password": demo.Password}); st != http.StatusOK {
-		t.Fatalf("login %s: %d %s", user, st, body)
-	}
-	return c
+	return &apiClient{apitest.Login(t, base, user, demo.Password)}
 }
 
+// do returns the status and body of a request.
 func (c *apiClient) do(method, path string, body any) (int, []byte) {
-	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+path, rd)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := c.http.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b
+	c.T.Helper()
+	res := c.Do(method, path, body)
+	return res.Status, res.Body
 }
 
 type problem struct {

@@ -1,14 +1,11 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -19,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/opsroom/opsroom/internal/apitest"
 	"github.com/opsroom/opsroom/internal/cli"
 	"github.com/opsroom/opsroom/internal/demo"
 	"github.com/opsroom/opsroom/internal/httpapi"
@@ -202,54 +200,12 @@ func (m *member) waitFor(js, what string) {
 	}
 }
 
-// apiClient is a member calling the API directly, to set a scene up.
-type apiClient struct {
-	t    *testing.T
-	base string
-	http *http.Client
-}
-
-func newClient(t *testing.T, base, username string) *apiClient {
+// newClient returns a member calling the API directly, to set a scene
+// up.
+func newClient(t *testing.T, base, username string) *apitest.Client {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &apiClient{t: t, base: base, http: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
-	c.post("/api/v1/login", map[string]string{"username": username, "password": demo.Password}, nil)
-	return c
+	return apitest.Login(t, base, username, demo.Password)
 }
-
-func (c *apiClient) call(method, path string, in, out any) {
-	c.t.Helper()
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+path, body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := c.http.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode >= 300 {
-		c.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			c.t.Fatal(err)
-		}
-	}
-}
-
-func (c *apiClient) post(path string, in, out any) { c.t.Helper(); c.call("POST", path, in, out) }
-func (c *apiClient) get(path string, out any)      { c.t.Helper(); c.call("GET", path, nil, out) }
 
 // markerJS is true while the map shows a marker titled title.
 func markerJS(title string) string {
@@ -298,7 +254,7 @@ func conflictAccepted(t *testing.T, root context.Context, base string) {
 	var open page[struct {
 		ID string `json:"id"`
 	}]
-	newClient(t, base, "ru.general").get("/api/v1/rooms/damascus/conflicts?status=open", &open)
+	newClient(t, base, "ru.general").Get("/api/v1/rooms/damascus/conflicts?status=open", &open)
 	if len(open.Items) == 0 {
 		t.Fatal("the Damascus room has no open conflict")
 	}
@@ -400,7 +356,7 @@ func reportEdited(t *testing.T, root context.Context, base string) {
 		ID    string `json:"id"`
 		Title string `json:"title"`
 	}]
-	newClient(t, base, "ru.general").get("/api/v1/rooms/damascus/reports?limit=100", &reports)
+	newClient(t, base, "ru.general").Get("/api/v1/rooms/damascus/reports?limit=100", &reports)
 	id := ""
 	for _, r := range reports.Items {
 		if strings.HasPrefix(r.Title, "RU MoD: 8 IS targets hit") {
@@ -485,13 +441,13 @@ func directorApproves(t *testing.T, root context.Context, base string) {
 	var op struct {
 		ID string `json:"id"`
 	}
-	ir.post("/api/v1/rooms/damascus/operations", map[string]any{
+	ir.Post("/api/v1/rooms/damascus/operations", map[string]any{
 		"name": title, "lead": "IR", "marking": map[string]any{"tlp": "AMBER"},
 		"area":       map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{36.65, 34.80}, {36.80, 34.80}, {36.80, 34.90}, {36.65, 34.90}, {36.65, 34.80}}}},
 		"window":     map[string]any{"start": "2015-10-12T04:00:00Z", "end": "2015-10-12T10:00:00Z"},
 		"components": []map[string]string{{"partner": "IR", "component": "ground forces"}, {"partner": "RU", "component": "air support"}},
 	}, &op)
-	ir.post("/api/v1/operations/"+op.ID+"/propose", map[string]any{}, nil)
+	ir.Post("/api/v1/operations/"+op.ID+"/propose", map[string]any{}, nil)
 
 	ru := signIn(t, root, base, "ru.general")
 	card := fmt.Sprintf(`.card[data-id=%q]`, op.ID)
@@ -507,7 +463,7 @@ func directorApproves(t *testing.T, root context.Context, base string) {
 	var got struct {
 		Status string `json:"status"`
 	}
-	ir.get("/api/v1/operations/"+op.ID, &got)
+	ir.Get("/api/v1/operations/"+op.ID, &got)
 	if got.Status != "approved" {
 		t.Fatalf("status after approval in the UI: %q", got.Status)
 	}
@@ -537,9 +493,9 @@ func contestedStrike(t *testing.T, root context.Context, base string) {
 	var tr struct {
 		ID string `json:"id"`
 	}
-	ir.post("/api/v1/rooms/damascus/tracks", map[string]any{"title": track, "type": "a-f-G-U-C-A", "uid": "ir-armour-1",
+	ir.Post("/api/v1/rooms/damascus/tracks", map[string]any{"title": track, "type": "a-f-G-U-C-A", "uid": "ir-armour-1",
 		"stale_seconds": 3600, "marking": map[string]any{"tlp": "GREEN"}}, &tr)
-	ir.post("/api/v1/tracks/"+tr.ID+"/positions", map[string]any{"positions": []map[string]any{
+	ir.Post("/api/v1/tracks/"+tr.ID+"/positions", map[string]any{"positions": []map[string]any{
 		{"at": time.Now().UTC().Format(time.RFC3339), "lat": 35.05, "lon": 37.3}}}, nil)
 	sy := signIn(t, root, base, "sy.officer")
 	sy.openRoom(demo.Damascus)
