@@ -230,6 +230,7 @@ func TestBrowser(t *testing.T) {
 		t.Run("rfi answered and accepted", func(t *testing.T) { rfiAnsweredAccepted(t, root, base) })
 		t.Run("log entry struck", func(t *testing.T) { logEntryStruck(t, root, base) })
 		t.Run("report edited", func(t *testing.T) { reportEdited(t, root, base) })
+		t.Run("log grade set", func(t *testing.T) { logGradeSet(t, root, base) })
 	})
 }
 
@@ -376,6 +377,38 @@ func reportEdited(t *testing.T, root context.Context, base string) {
 	ru.waitFor(fmt.Sprintf(`(h => h !== null && h.textContent.includes(%q) && document.querySelectorAll('ol.versions li').length === 2)(document.querySelector('h1.rh'))`, title),
 		"the new title and both versions")
 	ru.screenshot("report-edited")
+}
+
+// logGradeSet: a member who is not the room's authority sees the watch
+// log's grade but cannot change it; the director sets a bad grade (the
+// API's refusal shows in the form), then B2, which the server keeps.
+func logGradeSet(t *testing.T, root context.Context, base string) {
+	sy := signIn(t, root, base, "sy.officer")
+	sy.goTo("#/r/damascus/log", "#log-grade-line")
+	sy.waitFor(`document.querySelector('#log-grade') === null && document.querySelector('#log-grade-line').textContent.includes('C3')`,
+		"the demo's grade C3, without a form")
+	ru := signIn(t, root, base, "ru.general")
+	ru.goTo("#/r/damascus/log", "details.log-grade")
+	set := func(grade string) {
+		ru.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('details.log-grade').open = true; document.querySelector('#log-grade').value = ''`),
+			chromedp.SendKeys(chromedp.CSS("#log-grade"), grade),
+			chromedp.Click(chromedp.CSS("form.log-grade button[type=submit]")))
+	}
+	ru.expectRefusal()
+	set("Z9")
+	ru.waitFor(`document.querySelector('form.log-grade .error').textContent.includes('grade')`, "the API's refusal of Z9 in the form")
+	set("b2")
+	ru.waitFor(`document.querySelector('#log-grade-line').textContent.includes('B2') && document.querySelector('form.log-grade .error').textContent === ''`, "the grade B2 shown")
+	ru.screenshot("log-grade")
+	api := newClient(t, base, "ru.general")
+	var rm struct {
+		LogGrade string `json:"log_grade"`
+	}
+	api.Get("/api/v1/rooms/damascus", &rm)
+	if rm.LogGrade != "B2" {
+		t.Errorf("the room's log grade is %q, want B2", rm.LogGrade)
+	}
+	api.Call("PATCH", "/api/v1/rooms/damascus", map[string]string{"log_grade": "C3"}, nil)
 }
 
 // releasedToOnePartner: members of two partners watch the Damascus room

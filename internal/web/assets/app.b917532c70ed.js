@@ -1033,8 +1033,8 @@ async function showLog(main, slug) {
   const form = h('form', { class: 'entry' }, h('label', { for: 'log-text' }, 'New entry'), text, marking.el, err,
     h('button', { class: 'primary', type: 'submit' }, 'Add to the log'));
   const list = h('ol', { class: 'log', reversed: true });
-  main.append(h('section', { class: 'page' }, h('h1', {}, 'Watch log'), form, list));
   const mayDecide = (room.authorities || []).includes(state.me.username);
+  main.append(h('section', { class: 'page' }, h('h1', {}, 'Watch log'), logGrade(room, mayDecide || state.me.is_admin), form, list));
   async function load() {
     const es = (await all(`/api/v1/rooms/${enc}/log`)).reverse(); // newest first
     list.replaceChildren(...es.map((e) => {
@@ -1064,6 +1064,36 @@ async function showLog(main, slug) {
   });
   await load();
   state.view = { close: await follow(slug, ['log-entry'], load, list) };
+}
+
+// logGrade shows the room's threshold for automatic entries and, to those
+// who may change it (admins, the room's authority), a form to change it.
+function logGrade(room, mayChange) {
+  const says = (g) => (g
+    ? `Reports graded ${g} or better (source ${g[0]} or better, credibility ${g[1]} or better) are entered automatically, with events that become contested and conflicts.`
+    : 'No report is entered automatically (the log grade is off); events that become contested and conflicts are.');
+  const line = h('span', { id: 'log-grade-line' }, says(room.log_grade));
+  if (!mayChange) return h('p', { class: 'hint' }, line);
+  const input = h('input', { id: 'log-grade', value: room.log_grade || '', size: 3, maxlength: 2, placeholder: 'B2', 'aria-describedby': 'log-grade-help' });
+  const err = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { class: 'log-grade' },
+    h('label', { for: 'log-grade' }, 'Log grade'), input,
+    h('button', { type: 'submit' }, 'Set'),
+    h('small', { id: 'log-grade-help' }, 'A reliability A–F and a credibility 1–6, such as B2; empty turns it off. It applies from now on.'), err);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    err.textContent = '';
+    try {
+      const r = await api('PATCH', `/api/v1/rooms/${encodeURIComponent(room.slug)}`, { log_grade: input.value.trim().toUpperCase() });
+      room.log_grade = r.log_grade;
+      input.value = r.log_grade || '';
+      line.textContent = says(r.log_grade);
+      toast(r.log_grade ? `Log grade set to ${r.log_grade}` : 'Log grade turned off');
+    } catch (x) {
+      err.textContent = errorText(x);
+    }
+  });
+  return h('details', { class: 'log-grade' }, h('summary', {}, line, ' ', h('span', { class: 'hint' }, '(change)')), form);
 }
 
 async function showRFIs(main, slug) {
