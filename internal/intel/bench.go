@@ -190,7 +190,84 @@ func docFreq(k int) float64 {
 type BenchSearch struct {
 	Kind string // what the query is like, for the report
 	As   access.Principal
+	Room string // the room's slug: "r", or "s" for SmallSearches
 	Q    SearchQuery
+}
+
+// SmallRoom opens a second room, "s", with the same partners and
+// members, three sources and n generated reports. Made before the main
+// room is loaded, its reports are the oldest on the server: a search in
+// it must get past all of the large room's.
+func (w *BenchWorld) SmallRoom(ctx context.Context, n int) error {
+	rooms := room.NewService(w.DB)
+	sys := access.System
+	if _, err := rooms.CreateRoom(ctx, sys, room.NewRoom{Slug: "s", Name: "Small room", Purpose: "benchmark", CommandModel: room.Director, Partners: []string{"A", "B"}}); err != nil {
+		return err
+	}
+	for _, u := range []string{"a", "b"} {
+		if err := rooms.SetMember(ctx, sys, "s", u, room.RoleMember); err != nil {
+			return err
+		}
+	}
+	// The members' rights now include room s.
+	var err error
+	if w.A, err = access.NewService(w.DB).AsMember(ctx, "a", "bench"); err != nil {
+		return err
+	}
+	if w.B, err = access.NewService(w.DB).AsMember(ctx, "b", "bench"); err != nil {
+		return err
+	}
+	sc, err := w.Svc.Scope(ctx, w.A, "s")
+	if err != nil {
+		return err
+	}
+	return w.DB.Write(ctx, func(tx *store.Tx) error {
+		var sources []string
+		for i := range 3 {
+			id, err := w.Svc.CreateSourceTx(ctx, tx, sc, NewSource{Name: fmt.Sprintf("small source %d", i), Kind: "outlet",
+				Reliability: string(rune('A' + i)), Marking: item.Marking{TLP: "CLEAR"}})
+			if err != nil {
+				return err
+			}
+			sources = append(sources, id)
+		}
+		for i, r := range w.Reports(n) {
+			r.Source = sources[i%len(sources)]
+			if _, err := w.Svc.CreateReportTx(ctx, tx, sc, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// SmallSearches returns n searches in the small room (SmallRoom),
+// alternating between a and b: half a word in about 30% of reports, half
+// a rare one.
+func (w *BenchWorld) SmallSearches(n int) []BenchSearch {
+	out := make([]BenchSearch, n)
+	for i := range out {
+		s := BenchSearch{Kind: "small room: word in 30% of reports", Room: "s", As: w.A, Q: SearchQuery{Text: w.vocab[w.common()], Limit: 20}}
+		if i%2 == 1 {
+			s.Kind, s.Q.Text = "small room: rare word", w.vocab[500+w.rng.IntN(4500)]
+		}
+		if (i/2)%2 == 1 {
+			s.As = w.B
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// common returns the Zipf rank of the word in about 30% of reports.
+func (w *BenchWorld) common() int {
+	common := 0
+	for k := range 200 {
+		if math.Abs(docFreq(k)-0.30) < math.Abs(docFreq(common)-0.30) {
+			common = k
+		}
+	}
+	return common
 }
 
 // Searches returns the search workload, n queries (first page of 20)
@@ -206,12 +283,7 @@ type BenchSearch struct {
 //   - 1/8 a middling word (rank 50-500) with a 7-day observed window;
 //   - 1/8 no words: a 7-day observed window and credibility at most 2.
 func (w *BenchWorld) Searches(n int) []BenchSearch {
-	common := 0
-	for k := range 200 {
-		if math.Abs(docFreq(k)-0.30) < math.Abs(docFreq(common)-0.30) {
-			common = k
-		}
-	}
+	common := w.common()
 	rare := func() string { return w.vocab[500+w.rng.IntN(4500)] }
 	mid := func() string { return w.vocab[50+w.rng.IntN(450)] }
 	window := func(days int) (time.Time, time.Time) {
@@ -241,6 +313,7 @@ func (w *BenchWorld) Searches(n int) []BenchSearch {
 			s.Kind, s.Q = "no words: 7 days, credibility", SearchQuery{MaxCredibility: 2, ObservedFrom: from, ObservedTo: to}
 		}
 		s.Q.Limit = 20
+		s.Room = "r"
 		s.As = w.A
 		if (i+i/8)%2 == 1 {
 			s.As = w.B

@@ -225,10 +225,10 @@ func (s *Service) CreateReportTx(ctx context.Context, tx *store.Tx, sc *Scope, i
 		return "", err
 	}
 	start, end := observedCols(c.in.Observed)
-	args := []any{rec.ID, doc, c.in.Source, sc.P.ID, c.in.Credibility, c.in.Title, c.in.Text, start, end, reportedCol(c.in.ReportedAt), c.places}
+	args := []any{rec.ID, sc.Room.ID, doc, c.in.Source, sc.P.ID, c.in.Credibility, c.in.Title, c.in.Text, start, end, reportedCol(c.in.ReportedAt), c.places}
 	args = append(args, boxCols(c.box)...)
-	if _, err := tx.ExecPrepared(ctx, `INSERT INTO reports (item_id, doc, source_id, editor, credibility, title, body, observed_start, observed_end, reported_at, places, min_lon, min_lat, max_lon, max_lat)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
+	if _, err := tx.ExecPrepared(ctx, `INSERT INTO reports (item_id, room_id, doc, source_id, editor, credibility, title, body, observed_start, observed_end, reported_at, places, min_lon, min_lat, max_lon, max_lat)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...); err != nil {
 		return "", err
 	}
 	return rec.ID, s.reportCreated(ctx, tx, sc, rec.ID, c.in.Source, c.in.Credibility)

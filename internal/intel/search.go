@@ -123,14 +123,15 @@ func (s *Service) tiers(ws []string, q SearchQuery) ([]tier, bool) {
 			{RankText, "rp.tsv @@ " + q + " AND NOT rp.title_tsv @@ " + q, nil, ft},
 		}, false
 	}
-	pre := ""
-	if cred != nil || window != nil {
-		var parts []string
-		for _, g := range [][]string{cred, window} {
-			if g != nil {
-				parts = append(parts, "("+strings.Join(g, " OR ")+")")
-			}
+	// The filters' tokens (migration 0008).
+	var parts []string
+	for _, g := range [][]string{cred, window} {
+		if g != nil {
+			parts = append(parts, "("+strings.Join(g, " OR ")+")")
 		}
+	}
+	pre := ""
+	if len(parts) > 0 {
 		pre = "({terms} : (" + strings.Join(parts, " AND ") + "))"
 	}
 	if len(ws) == 0 {
@@ -161,6 +162,19 @@ const (
 	weekMicros    = 604_800_000_000
 	quarterMicros = 13 * weekMicros
 )
+
+// roomKey is a room's part of PostgreSQL's doc-block tokens: its ID
+// without dashes, or "" when the ID holds anything but ASCII letters and
+// digits (the search then reads in one step, without block tokens).
+func roomKey(id string) string {
+	k := strings.ReplaceAll(id, "-", "")
+	for _, r := range k {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
+			return ""
+		}
+	}
+	return k
+}
 
 // filterTokens returns the filter tokens every report passing q's
 // credibility and observed-window filters holds: one of cred and one of
@@ -300,6 +314,7 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 	if err != nil {
 		return SearchPage{}, err
 	}
+	room := roomKey(rm.ID)
 	tiers, fts := s.tiers(ws, q)
 	// The hits are found first, as doc numbers in order, with every filter
 	// and the need-to-know predicate applied to reports and items alone;
@@ -329,7 +344,7 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 		if t.rank == afterRank {
 			bound = afterDoc
 		}
-		for _, st := range s.steps(min(top, bound-1)) {
+		for _, st := range s.steps(room, min(top, bound-1)) {
 			if len(hits) >= want {
 				break
 			}
@@ -402,8 +417,8 @@ type step struct {
 }
 
 // The doc blocks of migration 0009_report_terms (PostgreSQL): "d" tokens
-// name blocks of 1<<docBlock docs, "e", "f" and "g" blocks of 8, 64 and
-// 512 of those.
+// name a room's reports in blocks of 1<<docBlock docs, "e", "f" and "g"
+// in blocks of 8, 64 and 512 of those ("d<room>x<block>").
 const (
 	docBlock  = 12
 	firstStep = 8192 // docs in a search's first slice; each next is 8 times larger
@@ -421,16 +436,17 @@ const (
 // later slice is read only when the earlier ones held fewer matches than
 // the page, which bounds what it holds (about 7 pages' worth, if matches
 // are spread evenly): a common word fills the page from the first slice,
-// a rare one has few matches anywhere.
-func (s *Service) steps(top int64) []step {
-	if s.db.Engine() != store.Postgres {
+// a rare one has few matches anywhere. The blocks are the room's own, so
+// the slices never read another room's reports, however large.
+func (s *Service) steps(room string, top int64) []step {
+	if s.db.Engine() != store.Postgres || room == "" {
 		return []step{{}}
 	}
-	return docSteps(top)
+	return docSteps(room, top)
 }
 
-// docSteps returns PostgreSQL's steps for reports up to doc top.
-func docSteps(top int64) []step {
+// docSteps returns PostgreSQL's steps for a room's reports up to doc top.
+func docSteps(room string, top int64) []step {
 	if top < 2*firstStep {
 		return []step{{}}
 	}
@@ -441,29 +457,30 @@ func docSteps(top int64) []step {
 		if lo > hi {
 			continue
 		}
-		out = append(out, step{terms: "(" + strings.Join(blocks(lo, hi), " | ") + ")"})
+		out = append(out, step{terms: "(" + strings.Join(blocks(room, lo, hi), " | ") + ")"})
 		hi = lo - 1
 	}
 	return out
 }
 
-// blocks names the doc blocks from lo to hi (in blocks of 1<<docBlock
-// docs) with the fewest tokens, using the larger blocks that fit whole.
-func blocks(lo, hi int64) []string {
+// blocks names a room's doc blocks from lo to hi (in blocks of
+// 1<<docBlock docs) with the fewest tokens, using the larger blocks that
+// fit whole.
+func blocks(room string, lo, hi int64) []string {
 	var out []string
 	for k := lo; k <= hi; {
 		switch {
 		case k%512 == 0 && k+511 <= hi:
-			out = append(out, "g"+strconv.FormatInt(k/512, 10))
+			out = append(out, "g"+room+"x"+strconv.FormatInt(k/512, 10))
 			k += 512
 		case k%64 == 0 && k+63 <= hi:
-			out = append(out, "f"+strconv.FormatInt(k/64, 10))
+			out = append(out, "f"+room+"x"+strconv.FormatInt(k/64, 10))
 			k += 64
 		case k%8 == 0 && k+7 <= hi:
-			out = append(out, "e"+strconv.FormatInt(k/8, 10))
+			out = append(out, "e"+room+"x"+strconv.FormatInt(k/8, 10))
 			k += 8
 		default:
-			out = append(out, "d"+strconv.FormatInt(k, 10))
+			out = append(out, "d"+room+"x"+strconv.FormatInt(k, 10))
 			k++
 		}
 	}

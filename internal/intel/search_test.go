@@ -158,7 +158,7 @@ func TestDocBlocks(t *testing.T) {
 		var out []int64
 		for _, tok := range tokens {
 			var n int64
-			if _, err := fmt.Sscan(tok[1:], &n); err != nil {
+			if _, err := fmt.Sscan(tok[strings.LastIndex(tok, "x")+1:], &n); err != nil || tok[1:strings.LastIndex(tok, "x")] != "R" {
 				t.Fatalf("token %q", tok)
 			}
 			w := size[tok[0]]
@@ -173,18 +173,18 @@ func TestDocBlocks(t *testing.T) {
 	for range 2000 {
 		lo := rng.Int64N(5000)
 		hi := lo + rng.Int64N(3000)
-		got := expand(blocks(lo, hi))
+		got := expand(blocks("R", lo, hi))
 		if int64(len(got)) != hi-lo+1 || got[0] != lo || got[len(got)-1] != hi || slices.Compact(slices.Clone(got)) == nil || len(slices.Compact(slices.Clone(got))) != len(got) {
 			t.Fatalf("blocks(%d, %d) covers %d blocks from %d to %d", lo, hi, len(got), got[0], got[len(got)-1])
 		}
-		if n := int64(len(blocks(lo, hi))); n > 6*7+(hi-lo)/512+2 {
+		if n := int64(len(blocks("R", lo, hi))); n > 6*7+(hi-lo)/512+2 {
 			t.Errorf("blocks(%d, %d): %d tokens", lo, hi, n)
 		}
 	}
 	for _, top := range []int64{16384, 20000, 1_000_000, 9_999_999, 123_456_789} {
 		var read int64 // docs read by the steps so far
 		next := top >> docBlock
-		for i, st := range docSteps(top) {
+		for i, st := range docSteps("R", top) {
 			got := expand(strings.Split(strings.Trim(st.terms, "()"), " | "))
 			if got[len(got)-1] != next {
 				t.Fatalf("top %d step %d starts at block %d, want %d", top, i, got[len(got)-1], next)
@@ -200,7 +200,7 @@ func TestDocBlocks(t *testing.T) {
 			t.Errorf("top %d: the steps end at block %d", top, next+1)
 		}
 	}
-	if got := docSteps(1000); len(got) != 1 || got[0].terms != "" {
+	if got := docSteps("R", 1000); len(got) != 1 || got[0].terms != "" {
 		t.Errorf("a small room: %v", got)
 	}
 }
