@@ -210,11 +210,12 @@ func (w *BenchWorld) SmallRoom(ctx context.Context, n int) error {
 		}
 	}
 	// The members' rights now include room s.
+	members := access.NewService(w.DB)
 	var err error
-	if w.A, err = access.NewService(w.DB).AsMember(ctx, "a", "bench"); err != nil {
+	if w.A, err = members.AsMember(ctx, "a", "bench"); err != nil {
 		return err
 	}
-	if w.B, err = access.NewService(w.DB).AsMember(ctx, "b", "bench"); err != nil {
+	if w.B, err = members.AsMember(ctx, "b", "bench"); err != nil {
 		return err
 	}
 	sc, err := w.Svc.Scope(ctx, w.A, "s")

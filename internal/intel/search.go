@@ -350,12 +350,8 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 			}
 			tw := append(slices.Clone(where), t.pred)
 			args := append(slices.Clone(wargs), t.args...)
-			if st.terms != "" && t.terms != "" {
-				tw = append(tw, "rp.terms @@ '"+st.terms+" & "+t.terms+"'::tsquery")
-			} else if st.terms != "" {
-				tw = append(tw, "rp.terms @@ '"+st.terms+"'::tsquery")
-			} else if t.terms != "" {
-				tw = append(tw, "rp.terms @@ '"+t.terms+"'::tsquery")
+			if terms := strings.Trim(st+" & "+t.terms, " &"); terms != "" {
+				tw = append(tw, "rp.terms @@ '"+terms+"'::tsquery")
 			}
 			if bound != math.MaxInt64 {
 				tw = append(tw, "rp.doc < "+strconv.FormatInt(bound, 10))
@@ -377,10 +373,12 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 	for i, h := range hits {
 		docs[i] = h.doc
 	}
-	// The hits' rows: each was read above with the caller's need-to-know
-	// applied, in this same read.
+	// The hits' rows, read with the room and the need-to-know predicate
+	// again: a report whose marking changed since the query above is left
+	// out, not shown.
 	reps := map[int64]SharedReport{}
-	rows, err := s.db.Query(ctx, sel+` WHERE rp.doc IN (`+marks(len(docs))+`)`, append(selArgs, docs...)...)
+	rows, err := s.db.Query(ctx, sel+` WHERE rp.doc IN (`+marks(len(docs))+`) AND i.room_id = ? AND `+pred,
+		append(append(append(selArgs, docs...), rm.ID), pargs...)...)
 	if err != nil {
 		return SearchPage{}, err
 	}
@@ -409,13 +407,6 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 	return out, nil
 }
 
-// step is one slice of the reports, by doc number, that a search reads
-// in turn, newest first: those whose terms match terms (a PostgreSQL
-// tsquery over doc-block tokens; "" for all).
-type step struct {
-	terms string
-}
-
 // The doc blocks of migration 0009_report_terms (PostgreSQL): "d" tokens
 // name a room's reports in blocks of 1<<docBlock docs, "e", "f" and "g"
 // in blocks of 8, 64 and 512 of those ("d<room>x<block>").
@@ -425,7 +416,8 @@ const (
 )
 
 // steps returns the slices of the reports a search reads in turn, for
-// reports with doc numbers up to top.
+// reports with doc numbers up to top, newest first: each a PostgreSQL
+// tsquery over doc-block tokens, "" for all reports.
 //
 // SQLite reads each rank from its full-text index in doc order and stops
 // after the page: one step. PostgreSQL's GIN indexes return their
@@ -438,26 +430,26 @@ const (
 // are spread evenly): a common word fills the page from the first slice,
 // a rare one has few matches anywhere. The blocks are the room's own, so
 // the slices never read another room's reports, however large.
-func (s *Service) steps(room string, top int64) []step {
+func (s *Service) steps(room string, top int64) []string {
 	if s.db.Engine() != store.Postgres || room == "" {
-		return []step{{}}
+		return []string{""}
 	}
 	return docSteps(room, top)
 }
 
 // docSteps returns PostgreSQL's steps for a room's reports up to doc top.
-func docSteps(room string, top int64) []step {
+func docSteps(room string, top int64) []string {
 	if top < 2*firstStep {
-		return []step{{}}
+		return []string{""}
 	}
-	var out []step
+	var out []string
 	hi := top >> docBlock // the newest block not yet read
 	for span := int64(firstStep); hi >= 0; span *= 8 {
 		lo := max(0, (top-span)>>docBlock)
 		if lo > hi {
 			continue
 		}
-		out = append(out, step{terms: "(" + strings.Join(blocks(room, lo, hi), " | ") + ")"})
+		out = append(out, "("+strings.Join(blocks(room, lo, hi), " | ")+")")
 		hi = lo - 1
 	}
 	return out

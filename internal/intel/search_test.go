@@ -185,7 +185,7 @@ func TestDocBlocks(t *testing.T) {
 		var read int64 // docs read by the steps so far
 		next := top >> docBlock
 		for i, st := range docSteps("R", top) {
-			got := expand(strings.Split(strings.Trim(st.terms, "()"), " | "))
+			got := expand(strings.Split(strings.Trim(st, "()"), " | "))
 			if got[len(got)-1] != next {
 				t.Fatalf("top %d step %d starts at block %d, want %d", top, i, got[len(got)-1], next)
 			}
@@ -200,7 +200,7 @@ func TestDocBlocks(t *testing.T) {
 			t.Errorf("top %d: the steps end at block %d", top, next+1)
 		}
 	}
-	if got := docSteps("R", 1000); len(got) != 1 || got[0].terms != "" {
+	if got := docSteps("R", 1000); len(got) != 1 || got[0] != "" {
 		t.Errorf("a small room: %v", got)
 	}
 }

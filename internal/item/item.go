@@ -233,7 +233,8 @@ func LoadMarking(ctx context.Context, q store.Reader, id string) (access.Marking
 	var m access.Marking
 	rows, err := q.Query(ctx, `SELECT 't', tlp FROM items WHERE id = ?
 		UNION ALL SELECT 'p', partner_id FROM item_releasability WHERE item_id = ?
-		UNION ALL SELECT 'm', member_id FROM item_recipients WHERE item_id = ?`, id, id, id)
+		UNION ALL SELECT 'm', member_id FROM item_recipients WHERE item_id = ?
+		ORDER BY 1, 2`, id, id, id)
 	if err != nil {
 		return m, err
 	}

@@ -63,24 +63,20 @@ type record struct {
 func load(ctx context.Context, q querier, p access.Principal, id, kind string) (record, error) {
 	pred, args := access.Filter("i", p.Viewer)
 	var r record
-	var tlp, shown, body string
+	var shown, body string
 	var created int64
-	err := store.Scan(q.QueryRow(ctx, `SELECT i.id, i.room_id, rm.slug, i.kind, i.title, i.owner_partner_id, i.created_by, i.version, i.tlp, i.marking, i.body, i.created_at
+	err := store.Scan(q.QueryRow(ctx, `SELECT i.id, i.room_id, rm.slug, i.kind, i.title, i.owner_partner_id, i.created_by, i.version, i.marking, i.body, i.created_at
 		FROM items i JOIN rooms rm ON rm.id = i.room_id WHERE i.id = ? AND i.kind = ? AND `+pred, append([]any{id, kind}, args...)...),
-		&r.ID, &r.RoomID, &r.Room, &r.Kind, &r.Title, &r.Owner, &r.Author, &r.Version, &tlp, &shown, &body, &created)
+		&r.ID, &r.RoomID, &r.Room, &r.Kind, &r.Title, &r.Owner, &r.Author, &r.Version, &shown, &body, &created)
 	if err != nil {
 		return r, err
 	}
 	r.Created = store.Time(created)
 	r.Body = json.RawMessage(body)
-	r.Marking.TLP = access.Label(tlp)
 	if err := json.Unmarshal([]byte(shown), &r.Shown); err != nil {
 		return r, fmt.Errorf("item %s marking: %w", id, err)
 	}
-	if r.Marking.ReleasableTo, err = store.Strings(ctx, q, `SELECT partner_id FROM item_releasability WHERE item_id = ? ORDER BY partner_id`, id); err != nil {
-		return r, err
-	}
-	r.Marking.Recipients, err = store.Strings(ctx, q, `SELECT member_id FROM item_recipients WHERE item_id = ? ORDER BY member_id`, id)
+	r.Marking, err = item.LoadMarking(ctx, q, id)
 	return r, err
 }
 
