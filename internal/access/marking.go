@@ -2,8 +2,9 @@
 // shared item carries (a TLP 2.0 label, an optional releasability list, the
 // named recipients of TLP:RED), the one need-to-know policy in its two
 // equivalent forms (CanSee for a value in memory, Filter for a SQL
-// predicate evaluated inside the database), and members' credentials:
-// passwords, API tokens and browser sessions.
+// predicate evaluated inside the database), and the caller the policy is
+// asked about (Principal, Viewer). It keeps no state and opens no
+// database; members and their credentials live in package account.
 package access
 
 import (

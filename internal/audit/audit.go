@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/store"
 )
 
@@ -258,4 +259,20 @@ func List(ctx context.Context, db *store.DB, q Query) ([]Record, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// By returns a record with p as its actor, for the change helpers that set
+// the rest.
+func By(p access.Principal) Record {
+	return Record{ActorID: p.ID, PartnerID: p.PartnerID}
+}
+
+// Of returns a record of p doing action to an object; detail (metadata
+// only, never an item's content) may be nil.
+func Of(p access.Principal, action, roomID, kind, objectID string, detail any) Record {
+	r := Record{ActorID: p.ID, PartnerID: p.PartnerID, Action: action, RoomID: roomID, Kind: kind, ObjectID: objectID}
+	if detail != nil {
+		r.Detail = Detail(detail)
+	}
+	return r
 }

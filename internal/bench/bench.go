@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/room"
@@ -49,7 +51,7 @@ func Latencies(name string, samples []time.Duration) Result {
 // World is a room with partners and members, for the item workloads.
 type World struct {
 	DB      *store.DB
-	Members *access.Service
+	Members *account.Service
 	Rooms   *room.Service
 	Items   *item.Service
 	Bus     *live.Bus
@@ -62,7 +64,7 @@ type World struct {
 func NewWorld(ctx context.Context, db *store.DB) (*World, error) {
 	bus := live.NewBus()
 	rooms := room.NewService(db)
-	w := &World{DB: db, Members: access.NewService(db), Rooms: rooms, Items: item.NewService(db, rooms, bus), Bus: bus}
+	w := &World{DB: db, Members: account.NewService(db), Rooms: rooms, Items: item.NewService(db, rooms, bus), Bus: bus}
 	sys := access.System
 	var codes []string
 	for i := range 4 {
@@ -79,7 +81,7 @@ func NewWorld(ctx context.Context, db *store.DB) (*World, error) {
 	w.Room = r
 	for i := range 12 {
 		name := fmt.Sprintf("bench%d", i)
-		if _, err := w.Members.CreateMember(ctx, sys, access.NewMember{Partner: codes[i%4], Username: name, Kind: access.Device}); err != nil {
+		if _, err := w.Members.CreateMember(ctx, sys, account.NewMember{Partner: codes[i%4], Username: name, Kind: access.Device}); err != nil {
 			return nil, err
 		}
 		if err := rooms.SetMember(ctx, sys, "bench", name, room.RoleMember); err != nil {
@@ -94,7 +96,7 @@ func NewWorld(ctx context.Context, db *store.DB) (*World, error) {
 func OpenWorld(ctx context.Context, db *store.DB) (*World, error) {
 	bus := live.NewBus()
 	rooms := room.NewService(db)
-	w := &World{DB: db, Members: access.NewService(db), Rooms: rooms, Items: item.NewService(db, rooms, bus), Bus: bus}
+	w := &World{DB: db, Members: account.NewService(db), Rooms: rooms, Items: item.NewService(db, rooms, bus), Bus: bus}
 	var err error
 	if w.Room, err = rooms.Room(ctx, access.System, "bench"); err != nil {
 		return nil, fmt.Errorf("no benchmark world here: %w", err)
@@ -165,7 +167,7 @@ func (w *World) Seed(ctx context.Context, rng *rand.Rand, n int) error {
 				}
 				rec := &item.Record{RoomID: w.Room.ID, Room: "bench", Kind: "note", Title: fmt.Sprintf("seeded %d", have+i),
 					Marking: m, Shown: shown, Owner: p.PartnerID, Author: p.ID}
-				if err := item.Insert(ctx, tx, nil, rec, p.Actor(), struct{}{}); err != nil {
+				if err := item.Insert(ctx, tx, nil, rec, audit.By(p), struct{}{}); err != nil {
 					return err
 				}
 			}

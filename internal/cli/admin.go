@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/room"
 	"github.com/opsroom/opsroom/internal/store"
@@ -54,7 +55,7 @@ func cmdInit(ctx context.Context, env *Env, args []string) error {
 		} else if err != nil {
 			return err
 		}
-		m, err := s.Members.CreateMember(ctx, access.System, access.NewMember{Partner: strings.ToUpper(*code), Username: *username, Password: pw, IsAdmin: true})
+		m, err := s.Members.CreateMember(ctx, access.System, account.NewMember{Partner: strings.ToUpper(*code), Username: *username, Password: pw, IsAdmin: true})
 		if err != nil {
 			return err
 		}
@@ -144,7 +145,7 @@ func cmdMember(ctx context.Context, env *Env, args []string) error {
 			kind := fs.String("kind", access.Person, "person or device")
 			admin := fs.Bool("admin", false, "make a server admin")
 			return withDB(ctx, fs, &dbf, args, func(s *Services) error {
-				m, err := s.Members.CreateMember(ctx, access.System, access.NewMember{Partner: *partner, Username: *username,
+				m, err := s.Members.CreateMember(ctx, access.System, account.NewMember{Partner: *partner, Username: *username,
 					DisplayName: *name, Kind: *kind, Password: env.Getenv("OPSROOM_PASSWORD"), IsAdmin: *admin})
 				if err == nil {
 					fmt.Fprintf(env.Stdout, "member %s (partner %s) added\n", m.Username, m.Partner)
@@ -176,7 +177,7 @@ func cmdMember(ctx context.Context, env *Env, args []string) error {
 					return errors.New("name one member")
 				}
 				t := true
-				_, err := s.Members.UpdateMember(ctx, access.System, fs.Arg(0), access.MemberPatch{Disabled: &t})
+				_, err := s.Members.UpdateMember(ctx, access.System, fs.Arg(0), account.MemberPatch{Disabled: &t})
 				return err
 			})
 		},
@@ -266,7 +267,7 @@ func cmdToken(ctx context.Context, env *Env, args []string) error {
 			name := fs.String("name", "", "what it is for")
 			exp := fs.String("expires-in", "", "lifetime (default 2160h, at most 8784h)")
 			return withDB(ctx, fs, &dbf, args, func(s *Services) error {
-				t, err := s.Members.CreateToken(ctx, access.System, access.NewToken{Member: *user, Name: *name, ExpiresIn: *exp})
+				t, err := s.Members.CreateToken(ctx, access.System, account.NewToken{Member: *user, Name: *name, ExpiresIn: *exp})
 				if err == nil {
 					fmt.Fprintf(env.Stdout, "%s\n(token %s for %s, expires %s; the secret is not shown again)\n", t.Secret, t.ID, t.Member, t.ExpiresAt.Format("2006-01-02"))
 				}

@@ -14,13 +14,14 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/opsroom/opsroom/internal/access"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/room"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/validate"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Version is set at build time with -ldflags "-X .../cli.Version=...".
@@ -133,7 +134,7 @@ func (d *dbFlags) open(ctx context.Context) (*store.DB, error) {
 type Services struct {
 	DB      *store.DB
 	Bus     *live.Bus
-	Members *access.Service
+	Members *account.Service
 	Rooms   *room.Service
 	Items   *item.Service
 	// collectors are more metrics for /metrics (the TAK listeners'),
@@ -145,7 +146,7 @@ type Services struct {
 func NewServices(db *store.DB) *Services {
 	bus := live.NewBus()
 	rooms := room.NewService(db)
-	return &Services{DB: db, Bus: bus, Members: access.NewService(db), Rooms: rooms, Items: item.NewService(db, rooms, bus)}
+	return &Services{DB: db, Bus: bus, Members: account.NewService(db), Rooms: rooms, Items: item.NewService(db, rooms, bus)}
 }
 
 func newFlags(env *Env, name, usage string) *flag.FlagSet {

@@ -15,6 +15,7 @@ import (
 	"fmt"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/exchange"
 	"github.com/opsroom/opsroom/internal/room"
 )
@@ -110,7 +111,7 @@ func Import(ctx context.Context, im *exchange.Importer) (IntelIDs, error) {
 // Load writes only the scenario's partners, members and rooms with their
 // seats, from scenario.json, through the services (for tests of the base
 // API that run without the domain services). It returns the logins.
-func Load(ctx context.Context, members *access.Service, rooms *room.Service) ([]Login, error) {
+func Load(ctx context.Context, members *account.Service, rooms *room.Service) ([]Login, error) {
 	d, err := Scenario()
 	if err != nil {
 		return nil, err
@@ -122,7 +123,7 @@ func Load(ctx context.Context, members *access.Service, rooms *room.Service) ([]
 		}
 	}
 	for _, m := range d.Members {
-		in := access.NewMember{Partner: m.Partner, Username: m.Username, DisplayName: m.DisplayName, Kind: m.Kind, Password: m.Password}
+		in := account.NewMember{Partner: m.Partner, Username: m.Username, DisplayName: m.DisplayName, Kind: m.Kind, Password: m.Password}
 		if _, err := members.CreateMember(ctx, sys, in); err != nil {
 			return nil, fmt.Errorf("member %s: %w", m.Username, err)
 		}

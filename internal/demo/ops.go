@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/ops"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/timespan"
@@ -33,7 +34,7 @@ func oct2015(d, h int) time.Time { return time.Date(2015, 10, d, h, 0, 0, 0, tim
 // in Baghdad an ISR tasking awaiting both co-directors, the Erbil aid site
 // notified as protected by RU, and an IQ operation whose area and window
 // cover it, so the room shows a conflict.
-func LoadOps(ctx context.Context, members *access.Service, o *ops.Service) error {
+func LoadOps(ctx context.Context, members *account.Service, o *ops.Service) error {
 	as := map[string]access.Principal{}
 	for _, u := range []string{"ru.general", "ir.commander", "iq.commander", "sy.officer"} {
 		p, err := members.AsMember(ctx, u, "cli")

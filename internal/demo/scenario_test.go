@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/exchange"
 	"github.com/opsroom/opsroom/internal/intel"
 	"github.com/opsroom/opsroom/internal/item"
@@ -22,7 +23,7 @@ import (
 // world is the services the demo is loaded through.
 type world struct {
 	db      *store.DB
-	members *access.Service
+	members *account.Service
 	rooms   *room.Service
 	pic     *picture.Service
 	ops     *ops.Service
@@ -31,7 +32,7 @@ type world struct {
 
 func newWorld(db *store.DB) world {
 	bus := live.NewBus()
-	members, rooms := access.NewService(db), room.NewService(db)
+	members, rooms := account.NewService(db), room.NewService(db)
 	pic := picture.NewService(db, rooms, bus)
 	in := intel.NewService(db, rooms, item.NewService(db, rooms, bus), bus)
 	return world{db: db, members: members, rooms: rooms, pic: pic, ops: ops.New(db, rooms, bus),

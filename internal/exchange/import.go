@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/intel"
 	"github.com/opsroom/opsroom/internal/picture"
 	"github.com/opsroom/opsroom/internal/room"
@@ -75,7 +76,7 @@ func (e *RecordError) Unwrap() error { return e.Err }
 // shared through the API by the member named in its "by".
 type Importer struct {
 	DB      *store.DB
-	Members *access.Service
+	Members *account.Service
 	Rooms   *room.Service
 	Picture *picture.Service
 	Intel   *intel.Service
@@ -154,7 +155,7 @@ func (st *importer) run(d *Document) error {
 		return err
 	}
 	err = each(st, "members", d.Members, func(m Member) string { return m.Username }, func(m Member) error {
-		_, err := st.Members.CreateMember(ctx, sys, access.NewMember{Partner: m.Partner, Username: m.Username,
+		_, err := st.Members.CreateMember(ctx, sys, account.NewMember{Partner: m.Partner, Username: m.Username,
 			DisplayName: m.DisplayName, Kind: m.Kind, Password: m.Password})
 		return err
 	})

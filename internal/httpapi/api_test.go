@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/opsroom/opsroom/internal/httpapi"
 	"net/http"
+
+	"github.com/opsroom/opsroom/internal/account"
+	"github.com/opsroom/opsroom/internal/httpapi"
 
 	"sort"
 	"strings"
@@ -51,7 +53,7 @@ func demoServer(t *testing.T, db *store.DB) *testServer {
 	if _, err := demo.Load(context.Background(), ts.members, ts.rooms); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ts.members.CreateMember(context.Background(), access.System, access.NewMember{Partner: "RU", Username: "admin", Password: "admin-password-1", IsAdmin: true}); err != nil {
+	if _, err := ts.members.CreateMember(context.Background(), access.System, account.NewMember{Partner: "RU", Username: "admin", Password: "admin-password-1", IsAdmin: true}); err != nil {
 		t.Fatal(err)
 	}
 	return ts
@@ -62,7 +64,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 		ts := demoServer(t, db)
 		admin := ts.login(t, "admin", "admin-password-1")
 		ru := ts.login(t, "ru.general", demo.Password)
-		expired, err := ts.members.CreateToken(context.Background(), access.System, access.NewToken{Member: "ru.general", Name: "old"})
+		expired, err := ts.members.CreateToken(context.Background(), access.System, account.NewToken{Member: "ru.general", Name: "old"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,13 +3,15 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
-	"github.com/opsroom/opsroom/internal/httpapi"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/opsroom/opsroom/internal/account"
+	"github.com/opsroom/opsroom/internal/httpapi"
 
 	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/item"
@@ -78,7 +80,7 @@ func buildWorld(t *testing.T, ts *testServer, rng *rand.Rand, nPartners, nMember
 		}
 		// Devices with API tokens: the bearer-token read path, and no
 		// password hashing to slow the test down.
-		if _, err := ts.members.CreateMember(ctx, sys, access.NewMember{Partner: p, Username: users[i], Kind: access.Device}); err != nil {
+		if _, err := ts.members.CreateMember(ctx, sys, account.NewMember{Partner: p, Username: users[i], Kind: access.Device}); err != nil {
 			t.Fatal(err)
 		}
 		w.partnerOf[users[i]] = p
@@ -194,7 +196,7 @@ func TestNeedToKnowRandomWorlds(t *testing.T) {
 			markings[it.id] = stored{roomID, m}
 		}
 		for u := range w.partnerOf {
-			tok, err := ts.members.CreateToken(context.Background(), access.System, access.NewToken{Member: u, Name: "test"})
+			tok, err := ts.members.CreateToken(context.Background(), access.System, account.NewToken{Member: u, Name: "test"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/validate"
 )
@@ -56,9 +57,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		if se.field != "" {
 			p.Errors = []validate.FieldError{{Field: se.field, Detail: se.detail}}
 		}
-	case errors.Is(err, access.ErrBadCredentials):
+	case errors.Is(err, account.ErrBadCredentials):
 		p.Status, p.Title, p.Detail = http.StatusUnauthorized, "Unauthorized", err.Error()
-	case errors.Is(err, access.ErrTooManyAttempts):
+	case errors.Is(err, account.ErrTooManyAttempts):
 		p.Status, p.Title, p.Detail = http.StatusTooManyRequests, "Too Many Requests", err.Error()
 		w.Header().Set("Retry-After", "900")
 	case errors.Is(err, access.ErrUnauthenticated):

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/room"
@@ -113,8 +114,8 @@ func (s *Server) routes(a *API) {
 			return writeJSON(w, http.StatusOK, page(ms, limit, func(m access.Member) string { return m.Username }))
 		})
 	a.Handle(Route{Method: "POST", Path: "/api/v1/members", Summary: "Add a member (server admins)", Tag: "members", Auth: Member,
-		Request: access.NewMember{}, Response: access.Member{}, Status: http.StatusCreated}, func(w http.ResponseWriter, r *http.Request) error {
-		var in access.NewMember
+		Request: account.NewMember{}, Response: access.Member{}, Status: http.StatusCreated}, func(w http.ResponseWriter, r *http.Request) error {
+		var in account.NewMember
 		if err := decode(r, w, &in); err != nil {
 			return err
 		}
@@ -140,8 +141,8 @@ func (s *Server) routes(a *API) {
 			return writeJSON(w, http.StatusOK, m)
 		})
 	a.Handle(Route{Method: "PATCH", Path: "/api/v1/members/{username}", Summary: "Change a member (admins; members: own name and password)", Tag: "members", Auth: Member,
-		Request: access.MemberPatch{}, Response: access.Member{}}, func(w http.ResponseWriter, r *http.Request) error {
-		var in access.MemberPatch
+		Request: account.MemberPatch{}, Response: access.Member{}}, func(w http.ResponseWriter, r *http.Request) error {
+		var in account.MemberPatch
 		if err := decode(r, w, &in); err != nil {
 			return err
 		}
@@ -154,17 +155,17 @@ func (s *Server) routes(a *API) {
 
 	// Tokens.
 	a.Handle(Route{Method: "GET", Path: "/api/v1/tokens", Summary: "List your API tokens (admins: ?member=)", Tag: "tokens", Auth: Member,
-		Query: []Param{{Name: "member", Type: "string", Description: "username (admins)"}}, Response: Page[access.Token]{}},
+		Query: []Param{{Name: "member", Type: "string", Description: "username (admins)"}}, Response: Page[account.Token]{}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			ts, err := s.Members.Tokens(r.Context(), principal(r), r.URL.Query().Get("member"))
 			if err != nil {
 				return err
 			}
-			return writeJSON(w, http.StatusOK, Page[access.Token]{Items: ts})
+			return writeJSON(w, http.StatusOK, Page[account.Token]{Items: ts})
 		})
 	a.Handle(Route{Method: "POST", Path: "/api/v1/tokens", Summary: "Make an API token; the secret is shown only in this answer", Tag: "tokens", Auth: Member,
-		Request: access.NewToken{}, Response: access.Token{}, Status: http.StatusCreated}, func(w http.ResponseWriter, r *http.Request) error {
-		var in access.NewToken
+		Request: account.NewToken{}, Response: account.Token{}, Status: http.StatusCreated}, func(w http.ResponseWriter, r *http.Request) error {
+		var in account.NewToken
 		if err := decode(r, w, &in); err != nil {
 			return err
 		}

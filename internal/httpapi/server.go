@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/room"
@@ -35,7 +36,7 @@ const SessionCookie = "opsroom_session"
 // Server holds what the handlers use.
 type Server struct {
 	DB      *store.DB
-	Members *access.Service
+	Members *account.Service
 	Rooms   *room.Service
 	Items   *item.Service
 	Bus     *live.Bus

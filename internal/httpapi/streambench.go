@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/bench"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/store"
@@ -60,7 +61,7 @@ func (sb StreamBench) Run(ctx context.Context, db *store.DB) ([]bench.Result, er
 
 	tokens := make([]string, len(w.People))
 	for i, p := range w.People {
-		t, err := w.Members.CreateToken(ctx, access.System, access.NewToken{Member: p.Username, Name: "bench"})
+		t, err := w.Members.CreateToken(ctx, access.System, account.NewToken{Member: p.Username, Name: "bench"})
 		if err != nil {
 			return nil, err
 		}

@@ -6,7 +6,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/apitest"
 	"github.com/opsroom/opsroom/internal/httpapi"
 	"github.com/opsroom/opsroom/internal/item"
@@ -19,7 +19,7 @@ import (
 type testServer struct {
 	*httptest.Server
 	db      *store.DB
-	members *access.Service
+	members *account.Service
 	rooms   *room.Service
 	items   *item.Service
 	api     *httpapi.Server
@@ -29,7 +29,7 @@ func newTestServer(t testing.TB, db *store.DB) *testServer {
 	t.Helper()
 	bus := live.NewBus()
 	rooms := room.NewService(db)
-	ts := &testServer{db: db, members: access.NewService(db), rooms: rooms, items: item.NewService(db, rooms, bus)}
+	ts := &testServer{db: db, members: account.NewService(db), rooms: rooms, items: item.NewService(db, rooms, bus)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ts.api = httpapi.New(&httpapi.Server{DB: db, Members: ts.members, Rooms: rooms, Items: ts.items, Bus: bus}, log)
 	ts.Server = httptest.NewServer(ts.api.Handler())

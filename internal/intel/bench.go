@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/room"
@@ -50,13 +51,13 @@ const (
 
 // NewBenchWorld makes the room, its partners, members and sources.
 func NewBenchWorld(ctx context.Context, db *store.DB, seed uint64) (*BenchWorld, error) {
-	members, rooms := access.NewService(db), room.NewService(db)
+	members, rooms := account.NewService(db), room.NewService(db)
 	sys := access.System
 	for _, code := range []string{"A", "B"} {
 		if _, err := rooms.CreatePartner(ctx, sys, room.NewPartner{Code: code, Name: "Partner " + code, Kind: "state"}); err != nil {
 			return nil, err
 		}
-		if _, err := members.CreateMember(ctx, sys, access.NewMember{Partner: code, Username: strings.ToLower(code), DisplayName: code, Password: "correct horse battery"}); err != nil {
+		if _, err := members.CreateMember(ctx, sys, account.NewMember{Partner: code, Username: strings.ToLower(code), DisplayName: code, Password: "correct horse battery"}); err != nil {
 			return nil, err
 		}
 	}
@@ -101,7 +102,7 @@ func AttachBenchWorld(ctx context.Context, db *store.DB, seed uint64) (*BenchWor
 
 func attach(ctx context.Context, db *store.DB, seed uint64) (*BenchWorld, error) {
 	bus := live.NewBus()
-	members, rooms := access.NewService(db), room.NewService(db)
+	members, rooms := account.NewService(db), room.NewService(db)
 	w := &BenchWorld{DB: db, Svc: NewService(db, rooms, item.NewService(db, rooms, bus), bus)}
 	var err error
 	if w.A, err = members.AsMember(ctx, "a", "bench"); err != nil {
@@ -210,7 +211,7 @@ func (w *BenchWorld) SmallRoom(ctx context.Context, n int) error {
 		}
 	}
 	// The members' rights now include room s.
-	members := access.NewService(w.DB)
+	members := account.NewService(w.DB)
 	var err error
 	if w.A, err = members.AsMember(ctx, "a", "bench"); err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/validate"
@@ -138,7 +139,7 @@ func (s *Service) CreateClaimTx(ctx context.Context, tx *store.Tx, sc *Scope, in
 	view := SharedClaim{ID: rec.ID, Room: sc.Room.Slug, Event: in.Event, Actor: in.Actor, Proposition: in.Proposition, Stance: string(stance),
 		Statement: in.Statement, Supporting: in.Supporting, Disputing: in.Disputing, Marking: shown,
 		Owner: sc.View.PartnerCodes[sc.P.PartnerID], CreatedBy: sc.P.Username, Version: 1}
-	if err := item.Insert(ctx, tx, s.bus, rec, sc.P.Actor(), &view); err != nil {
+	if err := item.Insert(ctx, tx, s.bus, rec, audit.By(sc.P), &view); err != nil {
 		return "", err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO claims (item_id, event_id, actor, proposition, stance, statement) VALUES (?, ?, ?, ?, ?, ?)`,

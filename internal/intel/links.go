@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/validate"
@@ -136,7 +137,7 @@ func (s *Service) CreateLinkTx(ctx context.Context, tx *store.Tx, sc *Scope, rep
 	if err != nil {
 		return SharedLink{}, err
 	}
-	_, err = item.Touch(ctx, tx, s.bus, sc.Room.ID, ItemReport, report, "link", narrower(m, mt), sc.P.Actor(),
+	_, err = item.Touch(ctx, tx, s.bus, sc.Room.ID, ItemReport, report, "link", narrower(m, mt), audit.By(sc.P),
 		map[string]any{"link": string(kind)}, out)
 	return out, err
 }

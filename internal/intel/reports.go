@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/geo"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/store"
@@ -217,7 +218,7 @@ func (s *Service) CreateReportTx(ctx context.Context, tx *store.Tx, sc *Scope, i
 		rec.ID = store.NewID()
 	}
 	view.ID = rec.ID
-	if err := item.Insert(ctx, tx, s.bus, rec, sc.P.Actor(), &view); err != nil {
+	if err := item.Insert(ctx, tx, s.bus, rec, audit.By(sc.P), &view); err != nil {
 		return "", err
 	}
 	doc, err := s.nextDoc(ctx, tx)
@@ -280,7 +281,7 @@ func (s *Service) UpdateReport(ctx context.Context, p access.Principal, slug, id
 		view := SharedReport{ID: id, Room: sc.Room.Slug, Title: c.in.Title, Text: c.in.Text, Source: c.in.Source, Credibility: c.in.Credibility,
 			Observed: c.in.Observed, ReportedAt: c.in.ReportedAt, Places: c.in.Places, Marking: c.shown, Owner: cur.Owner, CreatedBy: cur.CreatedBy,
 			CreatedAt: cur.CreatedAt, Version: in.Version + 1, EditedBy: p.Username}
-		if err := item.Update(ctx, tx, s.bus, rec, in.Version, changedFields(cur, c), p.Actor(), &view); err != nil {
+		if err := item.Update(ctx, tx, s.bus, rec, in.Version, changedFields(cur, c), audit.By(p), &view); err != nil {
 			return err
 		}
 		start, end := observedCols(c.in.Observed)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/validate"
@@ -132,7 +133,7 @@ func (s *Service) CreateSourceTx(ctx context.Context, tx *store.Tx, sc *Scope, i
 	body, _ := json.Marshal(sourceBody{Notes: in.Notes})
 	rec := &item.Record{ID: in.ID, RoomID: sc.Room.ID, Room: sc.Room.Slug, Kind: ItemSource, Title: in.Name, Marking: m, Shown: shown,
 		Owner: sc.P.PartnerID, Author: sc.P.ID, Body: body}
-	if err := item.Insert(ctx, tx, s.bus, rec, sc.P.Actor(), nil); err != nil {
+	if err := item.Insert(ctx, tx, s.bus, rec, audit.By(sc.P), nil); err != nil {
 		return "", err
 	}
 	citedBy := sql.NullString{String: in.CitedBy, Valid: in.CitedBy != ""}
@@ -276,7 +277,7 @@ func (s *Service) RegradeSource(ctx context.Context, p access.Principal, slug, i
 			return err
 		}
 		cur.Reliability, cur.ReliabilityText = rel.String(), rel.Description()
-		_, err := item.Touch(ctx, tx, s.bus, sc.Room.ID, ItemSource, id, "regrade", m, p.Actor(),
+		_, err := item.Touch(ctx, tx, s.bus, sc.Room.ID, ItemSource, id, "regrade", m, audit.By(p),
 			map[string]any{"fields": []string{"reliability"}}, cur)
 		return err
 	})

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/room"
@@ -33,13 +35,13 @@ func newFixture(t testing.TB, db *store.DB) fixture {
 	t.Helper()
 	ctx := context.Background()
 	bus := live.NewBus()
-	members, rooms := access.NewService(db), room.NewService(db)
+	members, rooms := account.NewService(db), room.NewService(db)
 	sys := access.System
 	for _, code := range []string{"A", "B"} {
 		if _, err := rooms.CreatePartner(ctx, sys, room.NewPartner{Code: code, Name: "Partner " + code, Kind: "state"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := members.CreateMember(ctx, sys, access.NewMember{Partner: code, Username: strings.ToLower(code), DisplayName: code, Password: "correct horse battery"}); err != nil {
+		if _, err := members.CreateMember(ctx, sys, account.NewMember{Partner: code, Username: strings.ToLower(code), DisplayName: code, Password: "correct horse battery"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -66,7 +68,7 @@ func newFixture(t testing.TB, db *store.DB) fixture {
 	err = db.Write(ctx, func(tx *store.Tx) error {
 		rec := &item.Record{RoomID: sc.Room.ID, Room: "r", Kind: ItemEvent, Title: "an event", Marking: access.Marking{TLP: access.Green},
 			Shown: item.Marking{TLP: "GREEN"}, Owner: f.a.PartnerID, Author: f.a.ID}
-		if err := item.Insert(ctx, tx, nil, rec, f.a.Actor(), nil); err != nil {
+		if err := item.Insert(ctx, tx, nil, rec, audit.By(f.a), nil); err != nil {
 			return err
 		}
 		f.event = rec.ID

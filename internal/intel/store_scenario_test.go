@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/demo"
 	"github.com/opsroom/opsroom/internal/exchange"
 	"github.com/opsroom/opsroom/internal/intel"
@@ -19,7 +20,7 @@ import (
 // loadedDemo is the demo loaded into a fresh database.
 type loadedDemo struct {
 	db      *store.DB
-	members *access.Service
+	members *account.Service
 	svc     *intel.Service
 	ids     demo.IntelIDs
 }
@@ -28,7 +29,7 @@ func loadDemo(t *testing.T, db *store.DB) loadedDemo {
 	t.Helper()
 	ctx := t.Context()
 	bus := live.NewBus()
-	members, rooms := access.NewService(db), room.NewService(db)
+	members, rooms := account.NewService(db), room.NewService(db)
 	pic := picture.NewService(db, rooms, bus)
 	svc := intel.NewService(db, rooms, item.NewService(db, rooms, bus), bus)
 	ids, err := demo.Import(ctx, &exchange.Importer{DB: db, Members: members, Rooms: rooms, Picture: pic, Intel: svc})
@@ -38,7 +39,7 @@ func loadDemo(t *testing.T, db *store.DB) loadedDemo {
 	return loadedDemo{db: db, members: members, svc: svc, ids: ids}
 }
 
-func as(t *testing.T, members *access.Service, user string) access.Principal {
+func as(t *testing.T, members *account.Service, user string) access.Principal {
 	t.Helper()
 	p, err := members.AsMember(context.Background(), user, "cli")
 	if err != nil {

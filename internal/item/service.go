@@ -94,7 +94,7 @@ func (s *Service) CreateNote(ctx context.Context, p access.Principal, slug strin
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		it := rec.item(1)
 		it.Owner, it.CreatedBy = rv.PartnerCodes[p.PartnerID], p.Username
-		return Insert(ctx, tx, s.bus, rec, p.Actor(), it)
+		return Insert(ctx, tx, s.bus, rec, audit.By(p), it)
 	})
 	if err != nil {
 		return Item{}, err
@@ -126,7 +126,7 @@ func (s *Service) Refused(ctx context.Context, p access.Principal, id string) {
 	if err := store.Scan(s.db.QueryRow(ctx, `SELECT room_id, kind FROM items WHERE id = ?`, id), &roomID, &kind); err != nil {
 		return
 	}
-	_ = audit.Log(context.WithoutCancel(ctx), s.db, p.Record("access.refused", roomID, kind, id, nil))
+	_ = audit.Log(context.WithoutCancel(ctx), s.db, audit.Of(p, "access.refused", roomID, kind, id, nil))
 }
 
 // ListQuery selects a room's items.

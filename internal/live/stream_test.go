@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/httpapi"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/live"
@@ -31,7 +32,7 @@ import (
 type streamWorld struct {
 	*httptest.Server
 	db      *store.DB
-	members *access.Service
+	members *account.Service
 	rooms   *room.Service
 	items   *item.Service
 	bus     *live.Bus
@@ -48,7 +49,7 @@ func newStreamWorld(t *testing.T, db *store.DB, cfg httpapi.StreamConfig, bus *l
 		bus = live.NewBus()
 	}
 	rooms := room.NewService(db)
-	w := &streamWorld{db: db, members: access.NewService(db), rooms: rooms, items: item.NewService(db, rooms, bus), bus: bus,
+	w := &streamWorld{db: db, members: account.NewService(db), rooms: rooms, items: item.NewService(db, rooms, bus), bus: bus,
 		tokens: map[string]string{}, who: map[string]access.Principal{}}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	api := httpapi.New(&httpapi.Server{DB: db, Members: w.members, Rooms: rooms, Items: w.items, Bus: bus,
@@ -67,7 +68,7 @@ func newStreamWorld(t *testing.T, db *store.DB, cfg httpapi.StreamConfig, bus *l
 func newStreamInstance(t *testing.T, db *store.DB, cfg httpapi.StreamConfig, bus *live.Bus) *streamWorld {
 	t.Helper()
 	rooms := room.NewService(db)
-	w := &streamWorld{db: db, members: access.NewService(db), rooms: rooms, items: item.NewService(db, rooms, bus), bus: bus,
+	w := &streamWorld{db: db, members: account.NewService(db), rooms: rooms, items: item.NewService(db, rooms, bus), bus: bus,
 		tokens: map[string]string{}, who: map[string]access.Principal{}}
 	api := httpapi.New(&httpapi.Server{DB: db, Members: w.members, Rooms: rooms, Items: w.items, Bus: bus,
 		Extra: []func(*httpapi.API){httpapi.Stream(cfg)}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -78,7 +79,7 @@ func newStreamInstance(t *testing.T, db *store.DB, cfg httpapi.StreamConfig, bus
 }
 
 // seedStreamRoom makes partners A and B, their members and the room.
-func seedStreamRoom(ctx context.Context, members *access.Service, rooms *room.Service) error {
+func seedStreamRoom(ctx context.Context, members *account.Service, rooms *room.Service) error {
 	sys := access.System
 	for _, code := range []string{"A", "B"} {
 		if _, err := rooms.CreatePartner(ctx, sys, room.NewPartner{Code: code, Name: code, Kind: "state"}); err != nil {
@@ -89,7 +90,7 @@ func seedStreamRoom(ctx context.Context, members *access.Service, rooms *room.Se
 		return err
 	}
 	for _, u := range []string{"a1", "a2", "b1", "b2"} {
-		if _, err := members.CreateMember(ctx, sys, access.NewMember{Partner: strings.ToUpper(u[:1]), Username: u, Kind: access.Device}); err != nil {
+		if _, err := members.CreateMember(ctx, sys, account.NewMember{Partner: strings.ToUpper(u[:1]), Username: u, Kind: access.Device}); err != nil {
 			return err
 		}
 		if err := rooms.SetMember(ctx, sys, "ops", u, room.RoleMember); err != nil {
@@ -105,7 +106,7 @@ func (w *streamWorld) loadUsers(t *testing.T) {
 	ctx := context.Background()
 	w.users = []string{"a1", "a2", "b1", "b2"}
 	for _, u := range w.users {
-		tok, err := w.members.CreateToken(ctx, access.System, access.NewToken{Member: u, Name: "stream"})
+		tok, err := w.members.CreateToken(ctx, access.System, account.NewToken{Member: u, Name: "stream"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -549,7 +550,7 @@ func TestStreamEndsWhenTheMemberLeaves(t *testing.T) {
 			{"b1", func() error { return w.rooms.RemoveMember(ctx, access.System, "ops", "b1") }},
 			{"a2", func() error {
 				yes := true
-				_, err := w.members.UpdateMember(ctx, access.System, "a2", access.MemberPatch{Disabled: &yes})
+				_, err := w.members.UpdateMember(ctx, access.System, "a2", account.MemberPatch{Disabled: &yes})
 				return err
 			}},
 		} {
@@ -596,10 +597,10 @@ func TestStreamRefusals(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		w := newStreamWorld(t, db, httpapi.StreamConfig{}, nil)
 		ctx := context.Background()
-		if _, err := w.members.CreateMember(ctx, access.System, access.NewMember{Partner: "A", Username: "a9", Kind: access.Device}); err != nil {
+		if _, err := w.members.CreateMember(ctx, access.System, account.NewMember{Partner: "A", Username: "a9", Kind: access.Device}); err != nil {
 			t.Fatal(err)
 		}
-		tok, err := w.members.CreateToken(ctx, access.System, access.NewToken{Member: "a9", Name: "x"})
+		tok, err := w.members.CreateToken(ctx, access.System, account.NewToken{Member: "a9", Name: "x"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/geo"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/store"
@@ -343,7 +344,7 @@ func (s *Service) raise(ctx context.Context, tx *store.Tx, p access.Principal, r
 	reg, _ := json.Marshal(o.Region)
 	c := Conflict{ID: rec.ID, Room: slug, Status: "open", Region: reg, Window: o.Window, Marking: conflictShown,
 		Sides: [2]ConflictSide{neutralSide(o.Mine.Kind), neutralSide(o.Other.Kind)}, CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := item.Insert(ctx, tx, s.bus, rec, p.Actor(), c); err != nil {
+	if err := item.Insert(ctx, tx, s.bus, rec, audit.By(p), c); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO conflicts (item_id, a_item_id, a_part, a_kind, a_partner_id, b_item_id, b_part, b_kind, b_partner_id, region, start_at, end_at, status)
@@ -424,6 +425,6 @@ func (s *Service) touchConflict(ctx context.Context, tx *store.Tx, p access.Prin
 			return err
 		}
 	}
-	_, err = item.Touch(ctx, tx, s.bus, c.roomID, "conflict", id, action, m, p.Actor(), map[string]any{"status": c.Status}, c)
+	_, err = item.Touch(ctx, tx, s.bus, c.roomID, "conflict", id, action, m, audit.By(p), map[string]any{"status": c.Status}, c)
 	return err
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/geo"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/live"
@@ -21,14 +23,14 @@ type world struct {
 	db      *store.DB
 	s       *Service
 	bus     *live.Bus
-	members *access.Service
+	members *account.Service
 	rooms   *room.Service
 }
 
 func newWorld(t testing.TB, db *store.DB) *world {
 	t.Helper()
 	bus := live.NewBus()
-	w := &world{db: db, bus: bus, members: access.NewService(db), rooms: room.NewService(db)}
+	w := &world{db: db, bus: bus, members: account.NewService(db), rooms: room.NewService(db)}
 	w.s = New(db, w.rooms, bus)
 	w.seed(t)
 	return w
@@ -45,7 +47,7 @@ func (w *world) seed(t testing.TB) {
 		if _, err := w.rooms.CreatePartner(ctx, sys, room.NewPartner{Code: code, Name: code, Kind: "state"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.members.CreateMember(ctx, sys, access.NewMember{Partner: code, Username: users[code], DisplayName: users[code], Password: "opsroom-test-password"}); err != nil {
+		if _, err := w.members.CreateMember(ctx, sys, account.NewMember{Partner: code, Username: users[code], DisplayName: users[code], Password: "opsroom-test-password"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -113,7 +115,7 @@ func (w *world) addSite(t testing.TB, p access.Principal, slug, title string, g 
 	b := geom.BBox()
 	rec := &item.Record{RoomID: rm.ID, Room: slug, Kind: "site", Title: title, Marking: am, Shown: shown, Owner: p.PartnerID, Author: p.ID}
 	err = w.db.Write(ctx, func(tx *store.Tx) error {
-		if err := item.Insert(ctx, tx, nil, rec, p.Actor(), nil); err != nil {
+		if err := item.Insert(ctx, tx, nil, rec, audit.By(p), nil); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO sites (item_id, category, protected, geometry, min_lon, min_lat, max_lon, max_lat) VALUES (?, 'aid', ?, ?, ?, ?, ?, ?)`,

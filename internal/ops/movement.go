@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/geo"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/store"
@@ -100,7 +101,7 @@ func (s *Service) CreateMovement(ctx context.Context, p access.Principal, slug s
 		mv := Movement{Item: item.Item{ID: rec.ID, Room: rm.Slug, Kind: "movement", Title: in.Title, Marking: shown, Owner: rv.PartnerCodes[p.PartnerID],
 			CreatedBy: p.Username, CreatedAt: rec.At, UpdatedAt: rec.At, Version: 1},
 			Purpose: in.Purpose, Route: in.Route, CorridorWidth: in.CorridorWidth, Window: in.Window, Status: Notified}
-		if err := item.Insert(ctx, tx, s.bus, rec, p.Actor(), mv); err != nil {
+		if err := item.Insert(ctx, tx, s.bus, rec, audit.By(p), mv); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO movements (item_id, purpose, route, corridor_width, start_at, end_at, status) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -238,7 +239,7 @@ func (s *Service) UpdateMovement(ctx context.Context, p access.Principal, id str
 		}
 		result.Title, result.Marking, result.Version, result.UpdatedAt = in.Title, shown, in.Version+1, s.at()
 		rec.Title, rec.Marking, rec.Shown = in.Title, m, shown
-		return item.Update(ctx, tx, s.bus, &rec.Record, in.Version, []string{"movement"}, p.Actor(), result)
+		return item.Update(ctx, tx, s.bus, &rec.Record, in.Version, []string{"movement"}, audit.By(p), result)
 	})
 	return result, err
 }
@@ -287,7 +288,7 @@ func (s *Service) NotifySite(ctx context.Context, p access.Principal, slug strin
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		n := SiteNotice{Item: item.Item{ID: rec.ID, Room: rm.Slug, Kind: "site-notice", Title: rec.Title, Marking: shown, Owner: rv.PartnerCodes[p.PartnerID],
 			CreatedBy: p.Username, CreatedAt: rec.At, UpdatedAt: rec.At, Version: 1}, Site: in.Site, Note: in.Note, Status: Notified}
-		if err := item.Insert(ctx, tx, s.bus, rec, p.Actor(), n); err != nil {
+		if err := item.Insert(ctx, tx, s.bus, rec, audit.By(p), n); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO site_notices (item_id, site_item_id, note, status) VALUES (?, ?, ?, 'active')`, rec.ID, in.Site, in.Note); err != nil {
@@ -449,7 +450,7 @@ func (s *Service) Seen(ctx context.Context, p access.Principal, id string) error
 		if err := addHistory(ctx, tx, id, p, s.at(), "seen", "", "", ""); err != nil {
 			return err
 		}
-		_, err = item.Touch(ctx, tx, s.bus, rec.RoomID, kind, id, "seen", rec.Marking, p.Actor(), map[string]any{"seen_by": p.PartnerID}, map[string]string{"id": id, "seen_by": p.Username})
+		_, err = item.Touch(ctx, tx, s.bus, rec.RoomID, kind, id, "seen", rec.Marking, audit.By(p), map[string]any{"seen_by": p.PartnerID}, map[string]string{"id": id, "seen_by": p.Username})
 		return err
 	})
 	if err != nil {
@@ -511,7 +512,7 @@ func (s *Service) Withdraw(ctx context.Context, p access.Principal, id string, i
 				return err
 			}
 		}
-		_, err = item.Touch(ctx, tx, s.bus, rec.RoomID, kind, id, "withdraw", rec.Marking, p.Actor(), map[string]any{"status": Withdrawn}, map[string]string{"id": id, "status": Withdrawn})
+		_, err = item.Touch(ctx, tx, s.bus, rec.RoomID, kind, id, "withdraw", rec.Marking, audit.By(p), map[string]any{"status": Withdrawn}, map[string]string{"id": id, "status": Withdrawn})
 		return err
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/geo"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/room"
@@ -225,7 +226,7 @@ func (s *Service) CreateOperation(ctx context.Context, p access.Principal, slug 
 		op := Operation{Item: item.Item{ID: rec.ID, Room: rm.Slug, Kind: "operation", Title: in.Name, Marking: shown,
 			Owner: rv.PartnerCodes[p.PartnerID], CreatedBy: p.Username, CreatedAt: rec.At, UpdatedAt: rec.At, Version: 1},
 			Name: in.Name, Lead: in.Lead, Status: Draft, Area: in.Area, Window: in.Window, Components: in.Components, Phases: in.Phases, Decisions: []Decision{}}
-		if err := item.Insert(ctx, tx, s.bus, rec, p.Actor(), op); err != nil {
+		if err := item.Insert(ctx, tx, s.bus, rec, audit.By(p), op); err != nil {
 			return err
 		}
 		comps, _ := json.Marshal(in.Components)
@@ -417,7 +418,7 @@ func (s *Service) UpdateOperation(ctx context.Context, p access.Principal, id st
 			return err
 		}
 		result.Title, result.Marking, result.Version, result.UpdatedAt = in.Name, shown, in.Version+1, s.at()
-		return item.Update(ctx, tx, s.bus, &rec.Record, in.Version, changed, p.Actor(), result)
+		return item.Update(ctx, tx, s.bus, &rec.Record, in.Version, changed, audit.By(p), result)
 	})
 	return result, err
 }
@@ -608,7 +609,7 @@ func (s *Service) Act(ctx context.Context, p access.Principal, id, action string
 		if err != nil {
 			return err
 		}
-		_, err = item.Touch(ctx, tx, s.bus, rec.RoomID, "operation", id, action, rec.Marking, p.Actor(),
+		_, err = item.Touch(ctx, tx, s.bus, rec.RoomID, "operation", id, action, rec.Marking, audit.By(p),
 			map[string]any{"from": from, "to": to}, result)
 		return err
 	})

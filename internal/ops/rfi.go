@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/validate"
@@ -91,7 +92,7 @@ func (s *Service) AskRFI(ctx context.Context, p access.Principal, slug string, i
 		r := RFI{Item: item.Item{ID: rec.ID, Room: rm.Slug, Kind: "rfi", Title: title, Marking: shown, Owner: rv.PartnerCodes[p.PartnerID],
 			CreatedBy: p.Username, CreatedAt: rec.At, UpdatedAt: rec.At, Version: 1},
 			Question: in.Question, Assignee: strings.ToUpper(in.Assignee), Deadline: deadline, Status: RFIOpen, Overdue: deadline.Before(rec.At), Answers: []RFIAnswer{}}
-		if err := item.Insert(ctx, tx, s.bus, rec, p.Actor(), r); err != nil {
+		if err := item.Insert(ctx, tx, s.bus, rec, audit.By(p), r); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO rfis (item_id, question, assigned_partner_id, deadline, status) VALUES (?, ?, ?, ?, ?)`,
@@ -301,7 +302,7 @@ func (s *Service) rfiStep(ctx context.Context, p access.Principal, id, action, r
 		// different ones, and fetches the request again.
 		pub := result
 		pub.Answers = nil
-		_, err = item.Touch(ctx, tx, s.bus, rec.RoomID, "rfi", id, action, rec.Marking, p.Actor(), map[string]any{"from": r.Status, "to": to}, pub)
+		_, err = item.Touch(ctx, tx, s.bus, rec.RoomID, "rfi", id, action, rec.Marking, audit.By(p), map[string]any{"from": r.Status, "to": to}, pub)
 		return err
 	})
 	if err != nil {

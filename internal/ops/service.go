@@ -88,7 +88,7 @@ func (s *Service) refused(ctx context.Context, p access.Principal, id string, er
 	}
 	var roomID, kind string
 	if store.Scan(s.db.QueryRow(ctx, `SELECT room_id, kind FROM items WHERE id = ?`, id), &roomID, &kind) == nil {
-		_ = audit.Log(context.WithoutCancel(ctx), s.db, p.Record("access.refused", roomID, kind, id, nil))
+		_ = audit.Log(context.WithoutCancel(ctx), s.db, audit.Of(p, "access.refused", roomID, kind, id, nil))
 	}
 	return store.ErrNotFound
 }

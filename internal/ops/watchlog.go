@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/store"
@@ -102,7 +103,7 @@ func writeEntry(ctx context.Context, tx *store.Tx, bus *live.Bus, slug string, e
 	}
 	view := LogEntry{Item: item.Item{ID: rec.ID, Room: slug, Kind: "log-entry", Title: title, Marking: e.Shown, Owner: code, CreatedBy: username,
 		CreatedAt: now, UpdatedAt: now, Version: 1}, At: now, Text: e.Text, Automatic: automatic, SourceKind: e.SourceKind, SourceID: e.SourceID}
-	actor := p.Actor()
+	actor := audit.By(p)
 	actor.PartnerID = e.Owner
 	if err := item.Insert(ctx, tx, bus, rec, actor, view); err != nil {
 		return "", err
@@ -243,7 +244,7 @@ func (s *Service) Strike(ctx context.Context, p access.Principal, id string, in 
 		if err != nil {
 			return err
 		}
-		_, err = item.Touch(ctx, tx, s.bus, rec.RoomID, "log-entry", id, "strike", rec.Marking, p.Actor(), map[string]any{"struck": true}, e)
+		_, err = item.Touch(ctx, tx, s.bus, rec.RoomID, "log-entry", id, "strike", rec.Marking, audit.By(p), map[string]any{"struck": true}, e)
 		return err
 	})
 	if err != nil {

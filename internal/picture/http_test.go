@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/httpapi"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/store"
@@ -120,7 +121,7 @@ func TestHTTP(t *testing.T) {
 		ts := httptest.NewServer(srv.Handler())
 		defer ts.Close()
 		token := func(p access.Principal) string {
-			tok, err := w.Members.CreateToken(ctx, p, access.NewToken{Name: "test"})
+			tok, err := w.Members.CreateToken(ctx, p, account.NewToken{Name: "test"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/gazetteer"
 	"github.com/opsroom/opsroom/internal/geo"
 	"github.com/opsroom/opsroom/internal/item"
@@ -46,9 +47,9 @@ func (s *Service) write(ctx context.Context, p access.Principal, rec *item.Recor
 	return s.db.Write(ctx, func(tx *store.Tx) error {
 		var err error
 		if version == 0 {
-			err = item.Insert(ctx, tx, s.bus, rec, p.Actor(), data)
+			err = item.Insert(ctx, tx, s.bus, rec, audit.By(p), data)
 		} else {
-			err = item.Update(ctx, tx, s.bus, rec, version, changed, p.Actor(), data)
+			err = item.Update(ctx, tx, s.bus, rec, version, changed, audit.By(p), data)
 		}
 		if err != nil {
 			return err

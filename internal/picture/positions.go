@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/validate"
@@ -92,7 +93,7 @@ func (s *Service) AppendPositions(ctx context.Context, p access.Principal, id st
 		if err := insertPositions(ctx, tx, tr.seq, in.Positions); err != nil {
 			return err
 		}
-		_, err := item.Touch(ctx, tx, s.bus, tr.RoomID, KindTrack, id, "positions", m, p.Actor(),
+		_, err := item.Touch(ctx, tx, s.bus, tr.RoomID, KindTrack, id, "positions", m, audit.By(p),
 			map[string]int{"positions": len(in.Positions)}, map[string]any{"id": id, "positions": in.Positions})
 		return err
 	})

@@ -178,7 +178,7 @@ func (s *Service) refused(ctx context.Context, p access.Principal, id string) {
 	if err := store.Scan(s.db.QueryRow(ctx, `SELECT room_id, kind FROM items WHERE id = ?`, id), &roomID, &kind); err != nil {
 		return
 	}
-	_ = audit.Log(context.WithoutCancel(ctx), s.db, p.Record("access.refused", roomID, kind, id, nil))
+	_ = audit.Log(context.WithoutCancel(ctx), s.db, audit.Of(p, "access.refused", roomID, kind, id, nil))
 }
 
 // listRoom returns one page (by item ID, newest first) of a room's items

@@ -122,7 +122,7 @@ func (s *Service) CreatePartner(ctx context.Context, actor access.Principal, in 
 			}
 			return err
 		}
-		_, err := audit.Append(ctx, tx, actor.Record("partner.create", "", "partner", p.ID, map[string]string{"code": p.Code}))
+		_, err := audit.Append(ctx, tx, audit.Of(actor, "partner.create", "", "partner", p.ID, map[string]string{"code": p.Code}))
 		return err
 	})
 	return p, err
@@ -245,7 +245,7 @@ func (s *Service) CreateRoom(ctx context.Context, actor access.Principal, in New
 				return err
 			}
 		}
-		_, err := audit.Append(ctx, tx, actor.Record("room.create", r.ID, "room", r.ID, map[string]any{"slug": r.Slug, "partners": r.Partners, "command_model": r.CommandModel}))
+		_, err := audit.Append(ctx, tx, audit.Of(actor, "room.create", r.ID, "room", r.ID, map[string]any{"slug": r.Slug, "partners": r.Partners, "command_model": r.CommandModel}))
 		return err
 	})
 	return r, err
@@ -394,7 +394,7 @@ func (s *Service) SetMember(ctx context.Context, actor access.Principal, slug, u
 		if _, err := tx.Exec(ctx, `INSERT INTO room_members (room_id, member_id, role) VALUES (?, ?, ?)`, r.ID, memberID, role); err != nil {
 			return err
 		}
-		_, err := audit.Append(ctx, tx, actor.Record("room.member.set", r.ID, "member", memberID, map[string]string{"role": role}))
+		_, err := audit.Append(ctx, tx, audit.Of(actor, "room.member.set", r.ID, "member", memberID, map[string]string{"role": role}))
 		return err
 	})
 }
@@ -417,7 +417,7 @@ func (s *Service) RemoveMember(ctx context.Context, actor access.Principal, slug
 		if n, _ := res.RowsAffected(); n == 0 {
 			return store.ErrNotFound
 		}
-		_, err = audit.Append(ctx, tx, actor.Record("room.member.remove", r.ID, "member", "", map[string]string{"username": username}))
+		_, err = audit.Append(ctx, tx, audit.Of(actor, "room.member.remove", r.ID, "member", "", map[string]string{"username": username}))
 		return err
 	})
 }
@@ -551,7 +551,7 @@ func (s *Service) UpdateRoom(ctx context.Context, actor access.Principal, slug s
 			r.Name, r.Purpose, r.Note, string(r.DefaultTLP), store.NullMicros(r.Established.Start), store.NullMicros(r.Established.End), r.LogGrade, r.ID); err != nil {
 			return err
 		}
-		_, err := audit.Append(ctx, tx, actor.Record("room.update", r.ID, "room", r.ID, map[string]any{"fields": changed}))
+		_, err := audit.Append(ctx, tx, audit.Of(actor, "room.update", r.ID, "room", r.ID, map[string]any{"fields": changed}))
 		return err
 	})
 	return r, err
@@ -579,7 +579,7 @@ func (s *Service) AddPartner(ctx context.Context, actor access.Principal, slug, 
 		if _, err := tx.Exec(ctx, `INSERT INTO room_partners (room_id, partner_id) VALUES (?, ?)`, r.ID, p.ID); err != nil {
 			return err
 		}
-		_, err := audit.Append(ctx, tx, actor.Record("room.partner.add", r.ID, "partner", p.ID, nil))
+		_, err := audit.Append(ctx, tx, audit.Of(actor, "room.partner.add", r.ID, "partner", p.ID, nil))
 		return err
 	})
 }
@@ -614,7 +614,7 @@ func (s *Service) RemovePartner(ctx context.Context, actor access.Principal, slu
 		if _, err := tx.Exec(ctx, `DELETE FROM room_partners WHERE room_id = ? AND partner_id = ?`, r.ID, p.ID); err != nil {
 			return err
 		}
-		_, err = audit.Append(ctx, tx, actor.Record("room.partner.remove", r.ID, "partner", p.ID, map[string]any{"members_removed": left}))
+		_, err = audit.Append(ctx, tx, audit.Of(actor, "room.partner.remove", r.ID, "partner", p.ID, map[string]any{"members_removed": left}))
 		return err
 	})
 }

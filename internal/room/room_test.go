@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/room"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/store/storetest"
@@ -43,14 +44,14 @@ func TestLogGrade(t *testing.T) {
 func TestRoomLogGradeSetting(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx, sys := context.Background(), access.System
-		rooms, members := room.NewService(db), access.NewService(db)
+		rooms, members := room.NewService(db), account.NewService(db)
 		for _, code := range []string{"RU", "IR"} {
 			if _, err := rooms.CreatePartner(ctx, sys, room.NewPartner{Code: code, Name: code, Kind: "state"}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		for _, m := range [][2]string{{"RU", "ru.general"}, {"IR", "ir.commander"}} {
-			if _, err := members.CreateMember(ctx, sys, access.NewMember{Partner: m[0], Username: m[1], DisplayName: m[1], Password: "opsroom-test-password"}); err != nil {
+			if _, err := members.CreateMember(ctx, sys, account.NewMember{Partner: m[0], Username: m[1], DisplayName: m[1], Password: "opsroom-test-password"}); err != nil {
 				t.Fatal(err)
 			}
 		}

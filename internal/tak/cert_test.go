@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"software.sslmate.com/src/go-pkcs12"
+
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/store/storetest"
-	"software.sslmate.com/src/go-pkcs12"
 )
 
 // testPKI is a room CA with a server certificate in a directory, as
@@ -126,7 +128,7 @@ func TestMutualTLS(t *testing.T) {
 		refused("no certificate", nil)
 		refused("unknown member", []tls.Certificate{pki.client(t, pki.ca, "nobody", "ops")})
 		disabled := true
-		if _, err := w.members.UpdateMember(context.Background(), access.System, "c1", access.MemberPatch{Disabled: &disabled}); err != nil {
+		if _, err := w.members.UpdateMember(context.Background(), access.System, "c1", account.MemberPatch{Disabled: &disabled}); err != nil {
 			t.Fatal(err)
 		}
 		refused("disabled member", []tls.Certificate{pki.client(t, pki.ca, "c1", "ops")})

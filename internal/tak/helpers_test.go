@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/cot"
 	"github.com/opsroom/opsroom/internal/item"
@@ -24,7 +25,7 @@ import (
 // (AA), b1 (BB), c1 (CC).
 type world struct {
 	db      *store.DB
-	members *access.Service
+	members *account.Service
 	rooms   *room.Service
 	bus     *live.Bus
 	room    room.Room
@@ -33,7 +34,7 @@ type world struct {
 func newWorld(t testing.TB, db *store.DB) *world {
 	t.Helper()
 	ctx := context.Background()
-	w := &world{db: db, members: access.NewService(db), rooms: room.NewService(db), bus: live.NewBus()}
+	w := &world{db: db, members: account.NewService(db), rooms: room.NewService(db), bus: live.NewBus()}
 	sys := access.System
 	for _, code := range []string{"AA", "BB", "CC"} {
 		if _, err := w.rooms.CreatePartner(ctx, sys, room.NewPartner{Code: code, Name: code, Kind: "agency"}); err != nil {
@@ -47,7 +48,7 @@ func newWorld(t testing.TB, db *store.DB) *world {
 	}
 	w.room = r
 	for _, m := range []struct{ user, partner string }{{"a1", "AA"}, {"a2", "AA"}, {"b1", "BB"}, {"c1", "CC"}} {
-		if _, err := w.members.CreateMember(ctx, sys, access.NewMember{Partner: m.partner, Username: m.user, Kind: access.Device}); err != nil {
+		if _, err := w.members.CreateMember(ctx, sys, account.NewMember{Partner: m.partner, Username: m.user, Kind: access.Device}); err != nil {
 			t.Fatal(err)
 		}
 		if err := w.rooms.SetMember(ctx, sys, "ops", m.user, room.RoleMember); err != nil {
@@ -240,7 +241,7 @@ func (w *world) addSite(t testing.TB, user, title string, lat, lon float64, m it
 	body, _ := json.Marshal(map[string]any{"geometry": map[string]any{"type": "Point", "coordinates": []float64{lon, lat}}})
 	rec := &item.Record{RoomID: w.room.ID, Room: "ops", Kind: "site", Title: title, Marking: pm, Shown: shown, Owner: p.PartnerID, Author: p.ID, Body: body}
 	err = w.db.Write(ctx, func(tx *store.Tx) error {
-		return item.Insert(ctx, tx, w.bus, rec, p.Actor(), nil)
+		return item.Insert(ctx, tx, w.bus, rec, audit.By(p), nil)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/cot"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/store"
@@ -235,7 +236,7 @@ func (s *Server) storeItem(ctx context.Context, c *conn, ev *cot.Event, r resolv
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			rec.ID = store.NewID()
-			if err := item.Insert(ctx, tx, s.bus, rec, c.principal.Actor(), data(1)); err != nil {
+			if err := item.Insert(ctx, tx, s.bus, rec, audit.By(c.principal), data(1)); err != nil {
 				return err
 			}
 			_, err := tx.Exec(ctx, `INSERT INTO tak_uids (room_id, uid, item_id) VALUES (?, ?, ?)`, c.roomID, ev.UID, rec.ID)
@@ -246,7 +247,7 @@ func (s *Server) storeItem(ctx context.Context, c *conn, ev *cot.Event, r resolv
 			return errOtherOwner
 		default:
 			rec.ID = id
-			return item.Update(ctx, tx, s.bus, rec, version, []string{"title", "marking", "body"}, c.principal.Actor(), data(version+1))
+			return item.Update(ctx, tx, s.bus, rec, version, []string{"title", "marking", "body"}, audit.By(c.principal), data(version+1))
 		}
 	})
 	if err == nil {

@@ -169,7 +169,7 @@ func (p *persister) track(ctx context.Context, tx *store.Tx, k trackKey, pos *po
 		Marking: pos.r.m, Shown: pos.r.shown, Owner: pos.member.PartnerID, Author: pos.member.ID}
 	data := trackView{Item: item.Item{ID: rec.ID, Room: pos.roomSlug, Kind: "track", Title: pos.title, Marking: pos.r.shown,
 		Owner: pos.member.Partner, CreatedBy: pos.member.Username, Version: 1}, UID: pos.uid, Type: pos.typ, Via: "tak"}
-	if err := item.Insert(ctx, tx, p.s.bus, rec, pos.member.Actor(), data); err != nil {
+	if err := item.Insert(ctx, tx, p.s.bus, rec, audit.By(pos.member), data); err != nil {
 		return row, err
 	}
 	seq, err := picture.InsertTrackRow(ctx, tx, rec.ID, pos.roomID, pos.uid, pos.typ, 0)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/room"
 	"github.com/opsroom/opsroom/internal/store"
@@ -77,7 +78,7 @@ func (c *Config) defaults() {
 type Server struct {
 	cfg     Config
 	db      *store.DB
-	members *access.Service
+	members *account.Service
 	rooms   *room.Service
 	bus     *live.Bus
 	log     *slog.Logger
@@ -105,7 +106,7 @@ type identity struct {
 }
 
 // New returns a server; Start opens its listeners.
-func New(cfg Config, db *store.DB, members *access.Service, rooms *room.Service, bus *live.Bus, log *slog.Logger) *Server {
+func New(cfg Config, db *store.DB, members *account.Service, rooms *room.Service, bus *live.Bus, log *slog.Logger) *Server {
 	cfg.defaults()
 	if log == nil {
 		log = slog.Default()

@@ -1,4 +1,4 @@
-package access
+package account
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/validate"
@@ -42,11 +43,11 @@ type NewToken struct {
 }
 
 // CreateToken makes a token for the caller, or (admins) for any member.
-func (s *Service) CreateToken(ctx context.Context, actor Principal, in NewToken) (Token, error) {
+func (s *Service) CreateToken(ctx context.Context, actor access.Principal, in NewToken) (Token, error) {
 	owner := actor.Member
 	if in.Member != "" && in.Member != actor.Username {
 		if !actor.IsAdmin {
-			return Token{}, ErrForbidden
+			return Token{}, access.ErrForbidden
 		}
 		m, err := s.Member(ctx, in.Member)
 		if errors.Is(err, store.ErrNotFound) {
@@ -81,19 +82,19 @@ func (s *Service) CreateToken(ctx context.Context, actor Principal, in NewToken)
 			t.ID, owner.ID, t.Name, hash, store.Micros(t.CreatedAt), store.Micros(t.ExpiresAt)); err != nil {
 			return err
 		}
-		_, err := audit.Append(ctx, tx, actor.Record("token.create", "", "token", t.ID, map[string]string{"member": owner.Username, "expires_at": t.ExpiresAt.Format(time.RFC3339)}))
+		_, err := audit.Append(ctx, tx, audit.Of(actor, "token.create", "", "token", t.ID, map[string]string{"member": owner.Username, "expires_at": t.ExpiresAt.Format(time.RFC3339)}))
 		return err
 	})
 	return t, err
 }
 
 // Tokens lists a member's tokens (the caller's own; admins: anyone's).
-func (s *Service) Tokens(ctx context.Context, actor Principal, username string) ([]Token, error) {
+func (s *Service) Tokens(ctx context.Context, actor access.Principal, username string) ([]Token, error) {
 	if username == "" {
 		username = actor.Username
 	}
 	if username != actor.Username && !actor.IsAdmin {
-		return nil, ErrForbidden
+		return nil, access.ErrForbidden
 	}
 	rows, err := s.db.Query(ctx, `SELECT t.id, m.username, t.name, t.created_at, t.expires_at, t.revoked_at, t.last_used_at
 		FROM tokens t JOIN members m ON m.id = t.member_id WHERE m.username = ? ORDER BY t.id`, username)
@@ -116,7 +117,7 @@ func (s *Service) Tokens(ctx context.Context, actor Principal, username string) 
 }
 
 // RevokeToken revokes a token of the caller (admins: anyone's).
-func (s *Service) RevokeToken(ctx context.Context, actor Principal, id string) error {
+func (s *Service) RevokeToken(ctx context.Context, actor access.Principal, id string) error {
 	var owner string
 	if err := store.Scan(s.db.QueryRow(ctx, `SELECT member_id FROM tokens WHERE id = ?`, id), &owner); err != nil {
 		return err
@@ -128,36 +129,36 @@ func (s *Service) RevokeToken(ctx context.Context, actor Principal, id string) e
 		if _, err := tx.Exec(ctx, `UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, store.Micros(s.now()), id); err != nil {
 			return err
 		}
-		_, err := audit.Append(ctx, tx, actor.Record("token.revoke", "", "token", id, nil))
+		_, err := audit.Append(ctx, tx, audit.Of(actor, "token.revoke", "", "token", id, nil))
 		return err
 	})
 }
 
 // Token authenticates a bearer token and records its use (at most once a
 // minute per token).
-func (s *Service) Token(ctx context.Context, secret, remote string) (Principal, error) {
+func (s *Service) Token(ctx context.Context, secret, remote string) (access.Principal, error) {
 	if len(secret) < len(TokenPrefix)+40 || secret[:len(TokenPrefix)] != TokenPrefix {
-		return Principal{}, ErrUnauthenticated
+		return access.Principal{}, access.ErrUnauthenticated
 	}
 	var id, member string
 	var expires, revoked, used sql.NullInt64
 	err := store.Scan(s.db.QueryRow(ctx, `SELECT id, member_id, expires_at, revoked_at, last_used_at FROM tokens WHERE hash = ?`,
 		HashSecret(secret)), &id, &member, &expires, &revoked, &used)
 	if errors.Is(err, store.ErrNotFound) {
-		return Principal{}, ErrUnauthenticated
+		return access.Principal{}, access.ErrUnauthenticated
 	}
 	if err != nil {
-		return Principal{}, err
+		return access.Principal{}, err
 	}
 	now := s.now()
 	if revoked.Valid || (expires.Valid && store.Time(expires.Int64).Before(now)) {
 		_ = audit.Log(ctx, s.db, audit.Record{ActorID: member, Action: "token.refused", Kind: "token", ObjectID: id,
 			Detail: audit.Detail(map[string]any{"revoked": revoked.Valid, "remote": remote})})
-		return Principal{}, ErrUnauthenticated
+		return access.Principal{}, access.ErrUnauthenticated
 	}
 	p, err := s.principal(ctx, member, "token")
 	if err != nil {
-		return Principal{}, err
+		return access.Principal{}, err
 	}
 	p.TokenID = id
 	if !used.Valid || now.Sub(store.Time(used.Int64)) >= tokenUseInterval {
@@ -165,11 +166,11 @@ func (s *Service) Token(ctx context.Context, secret, remote string) (Principal, 
 			if _, err := tx.Exec(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, store.Micros(now), id); err != nil {
 				return err
 			}
-			_, err := audit.Append(ctx, tx, p.Record("token.use", "", "token", id, map[string]string{"remote": remote}))
+			_, err := audit.Append(ctx, tx, audit.Of(p, "token.use", "", "token", id, map[string]string{"remote": remote}))
 			return err
 		})
 		if err != nil {
-			return Principal{}, err
+			return access.Principal{}, err
 		}
 	}
 	return p, nil

@@ -1,4 +1,4 @@
-package access
+package account
 
 import (
 	"crypto/rand"
@@ -82,10 +82,7 @@ func HashSecret(secret string) string {
 	return hex.EncodeToString(s[:])
 }
 
-// Authentication errors; the API answers all of them with 401 and the same
-// words, so a caller learns nothing about which part was wrong.
-var (
-	ErrBadCredentials  = errors.New("wrong username or password")
-	ErrUnauthenticated = errors.New("not signed in, or the session or token is invalid, expired or revoked")
-	ErrForbidden       = errors.New("not allowed")
-)
+// ErrBadCredentials refuses a sign-in with the same words whether the
+// username or the password was wrong (or the member is disabled), so a
+// caller learns nothing about which part it was.
+var ErrBadCredentials = errors.New("wrong username or password")

@@ -1,4 +1,9 @@
-package access
+// Package account keeps members and their credentials: accounts of
+// partners' people and devices, passwords (argon2id), API tokens, browser
+// sessions and sign-in throttling. It turns a credential into the
+// access.Principal the rest of the server works with; what that principal
+// may see is decided by package access, which has no database.
+package account
 
 import (
 	"context"
@@ -8,58 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/validate"
 )
-
-// Member kinds.
-const (
-	Person = "person"
-	Device = "device"
-)
-
-// Member is a person or device account of one partner.
-type Member struct {
-	ID          string    `json:"id"`
-	PartnerID   string    `json:"-"`
-	Partner     string    `json:"partner"` // partner code
-	Username    string    `json:"username"`
-	DisplayName string    `json:"display_name"`
-	Kind        string    `json:"kind"`
-	IsAdmin     bool      `json:"is_admin"`
-	Disabled    bool      `json:"disabled"`
-	CreatedAt   time.Time `json:"created_at"`
-}
-
-// Principal is an authenticated caller: a member, with the viewer the
-// policy needs, and how it signed in.
-type Principal struct {
-	Member
-	Viewer  Viewer
-	Via     string // "session", "token" or "cli"
-	TokenID string
-}
-
-// System is the server acting on its operator's behalf: the CLI run on
-// the server's own machine (init, import, demo). It administers; like any
-// admin it reads no item without room membership.
-var System = Principal{Member: Member{Username: "system", DisplayName: "opsroom CLI", IsAdmin: true}, Via: "cli"}
-
-// Actor returns the audit actor fields.
-func (p Principal) Actor() audit.Record {
-	return audit.Record{ActorID: p.ID, PartnerID: p.PartnerID}
-}
-
-// Record returns an audit record of p doing action to an object; detail
-// (metadata only, never an item's content) may be nil.
-func (p Principal) Record(action, roomID, kind, objectID string, detail any) audit.Record {
-	r := audit.Record{ActorID: p.ID, PartnerID: p.PartnerID, Action: action, RoomID: roomID, Kind: kind, ObjectID: objectID}
-	if detail != nil {
-		r.Detail = audit.Detail(detail)
-	}
-	return r
-}
 
 // Service keeps members and their credentials.
 type Service struct {
@@ -82,8 +40,8 @@ func NewService(db *store.DB) *Service {
 
 const memberCols = `m.id, m.partner_id, p.code, m.username, m.display_name, m.kind, m.is_admin, m.disabled, m.created_at`
 
-func scanMember(s interface{ Scan(...any) error }) (Member, error) {
-	var m Member
+func scanMember(s interface{ Scan(...any) error }) (access.Member, error) {
+	var m access.Member
 	var created int64
 	err := s.Scan(&m.ID, &m.PartnerID, &m.Partner, &m.Username, &m.DisplayName, &m.Kind, &m.IsAdmin, &m.Disabled, &created)
 	m.CreatedAt = store.Time(created)
@@ -101,9 +59,9 @@ type NewMember struct {
 }
 
 // CreateMember adds a member (server admins and the CLI).
-func (s *Service) CreateMember(ctx context.Context, actor Principal, in NewMember) (Member, error) {
+func (s *Service) CreateMember(ctx context.Context, actor access.Principal, in NewMember) (access.Member, error) {
 	if !actor.IsAdmin {
-		return Member{}, ErrForbidden
+		return access.Member{}, access.ErrForbidden
 	}
 	var errs validate.Errors
 	errs.Code("username", in.Username, 64)
@@ -113,15 +71,15 @@ func (s *Service) CreateMember(ctx context.Context, actor Principal, in NewMembe
 	}
 	errs.Text("display_name", in.DisplayName, true, 200)
 	if in.Kind == "" {
-		in.Kind = Person
+		in.Kind = access.Person
 	}
-	errs.OneOf("kind", in.Kind, Person, Device)
+	errs.OneOf("kind", in.Kind, access.Person, access.Device)
 	// A person without a password cannot sign in until an admin sets one
 	// (members imported from another server arrive so).
-	if in.Kind == Person && in.Password != "" && len(in.Password) < 10 {
+	if in.Kind == access.Person && in.Password != "" && len(in.Password) < 10 {
 		errs.Add("password", "must be at least 10 characters")
 	}
-	if in.Kind == Device && in.Password != "" {
+	if in.Kind == access.Device && in.Password != "" {
 		errs.Add("password", "devices sign in with tokens or certificates, not passwords")
 	}
 	if len(in.Password) > 1024 {
@@ -133,20 +91,20 @@ func (s *Service) CreateMember(ctx context.Context, actor Principal, in NewMembe
 	} else if err := store.Scan(s.db.QueryRow(ctx, `SELECT id FROM partners WHERE code = ?`, in.Partner), &partnerID); errors.Is(err, store.ErrNotFound) {
 		errs.Add("partner", "no partner with code %q", in.Partner)
 	} else if err != nil {
-		return Member{}, err
+		return access.Member{}, err
 	}
 	if err := errs.Err(); err != nil {
-		return Member{}, err
+		return access.Member{}, err
 	}
 	var hash sql.NullString
 	if in.Password != "" {
 		h, err := HashPassword(in.Password)
 		if err != nil {
-			return Member{}, err
+			return access.Member{}, err
 		}
 		hash = sql.NullString{String: h, Valid: true}
 	}
-	m := Member{ID: store.NewID(), PartnerID: partnerID, Partner: in.Partner, Username: in.Username,
+	m := access.Member{ID: store.NewID(), PartnerID: partnerID, Partner: in.Partner, Username: in.Username,
 		DisplayName: in.DisplayName, Kind: in.Kind, IsAdmin: in.IsAdmin, CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
 	err := s.db.Write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO members (id, partner_id, username, display_name, kind, password_hash, is_admin, disabled, created_at)
@@ -156,7 +114,7 @@ func (s *Service) CreateMember(ctx context.Context, actor Principal, in NewMembe
 			}
 			return err
 		}
-		_, err := audit.Append(ctx, tx, actor.Record("member.create", "", "member", m.ID, map[string]any{"username": m.Username, "partner": m.Partner, "admin": m.IsAdmin}))
+		_, err := audit.Append(ctx, tx, audit.Of(actor, "member.create", "", "member", m.ID, map[string]any{"username": m.Username, "partner": m.Partner, "admin": m.IsAdmin}))
 		return err
 	})
 	return m, err
@@ -173,14 +131,14 @@ type MemberPatch struct {
 // UpdateMember changes a member. Admins change anyone; a member may change
 // its own display name and password. Disabling a member ends its sessions
 // and revokes its tokens.
-func (s *Service) UpdateMember(ctx context.Context, actor Principal, username string, p MemberPatch) (Member, error) {
+func (s *Service) UpdateMember(ctx context.Context, actor access.Principal, username string, p MemberPatch) (access.Member, error) {
 	m, err := s.Member(ctx, username)
 	if err != nil {
-		return Member{}, err
+		return access.Member{}, err
 	}
 	self := actor.ID == m.ID
 	if !actor.IsAdmin && !(self && p.IsAdmin == nil && p.Disabled == nil) {
-		return Member{}, ErrForbidden
+		return access.Member{}, access.ErrForbidden
 	}
 	var errs validate.Errors
 	if p.DisplayName != nil {
@@ -188,19 +146,19 @@ func (s *Service) UpdateMember(ctx context.Context, actor Principal, username st
 	}
 	var hash string
 	if p.Password != nil {
-		if m.Kind != Person {
+		if m.Kind != access.Person {
 			errs.Add("password", "devices have no password")
 		} else if len(*p.Password) < 10 || len(*p.Password) > 1024 {
 			errs.Add("password", "must be 10 to 1024 characters")
 		} else if hash, err = HashPassword(*p.Password); err != nil {
-			return Member{}, err
+			return access.Member{}, err
 		}
 	}
 	if self && p.IsAdmin != nil && !*p.IsAdmin {
 		errs.Add("is_admin", "an admin cannot remove its own admin right")
 	}
 	if err := errs.Err(); err != nil {
-		return Member{}, err
+		return access.Member{}, err
 	}
 	var changed []string
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
@@ -243,21 +201,21 @@ func (s *Service) UpdateMember(ctx context.Context, actor Principal, username st
 				return err
 			}
 		}
-		_, err := audit.Append(ctx, tx, actor.Record("member.update", "", "member", m.ID, map[string]any{"fields": changed}))
+		_, err := audit.Append(ctx, tx, audit.Of(actor, "member.update", "", "member", m.ID, map[string]any{"fields": changed}))
 		return err
 	})
 	return m, err
 }
 
 // Member returns a member by username (or ID).
-func (s *Service) Member(ctx context.Context, username string) (Member, error) {
+func (s *Service) Member(ctx context.Context, username string) (access.Member, error) {
 	return scanMember(s.db.QueryRow(ctx, `SELECT `+memberCols+` FROM members m JOIN partners p ON p.id = m.partner_id
 		WHERE m.username = ? OR m.id = ?`, strings.ToLower(username), username))
 }
 
 // Members lists members ordered by username, after the cursor username.
 // partner filters by partner code when not empty.
-func (s *Service) Members(ctx context.Context, partner, after string, limit int) ([]Member, error) {
+func (s *Service) Members(ctx context.Context, partner, after string, limit int) ([]access.Member, error) {
 	q := `SELECT ` + memberCols + ` FROM members m JOIN partners p ON p.id = m.partner_id WHERE m.username > ?`
 	args := []any{after}
 	if partner != "" {
@@ -271,7 +229,7 @@ func (s *Service) Members(ctx context.Context, partner, after string, limit int)
 		return nil, err
 	}
 	defer rows.Close()
-	out := []Member{}
+	out := []access.Member{}
 	for rows.Next() {
 		m, err := scanMember(rows)
 		if err != nil {
@@ -283,19 +241,19 @@ func (s *Service) Members(ctx context.Context, partner, after string, limit int)
 }
 
 // principal loads a member and the rooms it belongs to.
-func (s *Service) principal(ctx context.Context, memberID, via string) (Principal, error) {
+func (s *Service) principal(ctx context.Context, memberID, via string) (access.Principal, error) {
 	m, err := s.Member(ctx, memberID)
 	if err != nil {
-		return Principal{}, err
+		return access.Principal{}, err
 	}
 	if m.Disabled {
-		return Principal{}, ErrUnauthenticated
+		return access.Principal{}, access.ErrUnauthenticated
 	}
 	rooms, err := s.memberRooms(ctx, m.ID)
 	if err != nil {
-		return Principal{}, err
+		return access.Principal{}, err
 	}
-	return Principal{Member: m, Via: via, Viewer: Viewer{MemberID: m.ID, PartnerID: m.PartnerID, Rooms: rooms}}, nil
+	return access.Principal{Member: m, Via: via, Viewer: access.Viewer{MemberID: m.ID, PartnerID: m.PartnerID, Rooms: rooms}}, nil
 }
 
 func (s *Service) memberRooms(ctx context.Context, memberID string) (map[string]bool, error) {
@@ -317,29 +275,29 @@ func (s *Service) memberRooms(ctx context.Context, memberID string) (map[string]
 
 // AsMember returns the principal of a member for trusted local callers
 // (the CLI, the TAK listener's configured identities).
-func (s *Service) AsMember(ctx context.Context, username, via string) (Principal, error) {
+func (s *Service) AsMember(ctx context.Context, username, via string) (access.Principal, error) {
 	m, err := s.Member(ctx, username)
 	if err != nil {
-		return Principal{}, fmt.Errorf("member %q: %w", username, err)
+		return access.Principal{}, fmt.Errorf("member %q: %w", username, err)
 	}
 	return s.principal(ctx, m.ID, via)
 }
 
 // Login checks a username and password and opens a session. It returns
 // the session secret for the cookie. Success and failure are audited.
-func (s *Service) Login(ctx context.Context, username, password, remote string) (Principal, string, error) {
+func (s *Service) Login(ctx context.Context, username, password, remote string) (access.Principal, string, error) {
 	user, addr := strings.ToLower(username), remote
 	if s.byUser.blocked(s.now(), user) || s.byAddr.blocked(s.now(), addr) {
 		_ = audit.Log(ctx, s.db, audit.Record{Action: "login.throttled",
 			Detail: audit.Detail(map[string]string{"username": truncate(username, 64), "remote": remote})})
-		return Principal{}, "", ErrTooManyAttempts
+		return access.Principal{}, "", ErrTooManyAttempts
 	}
 	var id, hash string
 	var disabled bool
 	err := store.Scan(s.db.QueryRow(ctx, `SELECT id, COALESCE(password_hash, ''), disabled FROM members WHERE username = ?`,
 		strings.ToLower(username)), &id, &hash, &disabled)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return Principal{}, "", err
+		return access.Principal{}, "", err
 	}
 	if hash == "" {
 		CheckPassword(dummyHash, password) // same work whether or not the account exists
@@ -349,12 +307,12 @@ func (s *Service) Login(ctx context.Context, username, password, remote string) 
 		s.byAddr.fail(s.now(), addr)
 		_ = audit.Log(ctx, s.db, audit.Record{ActorID: id, Action: "login.fail", Kind: "member", ObjectID: id,
 			Detail: audit.Detail(map[string]string{"username": truncate(username, 64), "remote": remote})})
-		return Principal{}, "", ErrBadCredentials
+		return access.Principal{}, "", ErrBadCredentials
 	}
 	s.byUser.reset(user)
 	p, err := s.principal(ctx, id, "session")
 	if err != nil {
-		return Principal{}, "", err
+		return access.Principal{}, "", err
 	}
 	secret, sh := NewSecret(SessionPrefix)
 	now := s.now()
@@ -366,36 +324,36 @@ func (s *Service) Login(ctx context.Context, username, password, remote string) 
 			sh, id, store.Micros(now), store.Micros(now.Add(s.SessionTTL))); err != nil {
 			return err
 		}
-		_, err := audit.Append(ctx, tx, p.Record("login.ok", "", "member", id, map[string]string{"remote": remote}))
+		_, err := audit.Append(ctx, tx, audit.Of(p, "login.ok", "", "member", id, map[string]string{"remote": remote}))
 		return err
 	})
 	return p, secret, err
 }
 
 // Logout ends the session with the given secret.
-func (s *Service) Logout(ctx context.Context, p Principal, secret string) error {
+func (s *Service) Logout(ctx context.Context, p access.Principal, secret string) error {
 	return s.db.Write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE hash = ?`, HashSecret(secret)); err != nil {
 			return err
 		}
-		_, err := audit.Append(ctx, tx, p.Record("logout", "", "member", p.ID, nil))
+		_, err := audit.Append(ctx, tx, audit.Of(p, "logout", "", "member", p.ID, nil))
 		return err
 	})
 }
 
 // Session returns the principal of a live session.
-func (s *Service) Session(ctx context.Context, secret string) (Principal, error) {
+func (s *Service) Session(ctx context.Context, secret string) (access.Principal, error) {
 	if !strings.HasPrefix(secret, SessionPrefix) {
-		return Principal{}, ErrUnauthenticated
+		return access.Principal{}, access.ErrUnauthenticated
 	}
 	var id string
 	var expires int64
 	err := store.Scan(s.db.QueryRow(ctx, `SELECT member_id, expires_at FROM sessions WHERE hash = ?`, HashSecret(secret)), &id, &expires)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && store.Time(expires).Before(s.now())) {
-		return Principal{}, ErrUnauthenticated
+		return access.Principal{}, access.ErrUnauthenticated
 	}
 	if err != nil {
-		return Principal{}, err
+		return access.Principal{}, err
 	}
 	return s.principal(ctx, id, "session")
 }
