@@ -8,12 +8,12 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/bench"
-	"github.com/opsroom/opsroom/internal/intel"
+	"github.com/opsroom/opsroom/internal/bench/intelload"
 	"github.com/opsroom/opsroom/internal/store"
 )
 
 func init() {
-	RegisterBench("intel", "import 1,000,000 reports (10,000 per transaction, search index and audit included); search them (intel.BenchWorld.Searches), and a small room beside them", benchIntel)
+	RegisterBench("intel", "import 1,000,000 reports (10,000 per transaction, search index and audit included); search them (intelload.World.Searches), and a small room beside them", benchIntel)
 }
 
 // benchIntel loads scale x 1,000,000 generated reports through the
@@ -24,7 +24,7 @@ func init() {
 // of its own: a room's search must not read the large room's reports.
 func benchIntel(ctx context.Context, env *Env, db *store.DB, scale float64) ([]bench.Result, error) {
 	n := max(10_000, int(1_000_000*scale))
-	w, err := intel.NewBenchWorld(ctx, db, 2)
+	w, err := intelload.New(ctx, db, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +48,7 @@ func benchIntel(ctx context.Context, env *Env, db *store.DB, scale float64) ([]b
 	if err := db.Vacuum(ctx); err != nil {
 		return nil, err
 	}
-	measure := func(searches []intel.BenchSearch, runs int) (all []time.Duration, byKind map[string][]time.Duration, best []time.Duration, err error) {
+	measure := func(searches []intelload.Search, runs int) (all []time.Duration, byKind map[string][]time.Duration, best []time.Duration, err error) {
 		// One untimed pass first: a server answers from a warm cache.
 		for _, s := range searches {
 			if _, err := w.Svc.Search(ctx, s.As, s.Room, s.Q); err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/bench"
+	"github.com/opsroom/opsroom/internal/bench/takload"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/tak"
 )
@@ -70,7 +71,7 @@ func benchTAK(ctx context.Context, env *Env, db *store.DB, scale float64) ([]ben
 	var out []bench.Result
 	for _, load := range [][2]int{{50, 10}, {200, 4}} {
 		fmt.Fprintf(env.Stderr, "tak: %d clients x %d/s for %v...\n", load[0], load[1], d)
-		r, err := tak.Load(ctx, w, load[0], load[1], d)
+		r, err := takload.Run(ctx, w, load[0], load[1], d)
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/bench"
+	"github.com/opsroom/opsroom/internal/bench/streamload"
 	"github.com/opsroom/opsroom/internal/demo"
 	"github.com/opsroom/opsroom/internal/httpapi"
 	"github.com/opsroom/opsroom/internal/intel"
@@ -88,6 +89,6 @@ func init() {
 	RegisterBench("stream", "SSE fan-out: 1,000 subscribers of one room at 1,000 changes/s for 10 s after a 2 s warm-up; publish-to-read latency",
 		func(ctx context.Context, env *Env, db *store.DB, scale float64) ([]bench.Result, error) {
 			d := max(time.Second, time.Duration(scale*float64(10*time.Second)))
-			return httpapi.StreamBench{Subscribers: 1000, Rate: 1000, Warmup: 2 * time.Second, Duration: d}.Run(ctx, db)
+			return streamload.Workload{Subscribers: 1000, Rate: 1000, Warmup: 2 * time.Second, Duration: d}.Run(ctx, db)
 		})
 }

@@ -1,4 +1,4 @@
-package intel
+package intel_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsroom/opsroom/internal/bench/intelload"
 	"github.com/opsroom/opsroom/internal/store/storetest"
 )
 
@@ -29,7 +30,7 @@ func BenchmarkImport(b *testing.B) {
 	for _, engine := range storetest.Engines() {
 		b.Run(string(engine), func(b *testing.B) {
 			ctx := context.Background()
-			w, err := NewBenchWorld(ctx, storetest.Open(b, engine), 1)
+			w, err := intelload.New(ctx, storetest.Open(b, engine), 1)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -49,7 +50,7 @@ func BenchmarkImport(b *testing.B) {
 
 // BenchmarkSearch measures search latency over OPSROOM_BENCH_SEARCH
 // reports (default 20,000; the documented figures use 1,000,000) with the
-// workload of BenchWorld.Searches, reporting p50 and p95 overall, the p95
+// workload of intelload.World.Searches, reporting p50 and p95 overall, the p95
 // of each query's fastest run (best-p95-ms; run -benchtime 256x or more so
 // that each of the 64 queries runs several times), and p50 and p95 per
 // kind of query. The load rate is logged.
@@ -59,7 +60,7 @@ func BenchmarkSearch(b *testing.B) {
 		// The data is generated here, once per engine: a sub-benchmark's
 		// function runs more than once (b.N = 1 first).
 		ctx := context.Background()
-		w, err := NewBenchWorld(ctx, storetest.Open(b, engine), 2)
+		w, err := intelload.New(ctx, storetest.Open(b, engine), 2)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
-	"github.com/opsroom/opsroom/internal/httpapi"
+	"github.com/opsroom/opsroom/internal/bench/streamload"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/store/storetest"
@@ -62,7 +62,7 @@ func BenchmarkSSEFanout(b *testing.B) {
 		b.Run(fmt.Sprintf("subscribers=%d", subs), func(b *testing.B) {
 			for range b.N {
 				db := storetest.Open(b, store.SQLite)
-				res, err := httpapi.StreamBench{Subscribers: subs, Rate: 1000, Warmup: time.Second, Duration: 2 * time.Second}.Run(context.Background(), db)
+				res, err := streamload.Workload{Subscribers: subs, Rate: 1000, Warmup: time.Second, Duration: 2 * time.Second}.Run(context.Background(), db)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -1,4 +1,7 @@
-package httpapi
+// Package streamload is the live stream's benchmark workload behind
+// `opsroom bench stream` and the live package's benchmark: a whole API
+// server on loopback with a thousand real HTTP subscribers.
+package streamload
 
 import (
 	"bytes"
@@ -20,11 +23,12 @@ import (
 	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/bench"
+	"github.com/opsroom/opsroom/internal/httpapi"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/store"
 )
 
-// StreamBench is the live stream's headline workload: Subscribers
+// Workload is the live stream's headline workload: Subscribers
 // clients follow one room over real HTTP connections while changes with
 // random markings are published at Rate per second for Warmup and then
 // for Duration; it measures, for every change published during Duration
@@ -33,7 +37,7 @@ import (
 // too; their latencies are reported apart (they include the process
 // growing its heap and touching its buffers for the first time, with a
 // thousand clients that connected at the same instant).
-type StreamBench struct {
+type Workload struct {
 	Subscribers int
 	Rate        int
 	Warmup      time.Duration
@@ -42,14 +46,14 @@ type StreamBench struct {
 
 // Run measures on db, which it fills with bench.NewWorld's room (4
 // partners, 3 members each); subscribers take the members in turn.
-func (sb StreamBench) Run(ctx context.Context, db *store.DB) ([]bench.Result, error) {
+func (sb Workload) Run(ctx context.Context, db *store.DB) ([]bench.Result, error) {
 	w, err := bench.NewWorld(ctx, db)
 	if err != nil {
 		return nil, err
 	}
 	bus := live.NewBus()
-	srv := New(&Server{DB: db, Members: w.Members, Rooms: w.Rooms, Items: w.Items, Bus: bus,
-		Extra: []func(*API){Stream(StreamConfig{})}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := httpapi.New(&httpapi.Server{DB: db, Members: w.Members, Rooms: w.Rooms, Items: w.Items, Bus: bus,
+		Extra: []func(*httpapi.API){httpapi.Stream(httpapi.StreamConfig{})}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package httpapi
+package streamload
 
 import (
 	"encoding/json"

@@ -1,4 +1,7 @@
-package tak
+// Package takload is the TAK listener's benchmark workload behind
+// `opsroom bench tak`: devices on loopback TCP reporting positions to one
+// another through a real listener.
+package takload
 
 import (
 	"context"
@@ -13,16 +16,17 @@ import (
 	"github.com/opsroom/opsroom/internal/bench"
 	"github.com/opsroom/opsroom/internal/cot"
 	"github.com/opsroom/opsroom/internal/live"
+	"github.com/opsroom/opsroom/internal/tak"
 )
 
-// Load runs the `opsroom bench tak` workload: a plain-TCP listener on
+// Run runs the `opsroom bench tak` workload: a plain-TCP listener on
 // loopback bound to a member of bench.NewWorld's room, clients devices
 // each reporting a position rate times a second for d, every device
 // reading what the others send. It reports deliveries per second and the
 // latency from sending to receiving. Clients and server share this
 // process; ../shared/tools/cotload measures the server from outside.
-func Load(ctx context.Context, w *bench.World, clients, rate int, d time.Duration) ([]bench.Result, error) {
-	s := New(Config{TCPAddr: "127.0.0.1:0", TCPRoom: w.Room.Slug, TCPMember: w.People[0].Username},
+func Run(ctx context.Context, w *bench.World, clients, rate int, d time.Duration) ([]bench.Result, error) {
+	s := tak.New(tak.Config{TCPAddr: "127.0.0.1:0", TCPRoom: w.Room.Slug, TCPMember: w.People[0].Username},
 		w.DB, w.Members, w.Rooms, live.NewBus(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err := s.Start(ctx); err != nil {
 		return nil, err

@@ -1,4 +1,7 @@
-package intel
+// Package intelload is the intelligence benchmark's world: a room of
+// generated reports with natural-looking text and the searches run on it,
+// shared by intel's `go test -bench` and `opsroom bench intel`.
+package intelload
 
 import (
 	"context"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/account"
+	"github.com/opsroom/opsroom/internal/intel"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/room"
@@ -17,7 +21,7 @@ import (
 	"github.com/opsroom/opsroom/internal/timespan"
 )
 
-// BenchWorld is the intelligence benchmark's world, shared by
+// World is the intelligence benchmark's world, shared by
 // `go test -bench` and `opsroom bench intel` so both measure the same code
 // on the same data: a room "r" with partners A and B, member a of A who
 // shares every report, member b of B, ten sources of grades A to F, and
@@ -29,9 +33,9 @@ import (
 // body, one point place, an observed interval of up to 3 days in 2015 and
 // a credibility 1..6; one in five is released to partner A only, so b may
 // not see it.
-type BenchWorld struct {
+type World struct {
 	DB   *store.DB
-	Svc  *Service
+	Svc  *intel.Service
 	A, B access.Principal
 
 	rng     *rand.Rand
@@ -49,8 +53,8 @@ const (
 	benchWords = 66 // per report: 6 in the title, 60 in the body
 )
 
-// NewBenchWorld makes the room, its partners, members and sources.
-func NewBenchWorld(ctx context.Context, db *store.DB, seed uint64) (*BenchWorld, error) {
+// New makes the room, its partners, members and sources.
+func New(ctx context.Context, db *store.DB, seed uint64) (*World, error) {
 	members, rooms := account.NewService(db), room.NewService(db)
 	sys := access.System
 	for _, code := range []string{"A", "B"} {
@@ -79,7 +83,7 @@ func NewBenchWorld(ctx context.Context, db *store.DB, seed uint64) (*BenchWorld,
 	}
 	err = db.Write(ctx, func(tx *store.Tx) error {
 		for i := range 10 {
-			id, err := w.Svc.CreateSourceTx(ctx, tx, sc, NewSource{Name: fmt.Sprintf("source %d", i), Kind: "outlet",
+			id, err := w.Svc.CreateSourceTx(ctx, tx, sc, intel.NewSource{Name: fmt.Sprintf("source %d", i), Kind: "outlet",
 				Reliability: string(rune('A' + i%6)), Marking: item.Marking{TLP: "CLEAR"}})
 			if err != nil {
 				return err
@@ -94,16 +98,16 @@ func NewBenchWorld(ctx context.Context, db *store.DB, seed uint64) (*BenchWorld,
 	return w, nil
 }
 
-// AttachBenchWorld returns the world NewBenchWorld made in db earlier
+// Attach returns the world New made in db earlier
 // with the same seed (to run searches again on a loaded database).
-func AttachBenchWorld(ctx context.Context, db *store.DB, seed uint64) (*BenchWorld, error) {
+func Attach(ctx context.Context, db *store.DB, seed uint64) (*World, error) {
 	return attach(ctx, db, seed)
 }
 
-func attach(ctx context.Context, db *store.DB, seed uint64) (*BenchWorld, error) {
+func attach(ctx context.Context, db *store.DB, seed uint64) (*World, error) {
 	bus := live.NewBus()
 	members, rooms := account.NewService(db), room.NewService(db)
-	w := &BenchWorld{DB: db, Svc: NewService(db, rooms, item.NewService(db, rooms, bus), bus)}
+	w := &World{DB: db, Svc: intel.NewService(db, rooms, item.NewService(db, rooms, bus), bus)}
 	var err error
 	if w.A, err = members.AsMember(ctx, "a", "bench"); err != nil {
 		return nil, err
@@ -128,7 +132,7 @@ func attach(ctx context.Context, db *store.DB, seed uint64) (*BenchWorld, error)
 	return w, nil
 }
 
-func (w *BenchWorld) words(n int) string {
+func (w *World) words(n int) string {
 	ws := make([]string, n)
 	for i := range ws {
 		ws[i] = w.vocab[w.zipf.Uint64()]
@@ -137,9 +141,9 @@ func (w *BenchWorld) words(n int) string {
 }
 
 // Reports returns n generated reports.
-func (w *BenchWorld) Reports(n int) []NewReport {
+func (w *World) Reports(n int) []intel.NewReport {
 	base := time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
-	out := make([]NewReport, n)
+	out := make([]intel.NewReport, n)
 	for i := range out {
 		m := item.Marking{TLP: "GREEN"}
 		if (w.n+i)%5 == 0 {
@@ -147,10 +151,10 @@ func (w *BenchWorld) Reports(n int) []NewReport {
 		}
 		start := base.Add(time.Duration(w.rng.IntN(365*24)) * time.Hour)
 		lon, lat := 35+w.rng.Float64()*10, 30+w.rng.Float64()*8
-		out[i] = NewReport{
+		out[i] = intel.NewReport{
 			Title: w.words(6), Text: w.words(60), Source: w.sources[w.rng.IntN(len(w.sources))], Credibility: 1 + w.rng.IntN(6),
 			Observed: timespan.Span{Start: start, End: start.Add(time.Duration(w.rng.IntN(72)) * time.Hour)},
-			Places:   []Place{{Geometry: fmt.Appendf(nil, `{"type":"Point","coordinates":[%.4f,%.4f]}`, lon, lat)}},
+			Places:   []intel.Place{{Geometry: fmt.Appendf(nil, `{"type":"Point","coordinates":[%.4f,%.4f]}`, lon, lat)}},
 			Marking:  m,
 		}
 	}
@@ -161,7 +165,7 @@ func (w *BenchWorld) Reports(n int) []NewReport {
 // Import writes reports in one transaction through CreateReportTx (items
 // row, marking, hash-chained audit record, reports row, full-text index),
 // as a's, the importer's bulk path.
-func (w *BenchWorld) Import(ctx context.Context, reps []NewReport) error {
+func (w *World) Import(ctx context.Context, reps []intel.NewReport) error {
 	sc, err := w.Svc.Scope(ctx, w.A, "r")
 	if err != nil {
 		return err
@@ -187,19 +191,19 @@ func docFreq(k int) float64 {
 	return 1 - math.Pow(1-p, benchWords)
 }
 
-// BenchSearch is one search of the workload and who runs it.
-type BenchSearch struct {
+// Search is one search of the workload and who runs it.
+type Search struct {
 	Kind string // what the query is like, for the report
 	As   access.Principal
 	Room string // the room's slug: "r", or "s" for SmallSearches
-	Q    SearchQuery
+	Q    intel.SearchQuery
 }
 
 // SmallRoom opens a second room, "s", with the same partners and
 // members, three sources and n generated reports. Made before the main
 // room is loaded, its reports are the oldest on the server: a search in
 // it must get past all of the large room's.
-func (w *BenchWorld) SmallRoom(ctx context.Context, n int) error {
+func (w *World) SmallRoom(ctx context.Context, n int) error {
 	rooms := room.NewService(w.DB)
 	sys := access.System
 	if _, err := rooms.CreateRoom(ctx, sys, room.NewRoom{Slug: "s", Name: "Small room", Purpose: "benchmark", CommandModel: room.Director, Partners: []string{"A", "B"}}); err != nil {
@@ -226,7 +230,7 @@ func (w *BenchWorld) SmallRoom(ctx context.Context, n int) error {
 	return w.DB.Write(ctx, func(tx *store.Tx) error {
 		var sources []string
 		for i := range 3 {
-			id, err := w.Svc.CreateSourceTx(ctx, tx, sc, NewSource{Name: fmt.Sprintf("small source %d", i), Kind: "outlet",
+			id, err := w.Svc.CreateSourceTx(ctx, tx, sc, intel.NewSource{Name: fmt.Sprintf("small source %d", i), Kind: "outlet",
 				Reliability: string(rune('A' + i)), Marking: item.Marking{TLP: "CLEAR"}})
 			if err != nil {
 				return err
@@ -246,10 +250,10 @@ func (w *BenchWorld) SmallRoom(ctx context.Context, n int) error {
 // SmallSearches returns n searches in the small room (SmallRoom),
 // alternating between a and b: half a word in about 30% of reports, half
 // a rare one.
-func (w *BenchWorld) SmallSearches(n int) []BenchSearch {
-	out := make([]BenchSearch, n)
+func (w *World) SmallSearches(n int) []Search {
+	out := make([]Search, n)
 	for i := range out {
-		s := BenchSearch{Kind: "small room: word in 30% of reports", Room: "s", As: w.A, Q: SearchQuery{Text: w.vocab[w.common()], Limit: 20}}
+		s := Search{Kind: "small room: word in 30% of reports", Room: "s", As: w.A, Q: intel.SearchQuery{Text: w.vocab[w.common()], Limit: 20}}
 		if i%2 == 1 {
 			s.Kind, s.Q.Text = "small room: rare word", w.vocab[500+w.rng.IntN(4500)]
 		}
@@ -262,7 +266,7 @@ func (w *BenchWorld) SmallSearches(n int) []BenchSearch {
 }
 
 // common returns the Zipf rank of the word in about 30% of reports.
-func (w *BenchWorld) common() int {
+func (w *World) common() int {
 	common := 0
 	for k := range 200 {
 		if math.Abs(docFreq(k)-0.30) < math.Abs(docFreq(common)-0.30) {
@@ -284,7 +288,7 @@ func (w *BenchWorld) common() int {
 //   - 1/8 a rare word with partner A and reliability A or B;
 //   - 1/8 a middling word (rank 50-500) with a 7-day observed window;
 //   - 1/8 no words: a 7-day observed window and credibility at most 2.
-func (w *BenchWorld) Searches(n int) []BenchSearch {
+func (w *World) Searches(n int) []Search {
 	common := w.common()
 	rare := func() string { return w.vocab[500+w.rng.IntN(4500)] }
 	mid := func() string { return w.vocab[50+w.rng.IntN(450)] }
@@ -292,27 +296,27 @@ func (w *BenchWorld) Searches(n int) []BenchSearch {
 		from := time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(w.rng.IntN(365-days)) * 24 * time.Hour)
 		return from, from.Add(time.Duration(days) * 24 * time.Hour)
 	}
-	out := make([]BenchSearch, n)
+	out := make([]Search, n)
 	for i := range out {
-		var s BenchSearch
+		var s Search
 		switch i % 8 {
 		case 0, 1:
-			s.Kind, s.Q = "rare word", SearchQuery{Text: rare()}
+			s.Kind, s.Q = "rare word", intel.SearchQuery{Text: rare()}
 		case 2:
-			s.Kind, s.Q = "rare and middling words", SearchQuery{Text: rare() + " " + mid()}
+			s.Kind, s.Q = "rare and middling words", intel.SearchQuery{Text: rare() + " " + mid()}
 		case 3:
-			s.Kind, s.Q = "word in 30% of reports", SearchQuery{Text: w.vocab[common]}
+			s.Kind, s.Q = "word in 30% of reports", intel.SearchQuery{Text: w.vocab[common]}
 		case 4:
 			from, to := window(30)
-			s.Kind, s.Q = "30% word, credibility, 30 days", SearchQuery{Text: w.vocab[common], MaxCredibility: 3, ObservedFrom: from, ObservedTo: to}
+			s.Kind, s.Q = "30% word, credibility, 30 days", intel.SearchQuery{Text: w.vocab[common], MaxCredibility: 3, ObservedFrom: from, ObservedTo: to}
 		case 5:
-			s.Kind, s.Q = "rare word, partner, reliability", SearchQuery{Text: rare(), Partner: "A", Reliability: []Reliability{ReliabilityA, ReliabilityB}}
+			s.Kind, s.Q = "rare word, partner, reliability", intel.SearchQuery{Text: rare(), Partner: "A", Reliability: []intel.Reliability{intel.ReliabilityA, intel.ReliabilityB}}
 		case 6:
 			from, to := window(7)
-			s.Kind, s.Q = "middling word, 7 days", SearchQuery{Text: mid(), ObservedFrom: from, ObservedTo: to}
+			s.Kind, s.Q = "middling word, 7 days", intel.SearchQuery{Text: mid(), ObservedFrom: from, ObservedTo: to}
 		case 7:
 			from, to := window(7)
-			s.Kind, s.Q = "no words: 7 days, credibility", SearchQuery{MaxCredibility: 2, ObservedFrom: from, ObservedTo: to}
+			s.Kind, s.Q = "no words: 7 days, credibility", intel.SearchQuery{MaxCredibility: 2, ObservedFrom: from, ObservedTo: to}
 		}
 		s.Q.Limit = 20
 		s.Room = "r"
