@@ -40,8 +40,8 @@ func CanSee(v Viewer, roomID string, m Marking) bool {
 
 // Filter returns a SQL predicate (with ? placeholders) that is true for
 // exactly the rows of the items table, aliased as alias, that v may see,
-// and its arguments. Every list, search, map query and export adds it to
-// its WHERE clause so that filtering happens inside the database.
+// and its arguments. The read layer (item.For) puts it into every query
+// of items, so that filtering happens inside the database.
 func Filter(alias string, v Viewer) (string, []any) {
 	a := alias + "."
 	pred := "(" + a + "room_id IN (SELECT rm.room_id FROM room_members rm WHERE rm.member_id = ?)" +

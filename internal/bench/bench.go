@@ -153,7 +153,7 @@ func (w *World) CreateNotes(ctx context.Context, rng *rand.Rand, n int) (Result,
 // Seed bulk-loads items until the room holds n, 1,000 per transaction.
 func (w *World) Seed(ctx context.Context, rng *rand.Rand, n int) error {
 	var have int
-	if err := w.DB.QueryRow(ctx, `SELECT COUNT(*) FROM items WHERE room_id = ?`, w.Room.ID).Scan(&have); err != nil {
+	if err := item.Server().QueryRow(ctx, w.DB, `SELECT COUNT(*) FROM {items i} WHERE i.room_id = ?`, w.Room.ID).Scan(&have); err != nil {
 		return err
 	}
 	for have < n {
@@ -195,7 +195,7 @@ func (w *World) Seed(ctx context.Context, rng *rand.Rand, n int) error {
 func (w *World) ListVisible(ctx context.Context, rng *rand.Rand, iters int, deep bool) (Result, error) {
 	var cursors []string
 	if deep {
-		rows, err := w.DB.Query(ctx, `SELECT id FROM items WHERE room_id = ? ORDER BY id`, w.Room.ID)
+		rows, err := item.Server().Query(ctx, w.DB, `SELECT i.id FROM {items i} WHERE i.room_id = ? ORDER BY i.id`, w.Room.ID)
 		if err != nil {
 			return Result{}, err
 		}

@@ -184,14 +184,13 @@ func (s *Service) claimReports(ctx context.Context, v access.Viewer, claims []Sh
 		byID[claims[i].ID] = &claims[i]
 		ids[i] = claims[i].ID
 	}
-	pred, pargs := access.Filter("i", v)
 	for _, chunk := range chunks(ids, 400) {
-		args := make([]any, 0, len(chunk)+len(pargs))
+		args := make([]any, 0, len(chunk))
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := s.db.Query(ctx, `SELECT cr.claim_id, cr.report_id, cr.role FROM claim_reports cr JOIN items i ON i.id = cr.report_id
-			WHERE cr.claim_id IN (`+marks(len(chunk))+`) AND `+pred+` ORDER BY cr.report_id`, append(args, pargs...)...)
+		rows, err := item.For(v).Query(ctx, s.db, `SELECT cr.claim_id, cr.report_id, cr.role FROM claim_reports cr JOIN {items i} ON i.id = cr.report_id
+			WHERE cr.claim_id IN (`+marks(len(chunk))+`) AND {visible i} ORDER BY cr.report_id`, args...)
 		if err != nil {
 			return err
 		}
@@ -223,9 +222,8 @@ func (s *Service) Claim(ctx context.Context, p access.Principal, slug, id string
 	if err != nil {
 		return SharedClaim{}, err
 	}
-	pred, pargs := access.Filter("i", p.Viewer)
-	c, err := scanClaim(s.db.QueryRow(ctx, `SELECT `+claimColumns+` FROM items i`+claimJoins+` WHERE i.id = ? AND i.room_id = ? AND `+pred,
-		append([]any{id, rm.ID}, pargs...)...))
+	c, err := scanClaim(item.For(p.Viewer).QueryRow(ctx, s.db, `SELECT `+claimColumns+` FROM {items i}`+claimJoins+` WHERE i.id = ? AND i.room_id = ? AND {visible i}`,
+		id, rm.ID))
 	if errors.Is(err, sql.ErrNoRows) {
 		s.items.Refused(ctx, p, id)
 		return c, store.ErrNotFound
@@ -262,9 +260,8 @@ func (s *Service) EventClaims(ctx context.Context, p access.Principal, slug, eve
 		s.items.Refused(ctx, p, event)
 		return nil, store.ErrNotFound
 	}
-	pred, pargs := access.Filter("i", p.Viewer)
-	rows, err := s.db.Query(ctx, `SELECT `+claimColumns+` FROM items i`+claimJoins+` WHERE c.event_id = ? AND i.room_id = ? AND `+pred+` ORDER BY i.id`,
-		append([]any{event, rm.ID}, pargs...)...)
+	rows, err := item.For(p.Viewer).Query(ctx, s.db, `SELECT `+claimColumns+` FROM {items i}`+claimJoins+` WHERE c.event_id = ? AND i.room_id = ? AND {visible i} ORDER BY i.id`,
+		event, rm.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -333,8 +330,7 @@ type graphView struct {
 // shared between reports (the viewer may over-count, never learn).
 func (s *Service) upstream(ctx context.Context, v access.Viewer, roomID string, start []string) (graphView, error) {
 	w := graphView{sources: map[string]string{}}
-	pred, pargs := access.Filter("i", v)
-	spred, sargs := access.Filter("si", v)
+	read := item.For(v)
 	frontier := dedupe(start)
 	// tried holds every report already looked up, visible or not, so a
 	// diamond or a hidden report is looked up once.
@@ -345,14 +341,14 @@ func (s *Service) upstream(ctx context.Context, v access.Viewer, roomID string, 
 	for len(frontier) > 0 {
 		var next []string
 		for _, chunk := range chunks(frontier, 400) {
-			args := append([]any{}, sargs...)
+			args := make([]any, 0, len(chunk)+1)
 			for _, id := range chunk {
 				args = append(args, id)
 			}
-			args = append(append(args, roomID), pargs...)
-			rows, err := s.db.Query(ctx, `SELECT rp.item_id, rp.source_id, si.id IS NOT NULL FROM reports rp JOIN items i ON i.id = rp.item_id
-				LEFT JOIN items si ON si.id = rp.source_id AND `+spred+`
-				WHERE rp.item_id IN (`+marks(len(chunk))+`) AND i.room_id = ? AND `+pred, args...)
+			args = append(args, roomID)
+			rows, err := read.Query(ctx, s.db, `SELECT rp.item_id, rp.source_id, si.id IS NOT NULL FROM reports rp JOIN {items i} ON i.id = rp.item_id
+				LEFT JOIN {items si} ON si.id = rp.source_id AND {visible si}
+				WHERE rp.item_id IN (`+marks(len(chunk))+`) AND i.room_id = ? AND {visible i}`, args...)
 			if err != nil {
 				return w, err
 			}

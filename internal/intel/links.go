@@ -188,7 +188,6 @@ func (s *Service) Links(ctx context.Context, p access.Principal, slug, report st
 		return ReportLinks{}, err
 	}
 	out := ReportLinks{Upstream: []SharedLink{}, Downstream: []SharedLink{}}
-	pred, pargs := access.Filter("o", p.Viewer)
 	for _, dir := range []struct {
 		where, other string
 		dst          *[]SharedLink
@@ -196,9 +195,9 @@ func (s *Service) Links(ctx context.Context, p access.Principal, slug, report st
 		{"l.report_id = ?", "l.target_id", &out.Upstream},
 		{"l.target_id = ?", "l.report_id", &out.Downstream},
 	} {
-		rows, err := s.db.Query(ctx, `SELECT l.report_id, l.kind, l.target_id, m.username, l.created_at FROM report_links l
-			JOIN items o ON o.id = `+dir.other+` JOIN members m ON m.id = l.created_by
-			WHERE `+dir.where+` AND `+pred+` ORDER BY l.report_id, l.target_id`, append([]any{report}, pargs...)...)
+		rows, err := item.For(p.Viewer).Query(ctx, s.db, `SELECT l.report_id, l.kind, l.target_id, m.username, l.created_at FROM report_links l
+			JOIN {items o} ON o.id = `+dir.other+` JOIN members m ON m.id = l.created_by
+			WHERE `+dir.where+` AND {visible o} ORDER BY l.report_id, l.target_id`, report)
 		if err != nil {
 			return out, err
 		}

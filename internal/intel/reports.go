@@ -272,9 +272,9 @@ func (s *Service) UpdateReport(ctx context.Context, p access.Principal, slug, id
 		policy, _ := json.Marshal(old)
 		// Copy the current version before it is replaced; the version check
 		// in item.Update below rolls this back if someone else edited first.
-		if _, err := tx.Exec(ctx, `INSERT INTO report_versions (report_id, version, title, body, source_id, credibility, observed_start, observed_end, reported_at, places, marking, policy, edited_by, edited_at)
+		if _, err := item.Server().Exec(ctx, tx, `INSERT INTO report_versions (report_id, version, title, body, source_id, credibility, observed_start, observed_end, reported_at, places, marking, policy, edited_by, edited_at)
 			SELECT rp.item_id, i.version, rp.title, rp.body, rp.source_id, rp.credibility, rp.observed_start, rp.observed_end, rp.reported_at, rp.places, i.marking, ?, rp.editor, i.updated_at
-			FROM reports rp JOIN items i ON i.id = rp.item_id WHERE rp.item_id = ? AND i.version = ?`, string(policy), id, in.Version); err != nil {
+			FROM reports rp JOIN {items i} ON i.id = rp.item_id WHERE rp.item_id = ? AND i.version = ?`, string(policy), id, in.Version); err != nil {
 			return err
 		}
 		rec := &item.Record{ID: id, RoomID: sc.Room.ID, Room: sc.Room.Slug, Kind: ItemReport, Title: c.in.Title, Marking: c.marking, Shown: c.shown, Body: c.body}
@@ -320,26 +320,24 @@ func changedFields(cur SharedReport, c checked) []string {
 }
 
 // reportSelect reads reports with their source when the viewer may see
-// it, and the extra columns after the usual ones. Its arguments come
-// first: the source filter sits in the FROM clause.
+// it, and the extra columns after the usual ones; run it with item.For.
 //
 // On PostgreSQL the source is a LATERAL subquery read once per report
 // (LIMIT keeps the planner from flattening it): as a plain join, the
 // planner may check the source's releasability for every item in the
 // table at once, hashing the whole releasability table to return one page.
-func (s *Service) reportSelect(v access.Viewer, extra ...string) (string, []any) {
-	spred, sargs := access.Filter("si", v)
-	source, reliability := `LEFT JOIN items si ON si.id = rp.source_id AND `+spred+`
+func (s *Service) reportSelect(extra ...string) string {
+	source, reliability := `LEFT JOIN {items si} ON si.id = rp.source_id AND {visible si}
 		LEFT JOIN sources src ON src.item_id = si.id`, "src.reliability"
 	if s.db.Engine() == store.Postgres {
-		source, reliability = `LEFT JOIN LATERAL (SELECT si.id, si.title, src.reliability FROM items si LEFT JOIN sources src ON src.item_id = si.id
-			WHERE si.id = rp.source_id AND `+spred+` LIMIT 1) si ON true`, "si.reliability"
+		source, reliability = `LEFT JOIN LATERAL (SELECT si.id, si.title, src.reliability FROM {items si} LEFT JOIN sources src ON src.item_id = si.id
+			WHERE si.id = rp.source_id AND {visible si} LIMIT 1) si ON true`, "si.reliability"
 	}
 	return `SELECT ` + item.Columns + `, CASE WHEN si.id IS NULL THEN '' ELSE rp.source_id END, COALESCE(si.title, ''), COALESCE(` + reliability + `, ''),
 		rp.credibility, rp.body, rp.observed_start, rp.observed_end, rp.reported_at, rp.places, em.username` + strings.Join(append([]string{""}, extra...), ", ") + `
-		FROM items i JOIN reports rp ON rp.item_id = i.id` + item.Joins + `
+		FROM {items i} JOIN reports rp ON rp.item_id = i.id` + item.Joins + `
 		JOIN members em ON em.id = rp.editor
-		` + source, sargs
+		` + source
 }
 
 func scanReport(sc interface{ Scan(...any) error }, extra ...any) (SharedReport, error) {
@@ -374,10 +372,7 @@ func (s *Service) Report(ctx context.Context, p access.Principal, slug, id strin
 	if err != nil {
 		return SharedReport{}, err
 	}
-	sel, args := s.reportSelect(p.Viewer)
-	pred, pargs := access.Filter("i", p.Viewer)
-	args = append(append(args, id, rm.ID), pargs...)
-	r, err := scanReport(s.db.QueryRow(ctx, sel+` WHERE i.id = ? AND i.room_id = ? AND `+pred, args...))
+	r, err := scanReport(item.For(p.Viewer).QueryRow(ctx, s.db, s.reportSelect()+` WHERE i.id = ? AND i.room_id = ? AND {visible i}`, id, rm.ID))
 	if errors.Is(err, sql.ErrNoRows) {
 		s.items.Refused(ctx, p, id)
 		return r, store.ErrNotFound
@@ -391,15 +386,13 @@ func (s *Service) Reports(ctx context.Context, p access.Principal, slug, after s
 	if err != nil {
 		return nil, err
 	}
-	sel, args := s.reportSelect(p.Viewer)
-	pred, pargs := access.Filter("i", p.Viewer)
-	where := ` WHERE i.room_id = ? AND i.kind = 'report' AND ` + pred
-	args = append(append(args, rm.ID), pargs...)
+	where := ` WHERE i.room_id = ? AND i.kind = 'report' AND {visible i}`
+	args := []any{rm.ID}
 	if after != "" {
 		where += ` AND i.id < ?`
 		args = append(args, after)
 	}
-	rows, err := s.db.Query(ctx, sel+where+` ORDER BY i.id DESC LIMIT ?`, append(args, limit)...)
+	rows, err := item.For(p.Viewer).Query(ctx, s.db, s.reportSelect()+where+` ORDER BY i.id DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}

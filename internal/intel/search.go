@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/validate"
 )
@@ -235,18 +236,16 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 		}
 		afterRank, afterID = f, id
 	}
-	sel, selArgs := s.reportSelect(p.Viewer, "rp.doc")
-	pred, pargs := access.Filter("i", p.Viewer)
-	where := []string{"i.room_id = ?", "i.kind = 'report'", pred}
-	wargs := append([]any{rm.ID}, pargs...)
+	read := item.For(p.Viewer)
+	where := []string{"i.room_id = ?", "i.kind = 'report'", "{visible i}"}
+	wargs := []any{rm.ID}
 	if len(q.Reliability) > 0 {
-		spred, sargs := access.Filter("fi", p.Viewer)
 		grades := make([]any, len(q.Reliability))
 		for i, r := range q.Reliability {
 			grades[i] = r.String()
 		}
-		where = append(where, `EXISTS (SELECT 1 FROM items fi JOIN sources fs ON fs.item_id = fi.id WHERE fi.id = rp.source_id AND fs.reliability IN (`+marks(len(grades))+`) AND `+spred+`)`)
-		wargs = append(append(wargs, grades...), sargs...)
+		where = append(where, `EXISTS (SELECT 1 FROM {items fi} JOIN sources fs ON fs.item_id = fi.id WHERE fi.id = rp.source_id AND fs.reliability IN (`+marks(len(grades))+`) AND {visible fi})`)
+		wargs = append(wargs, grades...)
 	}
 	// Numbers go into PostgreSQL's SQL as literals, for the reason given
 	// in tiers (a plan made for the actual window and grade); they are
@@ -285,14 +284,10 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 		wargs = append(wargs, strings.ToUpper(q.Partner))
 	}
 	if q.Contested {
-		p1, a1 := access.Filter("ci1", p.Viewer)
-		pa, aa := access.Filter("cia", p.Viewer)
-		pb, ab := access.Filter("cib", p.Viewer)
-		where = append(where, `EXISTS (SELECT 1 FROM claim_reports cr JOIN claims c1 ON c1.item_id = cr.claim_id JOIN items ci1 ON ci1.id = c1.item_id
-			WHERE cr.report_id = rp.item_id AND `+p1+` AND EXISTS (SELECT 1 FROM claims ca JOIN items cia ON cia.id = ca.item_id
-				JOIN claims cb ON cb.event_id = ca.event_id AND cb.proposition = ca.proposition AND cb.stance <> ca.stance JOIN items cib ON cib.id = cb.item_id
-				WHERE ca.event_id = c1.event_id AND `+pa+` AND `+pb+`))`)
-		wargs = append(append(append(wargs, a1...), aa...), ab...)
+		where = append(where, `EXISTS (SELECT 1 FROM claim_reports cr JOIN claims c1 ON c1.item_id = cr.claim_id JOIN {items ci1} ON ci1.id = c1.item_id
+			WHERE cr.report_id = rp.item_id AND {visible ci1} AND EXISTS (SELECT 1 FROM claims ca JOIN {items cia} ON cia.id = ca.item_id
+				JOIN claims cb ON cb.event_id = ca.event_id AND cb.proposition = ca.proposition AND cb.stance <> ca.stance JOIN {items cib} ON cib.id = cb.item_id
+				WHERE ca.event_id = c1.event_id AND {visible cia} AND {visible cib}))`)
 	}
 	// A cursor names the last report of the previous page; the next page
 	// starts after it, in its rank. The report must be one the caller may
@@ -300,9 +295,8 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 	// report's ID tells nothing about where that report stands.
 	afterDoc := int64(math.MaxInt64)
 	if afterID != "" {
-		cpred, cargs := access.Filter("ci", p.Viewer)
-		err := store.Scan(s.db.QueryRow(ctx, `SELECT crp.doc FROM reports crp JOIN items ci ON ci.id = crp.item_id WHERE crp.item_id = ? AND `+cpred,
-			append([]any{afterID}, cargs...)...), &afterDoc)
+		err := store.Scan(read.QueryRow(ctx, s.db, `SELECT crp.doc FROM reports crp JOIN {items ci} ON ci.id = crp.item_id WHERE crp.item_id = ? AND {visible ci}`,
+			afterID), &afterDoc)
 		if errors.Is(err, store.ErrNotFound) {
 			return SearchPage{Hits: []Hit{}}, nil
 		}
@@ -323,11 +317,11 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 	// full-text index in doc order (SQLite; its CROSS JOIN fixes the join
 	// order) or by whichever of its GIN indexes and the doc order
 	// PostgreSQL finds cheaper.
-	from, order := "FROM reports rp JOIN items i ON i.id = rp.item_id", "rp.doc DESC"
+	from, order := "FROM reports rp JOIN {items i} ON i.id = rp.item_id", "rp.doc DESC"
 	if s.db.Engine() == store.SQLite {
-		from = "FROM reports rp CROSS JOIN items i ON i.id = rp.item_id"
+		from = "FROM reports rp CROSS JOIN {items i} ON i.id = rp.item_id"
 		if fts {
-			from, order = "FROM report_fts f CROSS JOIN reports rp ON rp.doc = f.rowid CROSS JOIN items i ON i.id = rp.item_id", "f.rowid DESC"
+			from, order = "FROM report_fts f CROSS JOIN reports rp ON rp.doc = f.rowid CROSS JOIN {items i} ON i.id = rp.item_id", "f.rowid DESC"
 		}
 	}
 	type hit struct {
@@ -356,7 +350,8 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 			if bound != math.MaxInt64 {
 				tw = append(tw, "rp.doc < "+strconv.FormatInt(bound, 10))
 			}
-			docs, err := store.Column[int64](ctx, s.db, `SELECT rp.doc `+from+` WHERE `+strings.Join(tw, " AND ")+` ORDER BY `+order+` LIMIT `+strconv.Itoa(want-len(hits)), args...)
+			sq, sargs := read.SQL(`SELECT rp.doc `+from+` WHERE `+strings.Join(tw, " AND ")+` ORDER BY `+order+` LIMIT `+strconv.Itoa(want-len(hits)), args...)
+			docs, err := store.Column[int64](ctx, s.db, sq, sargs...)
 			if err != nil {
 				return SearchPage{}, err
 			}
@@ -377,8 +372,8 @@ func (s *Service) Search(ctx context.Context, p access.Principal, slug string, q
 	// again: a report whose marking changed since the query above is left
 	// out, not shown.
 	reps := map[int64]SharedReport{}
-	rows, err := s.db.Query(ctx, sel+` WHERE rp.doc IN (`+marks(len(docs))+`) AND i.room_id = ? AND `+pred,
-		append(append(append(selArgs, docs...), rm.ID), pargs...)...)
+	rows, err := read.Query(ctx, s.db, s.reportSelect("rp.doc")+` WHERE rp.doc IN (`+marks(len(docs))+`) AND i.room_id = ? AND {visible i}`,
+		append(docs, rm.ID)...)
 	if err != nil {
 		return SearchPage{}, err
 	}

@@ -119,14 +119,12 @@ type queryer interface {
 // roomID the viewer may see (need-to-know inside the query).
 func visibleOfKind(ctx context.Context, q queryer, v access.Viewer, roomID, kind string, ids []string) (map[string]bool, error) {
 	out := map[string]bool{}
-	pred, pargs := access.Filter("i", v)
 	for _, chunk := range chunks(ids, 400) {
 		args := []any{roomID, kind}
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		args = append(args, pargs...)
-		rows, err := q.Query(ctx, `SELECT i.id FROM items i WHERE i.room_id = ? AND i.kind = ? AND i.id IN (`+marks(len(chunk))+`) AND `+pred, args...)
+		rows, err := item.For(v).Query(ctx, q, `SELECT i.id FROM {items i} WHERE i.room_id = ? AND i.kind = ? AND i.id IN (`+marks(len(chunk))+`) AND {visible i}`, args...)
 		if err != nil {
 			return nil, err
 		}

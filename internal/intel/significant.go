@@ -32,8 +32,8 @@ func (s *Service) logReport(ctx context.Context, tx *store.Tx, roomID, threshold
 	var title, source, rel string
 	var cred int
 	var sourceID string
-	if err := store.Scan(tx.QueryRow(ctx, `SELECT i.title, rp.credibility, rp.source_id, si.title, src.reliability FROM reports rp
-		JOIN items i ON i.id = rp.item_id JOIN items si ON si.id = rp.source_id JOIN sources src ON src.item_id = rp.source_id
+	if err := store.Scan(item.Server().QueryRow(ctx, tx, `SELECT i.title, rp.credibility, rp.source_id, si.title, src.reliability FROM reports rp
+		JOIN {items i} ON i.id = rp.item_id JOIN {items si} ON si.id = rp.source_id JOIN sources src ON src.item_id = rp.source_id
 		WHERE rp.item_id = ?`, reportID), &title, &cred, &sourceID, &source, &rel); err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (s *Service) logContested(ctx context.Context, tx *store.Tx, sc *Scope, cla
 		return err
 	}
 	var title string
-	if err := store.Scan(tx.QueryRow(ctx, `SELECT title FROM items WHERE id = ?`, event), &title); err != nil {
+	if err := store.Scan(item.Server().QueryRow(ctx, tx, `SELECT i.title FROM {items i} WHERE i.id = ?`, event), &title); err != nil {
 		return err
 	}
 	em, err := item.LoadMarking(ctx, tx, event)

@@ -155,9 +155,8 @@ func (sc *Scope) source(ctx context.Context, q queryer, id string) (string, erro
 	if rel, ok := sc.sources[id]; ok {
 		return rel, nil
 	}
-	pred, pargs := access.Filter("i", sc.P.Viewer)
-	rows, err := q.Query(ctx, `SELECT s.reliability FROM items i JOIN sources s ON s.item_id = i.id WHERE i.id = ? AND i.room_id = ? AND `+pred,
-		append([]any{id, sc.Room.ID}, pargs...)...)
+	rows, err := item.For(sc.P.Viewer).Query(ctx, q, `SELECT s.reliability FROM {items i} JOIN sources s ON s.item_id = i.id WHERE i.id = ? AND i.room_id = ? AND {visible i}`,
+		id, sc.Room.ID)
 	if err != nil {
 		return "", err
 	}
@@ -201,9 +200,8 @@ func (s *Service) Source(ctx context.Context, p access.Principal, slug, id strin
 	if err != nil {
 		return SharedSource{}, err
 	}
-	pred, pargs := access.Filter("i", p.Viewer)
-	out, err := scanSource(s.db.QueryRow(ctx, `SELECT `+sourceColumns+` FROM items i`+sourceJoins+` WHERE i.id = ? AND i.room_id = ? AND `+pred,
-		append([]any{id, rm.ID}, pargs...)...))
+	out, err := scanSource(item.For(p.Viewer).QueryRow(ctx, s.db, `SELECT `+sourceColumns+` FROM {items i}`+sourceJoins+` WHERE i.id = ? AND i.room_id = ? AND {visible i}`,
+		id, rm.ID))
 	if errors.Is(err, sql.ErrNoRows) {
 		s.items.Refused(ctx, p, id)
 		return out, store.ErrNotFound
@@ -217,9 +215,8 @@ func (s *Service) Sources(ctx context.Context, p access.Principal, slug, after s
 	if err != nil {
 		return nil, err
 	}
-	pred, pargs := access.Filter("i", p.Viewer)
-	rows, err := s.db.Query(ctx, `SELECT `+sourceColumns+` FROM items i`+sourceJoins+` WHERE i.room_id = ? AND i.id > ? AND `+pred+` ORDER BY i.id LIMIT ?`,
-		append(append([]any{rm.ID, after}, pargs...), limit)...)
+	rows, err := item.For(p.Viewer).Query(ctx, s.db, `SELECT `+sourceColumns+` FROM {items i}`+sourceJoins+` WHERE i.room_id = ? AND i.id > ? AND {visible i} ORDER BY i.id LIMIT ?`,
+		rm.ID, after, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,9 @@
 // Package item stores the shared items of a room, whatever their kind
 // (note, report, site, track, operation, ...), with the marking each one
 // carries. Every kind's own table hangs off the items row, so the one
-// need-to-know predicate (access.Filter) is written against one table and
-// every read path of every kind goes through it.
+// need-to-know predicate (access.Filter) is written against one table,
+// and the read layer (read.go: For, Server) is the only way any package
+// reads that table: a query cannot name items without the predicate.
 package item
 
 import (
@@ -231,7 +232,7 @@ func publish(tx *store.Tx, bus *live.Bus, rec audit.Record, roomID, kind, id, op
 // decisions made in Go (the live stream, CoT fan-out).
 func LoadMarking(ctx context.Context, q store.Reader, id string) (access.Marking, error) {
 	var m access.Marking
-	rows, err := q.Query(ctx, `SELECT 't', tlp FROM items WHERE id = ?
+	rows, err := Server().Query(ctx, q, `SELECT 't', i.tlp FROM {items i} WHERE i.id = ?
 		UNION ALL SELECT 'p', partner_id FROM item_releasability WHERE item_id = ?
 		UNION ALL SELECT 'm', member_id FROM item_recipients WHERE item_id = ?
 		ORDER BY 1, 2`, id, id, id)

@@ -106,9 +106,8 @@ func (s *Service) CreateNote(ctx context.Context, p access.Principal, slug strin
 // is ErrNotFound, exactly like one that does not exist; the refusal is
 // written to the audit trail.
 func (s *Service) Get(ctx context.Context, p access.Principal, id string) (Item, error) {
-	pred, args := access.Filter("i", p.Viewer)
 	var it Item
-	err := Scan(s.db.QueryRow(ctx, `SELECT `+Columns+` FROM items i`+Joins+` WHERE i.id = ? AND `+pred, append([]any{id}, args...)...), &it)
+	err := Scan(For(p.Viewer).Select(Columns).Join(Joins).Where("i.id = ?", id).Row(ctx, s.db), &it)
 	if err == nil {
 		return it, nil
 	}
@@ -123,7 +122,7 @@ func (s *Service) Get(ctx context.Context, p access.Principal, id string) (Item,
 // (asking for an unknown id is not a refusal).
 func (s *Service) Refused(ctx context.Context, p access.Principal, id string) {
 	var roomID, kind string
-	if err := store.Scan(s.db.QueryRow(ctx, `SELECT room_id, kind FROM items WHERE id = ?`, id), &roomID, &kind); err != nil {
+	if err := store.Scan(Server().QueryRow(ctx, s.db, `SELECT i.room_id, i.kind FROM {items i} WHERE i.id = ?`, id), &roomID, &kind); err != nil {
 		return
 	}
 	_ = audit.Log(context.WithoutCancel(ctx), s.db, audit.Of(p, "access.refused", roomID, kind, id, nil))
@@ -144,23 +143,17 @@ func (s *Service) List(ctx context.Context, p access.Principal, slug string, q L
 	if err != nil {
 		return nil, err
 	}
-	pred, pargs := access.Filter("i", p.Viewer)
-	where := []string{"i.room_id = ?", pred}
-	args := append([]any{rm.ID}, pargs...)
+	sel := For(p.Viewer).Select(Columns).Join(Joins).Where("i.room_id = ?", rm.ID)
 	if q.Kind != "" {
-		where = append(where, "i.kind = ?")
-		args = append(args, q.Kind)
+		sel.Where("i.kind = ?", q.Kind)
 	}
 	if q.After != "" {
-		where = append(where, "i.id < ?")
-		args = append(args, q.After)
+		sel.Where("i.id < ?", q.After)
 	}
 	if q.Search != "" {
-		where = append(where, "LOWER(i.title) LIKE ?")
-		args = append(args, "%"+strings.ToLower(q.Search)+"%")
+		sel.Where("LOWER(i.title) LIKE ?", "%"+strings.ToLower(q.Search)+"%")
 	}
-	args = append(args, q.Limit)
-	rows, err := s.db.Query(ctx, `SELECT `+Columns+` FROM items i`+Joins+` WHERE `+strings.Join(where, " AND ")+` ORDER BY i.id DESC LIMIT ?`, args...)
+	rows, err := sel.OrderBy("i.id DESC").Limit(q.Limit).Rows(ctx, s.db)
 	if err != nil {
 		return nil, err
 	}

@@ -68,23 +68,18 @@ func hiddenSide(kind string) ConflictSide {
 }
 
 // conflictSelect reads conflicts with each side joined only when the
-// viewer may see it; its arguments come first in the query's argument list.
-func conflictSelect(v access.Viewer) (string, []any) {
-	pa, aa := access.Filter("ia", v)
-	pb, ab := access.Filter("ib", v)
-	q := `SELECT c.item_id, i.room_id, rm.slug, c.status, c.region, c.start_at, c.end_at, c.reason, COALESCE(rb.username, ''), c.resolved_at,
+// viewer may see it.
+const conflictSelect = `SELECT c.item_id, i.room_id, rm.slug, c.status, c.region, c.start_at, c.end_at, c.reason, COALESCE(rb.username, ''), c.resolved_at,
 		i.created_at, i.updated_at, i.version, c.a_kind, c.b_kind,
 		ia.id, ia.title, pa.code, fa.label, ib.id, ib.title, pb.code, fb.label
-		FROM items i JOIN conflicts c ON c.item_id = i.id JOIN rooms rm ON rm.id = i.room_id
+		FROM {items i} JOIN conflicts c ON c.item_id = i.id JOIN rooms rm ON rm.id = i.room_id
 		LEFT JOIN members rb ON rb.id = c.resolved_by
-		LEFT JOIN items ia ON ia.id = c.a_item_id AND ` + pa + `
+		LEFT JOIN {items ia} ON ia.id = c.a_item_id AND {visible ia}
 		LEFT JOIN partners pa ON pa.id = ia.owner_partner_id
 		LEFT JOIN ops_footprints fa ON fa.part_id = c.a_part AND fa.kind = 'phase' AND ia.id IS NOT NULL
-		LEFT JOIN items ib ON ib.id = c.b_item_id AND ` + pb + `
+		LEFT JOIN {items ib} ON ib.id = c.b_item_id AND {visible ib}
 		LEFT JOIN partners pb ON pb.id = ib.owner_partner_id
 		LEFT JOIN ops_footprints fb ON fb.part_id = c.b_part AND fb.kind = 'phase' AND ib.id IS NOT NULL`
-	return q, append(aa, ab...)
-}
 
 func scanConflict(sc interface{ Scan(...any) error }) (Conflict, error) {
 	var c Conflict
@@ -137,9 +132,9 @@ func neutralConflict(ctx context.Context, q querier, id string) (Conflict, acces
 	var start, end, created, updated int64
 	var resolved sql.NullInt64
 	var a, b string
-	err := store.Scan(q.QueryRow(ctx, `SELECT c.item_id, i.room_id, rm.slug, c.status, c.region, c.start_at, c.end_at, c.reason, COALESCE(rb.username, ''), c.resolved_at,
+	err := store.Scan(item.Server().QueryRow(ctx, q, `SELECT c.item_id, i.room_id, rm.slug, c.status, c.region, c.start_at, c.end_at, c.reason, COALESCE(rb.username, ''), c.resolved_at,
 		i.created_at, i.updated_at, i.version, c.a_kind, c.b_kind
-		FROM items i JOIN conflicts c ON c.item_id = i.id JOIN rooms rm ON rm.id = i.room_id LEFT JOIN members rb ON rb.id = c.resolved_by WHERE c.item_id = ?`, id),
+		FROM {items i} JOIN conflicts c ON c.item_id = i.id JOIN rooms rm ON rm.id = i.room_id LEFT JOIN members rb ON rb.id = c.resolved_by WHERE c.item_id = ?`, id),
 		&c.ID, &c.roomID, &c.Room, &c.Status, &region, &start, &end, &c.Reason, &c.ResolvedBy, &resolved, &created, &updated, &c.Version, &a, &b)
 	if err != nil {
 		return c, access.Marking{}, err
@@ -160,10 +155,7 @@ func neutralConflict(ctx context.Context, q querier, id string) (Conflict, acces
 // Conflict returns one conflict p may see, each side as far as p may see
 // it.
 func (s *Service) Conflict(ctx context.Context, p access.Principal, id string) (Conflict, error) {
-	q, args := conflictSelect(p.Viewer)
-	pred, fargs := access.Filter("i", p.Viewer)
-	args = append(append(args, fargs...), id)
-	c, err := scanConflict(s.db.QueryRow(ctx, q+` WHERE `+pred+` AND i.id = ?`, args...))
+	c, err := scanConflict(item.For(p.Viewer).QueryRow(ctx, s.db, conflictSelect+` WHERE {visible i} AND i.id = ?`, id))
 	if err != nil {
 		return c, s.refused(ctx, p, id, err)
 	}
@@ -184,10 +176,8 @@ func (s *Service) Conflicts(ctx context.Context, p access.Principal, slug string
 	if err != nil {
 		return nil, err
 	}
-	q, args := conflictSelect(p.Viewer)
-	pred, fargs := access.Filter("i", p.Viewer)
-	where := []string{"i.room_id = ?", pred}
-	args = append(append(args, rm.ID), fargs...)
+	where := []string{"i.room_id = ?", "{visible i}"}
+	args := []any{rm.ID}
 	if cq.Status != "" {
 		where = append(where, "c.status = ?")
 		args = append(args, cq.Status)
@@ -205,7 +195,7 @@ func (s *Service) Conflicts(ctx context.Context, p access.Principal, slug string
 	if cq.Limit <= 0 {
 		cq.Limit = 50
 	}
-	rows, err := s.db.Query(ctx, q+` WHERE `+strings.Join(where, " AND ")+` ORDER BY i.id DESC LIMIT ?`, append(args, cq.Limit)...)
+	rows, err := item.For(p.Viewer).Query(ctx, s.db, conflictSelect+` WHERE `+strings.Join(where, " AND ")+` ORDER BY i.id DESC LIMIT ?`, append(args, cq.Limit)...)
 	if err != nil {
 		return nil, err
 	}

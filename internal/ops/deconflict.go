@@ -127,18 +127,18 @@ func (s *Service) candidates(ctx context.Context, q querier, engine store.Engine
 	// and GiST box index on PostgreSQL); a site counts when its owner
 	// marked it protected or a partner's notice says so.
 	spatial := `box(point(s.min_lon, s.min_lat), point(s.max_lon, s.max_lat)) && box(point(?, ?), point(?, ?))`
-	from := `sites s JOIN items i ON i.id = s.item_id`
+	from := `sites s JOIN {items i} ON i.id = s.item_id`
 	sargs := []any{b.MinLon, b.MinLat, b.MaxLon, b.MaxLat}
 	if engine == store.SQLite {
 		// CROSS JOIN keeps SQLite's planner from starting at the room's
 		// items (all of them) and probing the R*Tree once per item.
-		from = `picture_rtree t CROSS JOIN picture_shapes ps ON ps.id = t.id CROSS JOIN sites s ON s.item_id = ps.item_id CROSS JOIN items i ON i.id = s.item_id`
+		from = `picture_rtree t CROSS JOIN picture_shapes ps ON ps.id = t.id CROSS JOIN sites s ON s.item_id = ps.item_id CROSS JOIN {items i} ON i.id = s.item_id`
 		spatial = `t.min_lon <= ? AND t.max_lon >= ? AND t.min_lat <= ? AND t.max_lat >= ?
 			AND s.min_lon <= ? AND s.max_lon >= ? AND s.min_lat <= ? AND s.max_lat >= ?`
 		sargs = []any{b.MaxLon, b.MinLon, b.MaxLat, b.MinLat, b.MaxLon, b.MinLon, b.MaxLat, b.MinLat}
 	}
 	args := append([]any{store.Micros(always.Start), store.Micros(always.End)}, sargs...)
-	rows, err = q.Query(ctx, `SELECT s.item_id, s.item_id, i.owner_partner_id, 'site', '', s.geometry, 0, COALESCE(s.valid_start, ?), COALESCE(s.valid_end, ?)
+	rows, err = item.Server().Query(ctx, q, `SELECT s.item_id, s.item_id, i.owner_partner_id, 'site', '', s.geometry, 0, COALESCE(s.valid_start, ?), COALESCE(s.valid_end, ?)
 		FROM `+from+`
 		WHERE `+spatial+` AND i.room_id = ? AND i.owner_partner_id <> ?
 		AND (s.protected = ? OR EXISTS (SELECT 1 FROM site_notices n WHERE n.site_item_id = s.item_id AND n.status = 'active'))
@@ -221,7 +221,7 @@ type openConflict struct {
 // adjusted the open conflicts it no longer has.
 func (s *Service) deconflict(ctx context.Context, tx *store.Tx, p access.Principal, itemID string) error {
 	var roomID, owner string
-	if err := store.Scan(tx.QueryRow(ctx, `SELECT room_id, owner_partner_id FROM items WHERE id = ?`, itemID), &roomID, &owner); err != nil {
+	if err := store.Scan(item.Server().QueryRow(ctx, tx, `SELECT i.room_id, i.owner_partner_id FROM {items i} WHERE i.id = ?`, itemID), &roomID, &owner); err != nil {
 		return err
 	}
 	mine, err := itemFootprints(ctx, tx, itemID)
@@ -379,7 +379,7 @@ func (s *Service) resolve(ctx context.Context, tx *store.Tx, p access.Principal,
 		return nil
 	}
 	var roomID string
-	if err := store.Scan(tx.QueryRow(ctx, `SELECT room_id FROM items WHERE id = ?`, id), &roomID); err != nil {
+	if err := store.Scan(item.Server().QueryRow(ctx, tx, `SELECT i.room_id FROM {items i} WHERE i.id = ?`, id), &roomID); err != nil {
 		return err
 	}
 	owner, author, err := filer(ctx, tx, roomID, p.PartnerID, p.ID)

@@ -123,7 +123,7 @@ func (s *Service) CreateMovement(ctx context.Context, p access.Principal, slug s
 }
 
 const mvColumns = item.Columns + `, mv.purpose, mv.route, mv.corridor_width, mv.start_at, mv.end_at, mv.status`
-const mvFrom = ` FROM items i JOIN movements mv ON mv.item_id = i.id` + item.Joins
+const mvFrom = ` FROM {items i} JOIN movements mv ON mv.item_id = i.id` + item.Joins
 
 func scanMovement(sc interface{ Scan(...any) error }) (Movement, error) {
 	var m Movement
@@ -136,8 +136,7 @@ func scanMovement(sc interface{ Scan(...any) error }) (Movement, error) {
 }
 
 func readMovement(ctx context.Context, q querier, p access.Principal, id string) (Movement, error) {
-	pred, args := access.Filter("i", p.Viewer)
-	return scanMovement(q.QueryRow(ctx, `SELECT `+mvColumns+mvFrom+` WHERE i.id = ? AND `+pred, append([]any{id}, args...)...))
+	return scanMovement(item.For(p.Viewer).QueryRow(ctx, q, `SELECT `+mvColumns+mvFrom+` WHERE i.id = ? AND {visible i}`, id))
 }
 
 // Movement returns one movement p may see.
@@ -155,14 +154,13 @@ func (s *Service) Movements(ctx context.Context, p access.Principal, slug, after
 	if err != nil {
 		return nil, err
 	}
-	pred, args := access.Filter("i", p.Viewer)
-	q := `SELECT ` + mvColumns + mvFrom + ` WHERE i.room_id = ? AND ` + pred
-	args = append([]any{rm.ID}, args...)
+	q := `SELECT ` + mvColumns + mvFrom + ` WHERE i.room_id = ? AND {visible i}`
+	args := []any{rm.ID}
 	if after != "" {
 		q += ` AND i.id < ?`
 		args = append(args, after)
 	}
-	rows, err := s.db.Query(ctx, q+` ORDER BY i.id DESC LIMIT ?`, append(args, limit)...)
+	rows, err := item.For(p.Viewer).Query(ctx, s.db, q+` ORDER BY i.id DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -331,7 +329,7 @@ func (s *Service) SiteChanged(ctx context.Context, tx *store.Tx, p access.Princi
 func (s *Service) recheckSite(ctx context.Context, tx *store.Tx, p access.Principal, siteID string) error {
 	var roomID, owner, geom string
 	var vs, ve *int64
-	if err := store.Scan(tx.QueryRow(ctx, `SELECT i.room_id, i.owner_partner_id, s.geometry, s.valid_start, s.valid_end FROM sites s JOIN items i ON i.id = s.item_id WHERE s.item_id = ?`, siteID),
+	if err := store.Scan(item.Server().QueryRow(ctx, tx, `SELECT i.room_id, i.owner_partner_id, s.geometry, s.valid_start, s.valid_end FROM sites s JOIN {items i} ON i.id = s.item_id WHERE s.item_id = ?`, siteID),
 		&roomID, &owner, &geom, &vs, &ve); err != nil {
 		return err
 	}
@@ -372,7 +370,7 @@ func (s *Service) recheckSite(ctx context.Context, tx *store.Tx, p access.Princi
 }
 
 const noticeColumns = item.Columns + `, n.site_item_id, n.note, n.status`
-const noticeFrom = ` FROM items i JOIN site_notices n ON n.item_id = i.id` + item.Joins
+const noticeFrom = ` FROM {items i} JOIN site_notices n ON n.item_id = i.id` + item.Joins
 
 func scanNotice(sc interface{ Scan(...any) error }) (SiteNotice, error) {
 	var n SiteNotice
@@ -385,8 +383,7 @@ func scanNotice(sc interface{ Scan(...any) error }) (SiteNotice, error) {
 
 // SiteNotice returns one site notice p may see.
 func (s *Service) SiteNotice(ctx context.Context, p access.Principal, id string) (SiteNotice, error) {
-	pred, args := access.Filter("i", p.Viewer)
-	n, err := scanNotice(s.db.QueryRow(ctx, `SELECT `+noticeColumns+noticeFrom+` WHERE i.id = ? AND `+pred, append([]any{id}, args...)...))
+	n, err := scanNotice(item.For(p.Viewer).QueryRow(ctx, s.db, `SELECT `+noticeColumns+noticeFrom+` WHERE i.id = ? AND {visible i}`, id))
 	if err != nil {
 		return n, s.refused(ctx, p, id, err)
 	}
@@ -399,14 +396,13 @@ func (s *Service) SiteNotices(ctx context.Context, p access.Principal, slug, aft
 	if err != nil {
 		return nil, err
 	}
-	pred, args := access.Filter("i", p.Viewer)
-	q := `SELECT ` + noticeColumns + noticeFrom + ` WHERE i.room_id = ? AND ` + pred
-	args = append([]any{rm.ID}, args...)
+	q := `SELECT ` + noticeColumns + noticeFrom + ` WHERE i.room_id = ? AND {visible i}`
+	args := []any{rm.ID}
 	if after != "" {
 		q += ` AND i.id < ?`
 		args = append(args, after)
 	}
-	rows, err := s.db.Query(ctx, q+` ORDER BY i.id DESC LIMIT ?`, append(args, limit)...)
+	rows, err := item.For(p.Viewer).Query(ctx, s.db, q+` ORDER BY i.id DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -425,9 +421,8 @@ func (s *Service) SiteNotices(ctx context.Context, p access.Principal, slug, aft
 // noticeKind returns the kind of a notification (movement or site notice)
 // p may see.
 func noticeKind(ctx context.Context, q querier, p access.Principal, id string) (string, error) {
-	pred, args := access.Filter("i", p.Viewer)
 	var kind string
-	err := store.Scan(q.QueryRow(ctx, `SELECT i.kind FROM items i WHERE i.id = ? AND i.kind IN ('movement', 'site-notice') AND `+pred, append([]any{id}, args...)...), &kind)
+	err := store.Scan(item.For(p.Viewer).QueryRow(ctx, q, `SELECT i.kind FROM {items i} WHERE i.id = ? AND i.kind IN ('movement', 'site-notice') AND {visible i}`, id), &kind)
 	return kind, err
 }
 
@@ -528,9 +523,8 @@ func (s *Service) SiteByTitle(ctx context.Context, p access.Principal, slug, tit
 	if err != nil {
 		return "", err
 	}
-	pred, args := access.Filter("i", p.Viewer)
 	var id string
-	err = store.Scan(s.db.QueryRow(ctx, `SELECT i.id FROM items i JOIN sites st ON st.item_id = i.id WHERE i.room_id = ? AND i.title = ? AND `+pred+` ORDER BY i.id LIMIT 1`,
-		append([]any{rm.ID, title}, args...)...), &id)
+	err = store.Scan(item.For(p.Viewer).QueryRow(ctx, s.db, `SELECT i.id FROM {items i} JOIN sites st ON st.item_id = i.id WHERE i.room_id = ? AND i.title = ? AND {visible i} ORDER BY i.id LIMIT 1`,
+		rm.ID, title), &id)
 	return id, err
 }

@@ -251,7 +251,7 @@ func (s *Service) CreateOperation(ctx context.Context, p access.Principal, slug 
 }
 
 const opColumns = item.Columns + `, o.name, lp.code, o.lead_partner_id, o.status, o.area, o.start_at, o.end_at, o.components, o.phases, o.round`
-const opFrom = ` FROM items i JOIN operations o ON o.item_id = i.id JOIN partners lp ON lp.id = o.lead_partner_id` + item.Joins
+const opFrom = ` FROM {items i} JOIN operations o ON o.item_id = i.id JOIN partners lp ON lp.id = o.lead_partner_id` + item.Joins
 
 func scanOperation(sc interface{ Scan(...any) error }, op *Operation, leadID *string) error {
 	var area, comps, phases string
@@ -270,10 +270,9 @@ func scanOperation(sc interface{ Scan(...any) error }, op *Operation, leadID *st
 // readOperation reads one operation p may see, with the decisions of its
 // current round.
 func readOperation(ctx context.Context, q querier, p access.Principal, id string) (Operation, string, error) {
-	pred, args := access.Filter("i", p.Viewer)
 	var op Operation
 	var leadID string
-	if err := scanOperation(q.QueryRow(ctx, `SELECT `+opColumns+opFrom+` WHERE i.id = ? AND `+pred, append([]any{id}, args...)...), &op, &leadID); err != nil {
+	if err := scanOperation(item.For(p.Viewer).QueryRow(ctx, q, `SELECT `+opColumns+opFrom+` WHERE i.id = ? AND {visible i}`, id), &op, &leadID); err != nil {
 		return op, "", err
 	}
 	rows, err := q.Query(ctx, `SELECT m.username, d.decision, d.reason, d.at FROM operation_decisions d JOIN members m ON m.id = d.member_id
@@ -311,9 +310,8 @@ func (s *Service) Operations(ctx context.Context, p access.Principal, slug, stat
 	if err != nil {
 		return nil, err
 	}
-	pred, args := access.Filter("i", p.Viewer)
-	q := `SELECT ` + opColumns + opFrom + ` WHERE i.room_id = ? AND ` + pred
-	args = append([]any{rm.ID}, args...)
+	q := `SELECT ` + opColumns + opFrom + ` WHERE i.room_id = ? AND {visible i}`
+	args := []any{rm.ID}
 	if status != "" {
 		q += ` AND o.status = ?`
 		args = append(args, status)
@@ -322,7 +320,7 @@ func (s *Service) Operations(ctx context.Context, p access.Principal, slug, stat
 		q += ` AND i.id < ?`
 		args = append(args, after)
 	}
-	rows, err := s.db.Query(ctx, q+` ORDER BY i.id DESC LIMIT ?`, append(args, limit)...)
+	rows, err := item.For(p.Viewer).Query(ctx, s.db, q+` ORDER BY i.id DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}

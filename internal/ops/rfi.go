@@ -108,7 +108,7 @@ func (s *Service) AskRFI(ctx context.Context, p access.Principal, slug string, i
 }
 
 const rfiColumns = item.Columns + `, f.question, ap.code, f.deadline, f.status`
-const rfiFrom = ` FROM items i JOIN rfis f ON f.item_id = i.id JOIN partners ap ON ap.id = f.assigned_partner_id` + item.Joins
+const rfiFrom = ` FROM {items i} JOIN rfis f ON f.item_id = i.id JOIN partners ap ON ap.id = f.assigned_partner_id` + item.Joins
 
 func (s *Service) scanRFI(sc interface{ Scan(...any) error }) (RFI, error) {
 	var r RFI
@@ -122,14 +122,12 @@ func (s *Service) scanRFI(sc interface{ Scan(...any) error }) (RFI, error) {
 }
 
 func (s *Service) readRFI(ctx context.Context, q querier, p access.Principal, id string) (RFI, error) {
-	pred, args := access.Filter("i", p.Viewer)
-	r, err := s.scanRFI(q.QueryRow(ctx, `SELECT `+rfiColumns+rfiFrom+` WHERE i.id = ? AND `+pred, append([]any{id}, args...)...))
+	r, err := s.scanRFI(item.For(p.Viewer).QueryRow(ctx, q, `SELECT `+rfiColumns+rfiFrom+` WHERE i.id = ? AND {visible i}`, id))
 	if err != nil {
 		return r, err
 	}
-	apred, aargs := access.Filter("ri", p.Viewer)
-	rows, err := q.Query(ctx, `SELECT ri.id, ri.kind, ri.title, m.username, a.at FROM rfi_answers a JOIN items ri ON ri.id = a.report_id JOIN members m ON m.id = a.member_id
-		WHERE a.rfi_id = ? AND `+apred+` ORDER BY a.at, ri.id`, append([]any{id}, aargs...)...)
+	rows, err := item.For(p.Viewer).Query(ctx, q, `SELECT ri.id, ri.kind, ri.title, m.username, a.at FROM rfi_answers a JOIN {items ri} ON ri.id = a.report_id JOIN members m ON m.id = a.member_id
+		WHERE a.rfi_id = ? AND {visible ri} ORDER BY a.at, ri.id`, id)
 	if err != nil {
 		return r, err
 	}
@@ -163,9 +161,8 @@ func (s *Service) RFIs(ctx context.Context, p access.Principal, slug, status, af
 	if err != nil {
 		return nil, err
 	}
-	pred, args := access.Filter("i", p.Viewer)
-	q := `SELECT ` + rfiColumns + rfiFrom + ` WHERE i.room_id = ? AND ` + pred
-	args = append([]any{rm.ID}, args...)
+	q := `SELECT ` + rfiColumns + rfiFrom + ` WHERE i.room_id = ? AND {visible i}`
+	args := []any{rm.ID}
 	if status != "" {
 		q += ` AND f.status = ?`
 		args = append(args, status)
@@ -174,7 +171,7 @@ func (s *Service) RFIs(ctx context.Context, p access.Principal, slug, status, af
 		q += ` AND i.id < ?`
 		args = append(args, after)
 	}
-	rows, err := s.db.Query(ctx, q+` ORDER BY i.id DESC LIMIT ?`, append(args, limit)...)
+	rows, err := item.For(p.Viewer).Query(ctx, s.db, q+` ORDER BY i.id DESC LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -215,10 +212,9 @@ func (s *Service) AnswerRFI(ctx context.Context, p access.Principal, id string, 
 		if r.Status == RFIAccepted {
 			return "", validate.Field("status", "the request is accepted already")
 		}
-		pred, args := access.Filter("i", p.Viewer)
 		for i, it := range in.Items {
 			var roomID string
-			err := store.Scan(tx.QueryRow(ctx, `SELECT i.room_id FROM items i WHERE i.id = ? AND `+pred, append([]any{it}, args...)...), &roomID)
+			err := store.Scan(item.For(p.Viewer).QueryRow(ctx, tx, `SELECT i.room_id FROM {items i} WHERE i.id = ? AND {visible i}`, it), &roomID)
 			if errors.Is(err, store.ErrNotFound) || (err == nil && roomID != rec.RoomID) || it == id {
 				errs.Add(fmt.Sprintf("items[%d]", i), "is not an item of this room")
 				continue

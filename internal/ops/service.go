@@ -61,12 +61,11 @@ type record struct {
 // load reads an item of kind that p may see, with its marking in both
 // forms. An item p may not see is store.ErrNotFound.
 func load(ctx context.Context, q querier, p access.Principal, id, kind string) (record, error) {
-	pred, args := access.Filter("i", p.Viewer)
 	var r record
 	var shown, body string
 	var created int64
-	err := store.Scan(q.QueryRow(ctx, `SELECT i.id, i.room_id, rm.slug, i.kind, i.title, i.owner_partner_id, i.created_by, i.version, i.marking, i.body, i.created_at
-		FROM items i JOIN rooms rm ON rm.id = i.room_id WHERE i.id = ? AND i.kind = ? AND `+pred, append([]any{id, kind}, args...)...),
+	err := store.Scan(item.For(p.Viewer).QueryRow(ctx, q, `SELECT i.id, i.room_id, rm.slug, i.kind, i.title, i.owner_partner_id, i.created_by, i.version, i.marking, i.body, i.created_at
+		FROM {items i} JOIN rooms rm ON rm.id = i.room_id WHERE i.id = ? AND i.kind = ? AND {visible i}`, id, kind),
 		&r.ID, &r.RoomID, &r.Room, &r.Kind, &r.Title, &r.Owner, &r.Author, &r.Version, &shown, &body, &created)
 	if err != nil {
 		return r, err
@@ -87,7 +86,7 @@ func (s *Service) refused(ctx context.Context, p access.Principal, id string, er
 		return err
 	}
 	var roomID, kind string
-	if store.Scan(s.db.QueryRow(ctx, `SELECT room_id, kind FROM items WHERE id = ?`, id), &roomID, &kind) == nil {
+	if store.Scan(item.Server().QueryRow(ctx, s.db, `SELECT i.room_id, i.kind FROM {items i} WHERE i.id = ?`, id), &roomID, &kind) == nil {
 		_ = audit.Log(context.WithoutCancel(ctx), s.db, audit.Of(p, "access.refused", roomID, kind, id, nil))
 	}
 	return store.ErrNotFound
@@ -115,10 +114,9 @@ func addHistory(ctx context.Context, tx *store.Tx, itemID string, p access.Princ
 // History returns the history of an item of this package that p may see,
 // oldest first.
 func (s *Service) History(ctx context.Context, p access.Principal, id string) ([]History, error) {
-	pred, args := access.Filter("i", p.Viewer)
 	var n int
-	if err := store.Scan(s.db.QueryRow(ctx, `SELECT COUNT(*) FROM items i WHERE i.id = ? AND i.kind IN ('operation','movement','site-notice','rfi') AND `+pred,
-		append([]any{id}, args...)...), &n); err != nil {
+	if err := store.Scan(item.For(p.Viewer).QueryRow(ctx, s.db, `SELECT COUNT(*) FROM {items i} WHERE i.id = ? AND i.kind IN ('operation','movement','site-notice','rfi') AND {visible i}`,
+		id), &n); err != nil {
 		return nil, err
 	}
 	if n == 0 {

@@ -147,7 +147,7 @@ func (s *Service) AddEntry(ctx context.Context, p access.Principal, slug string,
 }
 
 const entryColumns = item.Columns + `, e.at, e.text, e.automatic, e.source_kind, e.source_id, e.struck_at, COALESCE(sm.username, ''), e.strike_reason`
-const entryFrom = ` FROM items i JOIN log_entries e ON e.item_id = i.id LEFT JOIN members sm ON sm.id = e.struck_by` + item.Joins
+const entryFrom = ` FROM {items i} JOIN log_entries e ON e.item_id = i.id LEFT JOIN members sm ON sm.id = e.struck_by` + item.Joins
 
 func scanEntry(sc interface{ Scan(...any) error }) (LogEntry, error) {
 	var e LogEntry
@@ -167,8 +167,7 @@ func scanEntry(sc interface{ Scan(...any) error }) (LogEntry, error) {
 
 // Entry returns one watch log entry p may see.
 func (s *Service) Entry(ctx context.Context, p access.Principal, id string) (LogEntry, error) {
-	pred, args := access.Filter("i", p.Viewer)
-	e, err := scanEntry(s.db.QueryRow(ctx, `SELECT `+entryColumns+entryFrom+` WHERE i.id = ? AND `+pred, append([]any{id}, args...)...))
+	e, err := scanEntry(item.For(p.Viewer).QueryRow(ctx, s.db, `SELECT `+entryColumns+entryFrom+` WHERE i.id = ? AND {visible i}`, id))
 	if err != nil {
 		return e, s.refused(ctx, p, id, err)
 	}
@@ -182,14 +181,13 @@ func (s *Service) Entries(ctx context.Context, p access.Principal, slug, after s
 	if err != nil {
 		return nil, err
 	}
-	pred, args := access.Filter("i", p.Viewer)
-	q := `SELECT ` + entryColumns + entryFrom + ` WHERE i.room_id = ? AND ` + pred
-	args = append([]any{rm.ID}, args...)
+	q := `SELECT ` + entryColumns + entryFrom + ` WHERE i.room_id = ? AND {visible i}`
+	args := []any{rm.ID}
 	if after != "" {
 		q += ` AND i.id > ?`
 		args = append(args, after)
 	}
-	rows, err := s.db.Query(ctx, q+` ORDER BY i.id LIMIT ?`, append(args, limit)...)
+	rows, err := item.For(p.Viewer).Query(ctx, s.db, q+` ORDER BY i.id LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -239,8 +237,7 @@ func (s *Service) Strike(ctx context.Context, p access.Principal, id string, in 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return validate.Field("struck", "the entry is struck through already")
 		}
-		pred, args := access.Filter("i", p.Viewer)
-		e, err := scanEntry(tx.QueryRow(ctx, `SELECT `+entryColumns+entryFrom+` WHERE i.id = ? AND `+pred, append([]any{id}, args...)...))
+		e, err := scanEntry(item.For(p.Viewer).QueryRow(ctx, tx, `SELECT `+entryColumns+entryFrom+` WHERE i.id = ? AND {visible i}`, id))
 		if err != nil {
 			return err
 		}

@@ -202,7 +202,6 @@ func checkEvent(errs *validate.Errors, in EventInput) *geo.Geometry {
 // author may not see: linking is a way of showing, and one may only show
 // what one sees.
 func (s *Service) checkLinks(ctx context.Context, p access.Principal, roomID, self string, links []string, errs *validate.Errors) ([]string, error) {
-	pred, pargs := access.Filter("i", p.Viewer)
 	seen := map[string]bool{}
 	var out []string
 	for k, id := range links {
@@ -211,8 +210,8 @@ func (s *Service) checkLinks(ctx context.Context, p access.Principal, roomID, se
 		}
 		seen[id] = true
 		var got string
-		err := store.Scan(s.db.QueryRow(ctx, `SELECT i.id FROM items i WHERE i.id = ? AND i.room_id = ? AND i.id <> ? AND `+pred,
-			append([]any{id, roomID, self}, pargs...)...), &got)
+		err := store.Scan(item.For(p.Viewer).QueryRow(ctx, s.db, `SELECT i.id FROM {items i} WHERE i.id = ? AND i.room_id = ? AND i.id <> ? AND {visible i}`,
+			id, roomID, self), &got)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			errs.Add("links["+strconv.Itoa(k)+"]", "is not an item of this room that you may see")
@@ -323,9 +322,8 @@ func (s *Service) UpdateEvent(ctx context.Context, p access.Principal, id string
 }
 
 func (s *Service) hiddenLinks(ctx context.Context, p access.Principal, id string) ([]string, error) {
-	pred, pargs := access.Filter("i", p.Viewer)
-	rows, err := s.db.Query(ctx, `SELECT l.linked_id FROM event_links l WHERE l.event_id = ? AND NOT EXISTS (SELECT 1 FROM items i WHERE i.id = l.linked_id AND `+pred+`)`,
-		append([]any{id}, pargs...)...)
+	rows, err := item.For(p.Viewer).Query(ctx, s.db, `SELECT l.linked_id FROM event_links l WHERE l.event_id = ? AND NOT EXISTS (SELECT 1 FROM {items i} WHERE i.id = l.linked_id AND {visible i})`,
+		id)
 	if err != nil {
 		return nil, err
 	}
@@ -362,9 +360,8 @@ func (s *Service) fillLinks(ctx context.Context, p access.Principal, evs []Event
 			at[evs[k].ID] = k
 			args = append(args, evs[k].ID)
 		}
-		pred, pargs := access.Filter("i", p.Viewer)
-		rows, err := s.db.Query(ctx, `SELECT l.event_id, l.linked_id FROM event_links l JOIN items i ON i.id = l.linked_id
-			WHERE l.event_id IN (?`+strings.Repeat(", ?", end-start-1)+`) AND `+pred+` ORDER BY l.event_id, l.linked_id`, append(args, pargs...)...)
+		rows, err := item.For(p.Viewer).Query(ctx, s.db, `SELECT l.event_id, l.linked_id FROM event_links l JOIN {items i} ON i.id = l.linked_id
+			WHERE l.event_id IN (?`+strings.Repeat(", ?", end-start-1)+`) AND {visible i} ORDER BY l.event_id, l.linked_id`, args...)
 		if err != nil {
 			return err
 		}
@@ -411,9 +408,8 @@ func (s *Service) EventByTitle(ctx context.Context, p access.Principal, slug, ti
 	if err != nil {
 		return Event{}, err
 	}
-	pred, pargs := access.Filter("i", p.Viewer)
-	evs, err := query(ctx, s.db, eventSpec, `i.room_id = ? AND i.kind = ? AND i.title = ? AND `+pred,
-		append([]any{rm.ID, KindEvent, title}, pargs...), " ORDER BY i.id LIMIT 1", scanEvent)
+	evs, err := query(ctx, s.db, p.Viewer, eventSpec, `i.room_id = ? AND i.kind = ? AND i.title = ?`,
+		[]any{rm.ID, KindEvent, title}, " ORDER BY i.id LIMIT 1", scanEvent)
 	if err != nil {
 		return Event{}, err
 	}

@@ -127,10 +127,9 @@ func (s *Service) Picture(ctx context.Context, p access.Principal, slug string, 
 			out.To = &t
 		}
 	}
-	pred, pargs := access.Filter("i", p.Viewer)
 	base := func(kind string) (string, []any) {
-		where := "i.room_id = ? AND i.kind = ? AND " + pred
-		args := append([]any{rm.ID, kind}, pargs...)
+		where := "i.room_id = ? AND i.kind = ?"
+		args := []any{rm.ID, kind}
 		if r.spatial {
 			bw, bargs := boxWhere(s.db.Engine(), r.box, kind == KindPlace)
 			where += " AND " + bw
@@ -141,21 +140,21 @@ func (s *Service) Picture(ctx context.Context, p access.Principal, slug string, 
 	validIn := " AND (t.valid_start IS NULL OR t.valid_start <= ?) AND (t.valid_end IS NULL OR t.valid_end >= ?)"
 
 	where, args := base(KindSite)
-	sites, err := query(ctx, s.db, siteSpec, where+validIn, append(args, r.to, r.from), " ORDER BY i.id", scanSite)
+	sites, err := query(ctx, s.db, p.Viewer, siteSpec, where+validIn, append(args, r.to, r.from), " ORDER BY i.id", scanSite)
 	if err != nil {
 		return Picture{}, err
 	}
 	out.Sites = keep(sites, func(v Site) bool { return r.inside(v.Geometry) })
 
 	where, args = base(KindArea)
-	areas, err := query(ctx, s.db, areaSpec, where+validIn, append(args, r.to, r.from), " ORDER BY i.id", scanArea)
+	areas, err := query(ctx, s.db, p.Viewer, areaSpec, where+validIn, append(args, r.to, r.from), " ORDER BY i.id", scanArea)
 	if err != nil {
 		return Picture{}, err
 	}
 	out.Areas = keep(areas, func(v Area) bool { return r.inside(v.Geometry) })
 
 	where, args = base(KindEvent)
-	events, err := query(ctx, s.db, eventSpec, where+" AND t.start_at <= ? AND t.end_at >= ?", append(args, r.to, r.from), " ORDER BY t.start_at, i.id", scanEvent)
+	events, err := query(ctx, s.db, p.Viewer, eventSpec, where+" AND t.start_at <= ? AND t.end_at >= ?", append(args, r.to, r.from), " ORDER BY t.start_at, i.id", scanEvent)
 	if err != nil {
 		return Picture{}, err
 	}
@@ -165,7 +164,7 @@ func (s *Service) Picture(ctx context.Context, p access.Principal, slug string, 
 	}
 
 	where, args = base(KindPlace)
-	places, err := query(ctx, s.db, placeSpec, where, args, " ORDER BY i.id", scanPlace)
+	places, err := query(ctx, s.db, p.Viewer, placeSpec, where, args, " ORDER BY i.id", scanPlace)
 	if err != nil {
 		return Picture{}, err
 	}
@@ -197,11 +196,10 @@ func keep[T any](vs []T, ok func(T) bool) []T {
 // tracksAt returns each visible track's last position at or before the
 // moment, when that position was not stale at it and lies in the area.
 func (s *Service) tracksAt(ctx context.Context, p access.Principal, roomID string, r resolved) ([]Track, error) {
-	pred, pargs := access.Filter("i", p.Viewer)
-	q := `SELECT ` + item.Columns + `, ` + trackSpec.cols + `, ` + posCols + ` FROM items i JOIN tracks t ON t.item_id = i.id` + item.Joins + `
+	q := `SELECT ` + item.Columns + `, ` + trackSpec.cols + `, ` + posCols + ` FROM {items i} JOIN tracks t ON t.item_id = i.id` + item.Joins + `
 		JOIN track_positions p ON p.id = (SELECT p2.id FROM track_positions p2 WHERE p2.track_seq = t.seq AND p2.at <= ? ORDER BY p2.at DESC, p2.id DESC LIMIT 1)
-		WHERE i.room_id = ? AND i.kind = ? AND ` + pred + ` ORDER BY i.id`
-	rows, err := s.db.Query(ctx, q, append([]any{r.to, roomID, KindTrack}, pargs...)...)
+		WHERE i.room_id = ? AND i.kind = ? AND {visible i} ORDER BY i.id`
+	rows, err := item.For(p.Viewer).Query(ctx, s.db, q, r.to, roomID, KindTrack)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +229,6 @@ func (s *Service) tracksAt(ctx context.Context, p access.Principal, roomID strin
 // time; PostgreSQL: GiST on the point and the B-tree on time), the exact
 // test follows in double precision, and need-to-know is in the same query.
 func (s *Service) tracksIn(ctx context.Context, p access.Principal, roomID string, r resolved) ([]Track, bool, error) {
-	pred, pargs := access.Filter("i", p.Viewer)
 	var q string
 	var args []any
 	exact := ` p.lon >= ? AND p.lon <= ? AND p.lat >= ? AND p.lat <= ? AND p.at >= ? AND p.at <= ?`
@@ -239,19 +236,18 @@ func (s *Service) tracksIn(ctx context.Context, p access.Principal, roomID strin
 	if s.db.Engine() == store.SQLite {
 		// CROSS JOIN keeps SQLite's planner from reordering: the R*Tree
 		// drives, everything else is looked up by key.
-		q = `SELECT ` + posCols + `, t.item_id FROM track_positions_rtree r CROSS JOIN track_positions p CROSS JOIN tracks t CROSS JOIN items i
+		q = `SELECT ` + posCols + `, t.item_id FROM track_positions_rtree r CROSS JOIN track_positions p CROSS JOIN tracks t CROSS JOIN {items i}
 			WHERE r.max_lon >= ? AND r.min_lon <= ? AND r.max_lat >= ? AND r.min_lat <= ? AND r.max_t >= ? AND r.min_t <= ?
 			AND p.id = r.id AND t.seq = p.track_seq AND i.id = t.item_id AND` + exact
 		args = append([]any{r.box.MinLon, r.box.MaxLon, r.box.MinLat, r.box.MaxLat, rtreeTime(r.from) - 0.01, rtreeTime(r.to) + 0.01}, eargs...)
 	} else {
-		q = `SELECT ` + posCols + `, t.item_id FROM track_positions p JOIN tracks t ON t.seq = p.track_seq JOIN items i ON i.id = t.item_id
+		q = `SELECT ` + posCols + `, t.item_id FROM track_positions p JOIN tracks t ON t.seq = p.track_seq JOIN {items i} ON i.id = t.item_id
 			WHERE point(p.lon, p.at / 3600000000.0) <@ box(point(?, ?), point(?, ?)) AND` + exact
 		args = append([]any{r.box.MinLon, pgHours(r.from) - 1e-6, r.box.MaxLon, pgHours(r.to) + 1e-6}, eargs...)
 	}
-	q += ` AND i.room_id = ? AND i.kind = ? AND ` + pred + ` ORDER BY p.track_seq, p.at, p.id LIMIT ?`
-	args = append(append(args, roomID, KindTrack), pargs...)
-	args = append(args, r.max+1)
-	rows, err := s.db.Query(ctx, q, args...)
+	q += ` AND i.room_id = ? AND i.kind = ? AND {visible i} ORDER BY p.track_seq, p.at, p.id LIMIT ?`
+	args = append(args, roomID, KindTrack, r.max+1)
+	rows, err := item.For(p.Viewer).Query(ctx, s.db, q, args...)
 	if err != nil {
 		return nil, false, err
 	}
@@ -290,7 +286,7 @@ func (s *Service) tracksIn(ctx context.Context, p access.Principal, roomID strin
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		trs, err := query(ctx, s.db, trackSpec, `i.id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`) AND `+pred, append(args, pargs...), " ORDER BY i.id", scanTrack)
+		trs, err := query(ctx, s.db, p.Viewer, trackSpec, `i.id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args, " ORDER BY i.id", scanTrack)
 		if err != nil {
 			return nil, false, err
 		}

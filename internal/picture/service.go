@@ -51,10 +51,9 @@ var (
 	trackSpec = spec{KindTrack, "tracks", "t.uid, t.type_code, t.stale_seconds, t.seq"}
 )
 
-// selectFrom is the query every read of a kind starts with; callers add a
-// WHERE that always includes access.Filter("i", viewer).
+// selectFrom is the query every read of a kind starts with.
 func (sp spec) selectFrom() string {
-	return `SELECT ` + item.Columns + `, ` + sp.cols + ` FROM items i JOIN ` + sp.table + ` t ON t.item_id = i.id` + item.Joins
+	return `SELECT ` + item.Columns + `, ` + sp.cols + ` FROM {items i} JOIN ` + sp.table + ` t ON t.item_id = i.id` + item.Joins
 }
 
 func optTime(n sql.NullInt64) *time.Time {
@@ -138,10 +137,10 @@ func scanTrack(sc scanner) (Track, error) {
 	return v, err
 }
 
-// query runs sp's select with where (which must include the viewer's
-// filter) and scans every row.
-func query[T any](ctx context.Context, db *store.DB, sp spec, where string, args []any, tail string, scan func(scanner) (T, error)) ([]T, error) {
-	rows, err := db.Query(ctx, sp.selectFrom()+` WHERE `+where+tail, args...)
+// query runs sp's select for viewer v with where (the need-to-know
+// predicate is added to it) and scans every row.
+func query[T any](ctx context.Context, db *store.DB, v access.Viewer, sp spec, where string, args []any, tail string, scan func(scanner) (T, error)) ([]T, error) {
+	rows, err := item.For(v).Query(ctx, db, sp.selectFrom()+` WHERE `+where+` AND {visible i}`+tail, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -160,8 +159,7 @@ func query[T any](ctx context.Context, db *store.DB, sp spec, where string, args
 // getOne reads one item of sp's kind the viewer may see; anything else is
 // store.ErrNotFound, and a refusal of an existing item is audited.
 func getOne[T any](ctx context.Context, s *Service, p access.Principal, sp spec, id string, scan func(scanner) (T, error)) (T, error) {
-	pred, args := access.Filter("i", p.Viewer)
-	vs, err := query(ctx, s.db, sp, `i.id = ? AND i.kind = ? AND `+pred, append([]any{id, sp.kind}, args...), "", scan)
+	vs, err := query(ctx, s.db, p.Viewer, sp, `i.id = ? AND i.kind = ?`, []any{id, sp.kind}, "", scan)
 	var zero T
 	if err != nil {
 		return zero, err
@@ -175,7 +173,7 @@ func getOne[T any](ctx context.Context, s *Service, p access.Principal, sp spec,
 
 func (s *Service) refused(ctx context.Context, p access.Principal, id string) {
 	var roomID, kind string
-	if err := store.Scan(s.db.QueryRow(ctx, `SELECT room_id, kind FROM items WHERE id = ?`, id), &roomID, &kind); err != nil {
+	if err := store.Scan(item.Server().QueryRow(ctx, s.db, `SELECT i.room_id, i.kind FROM {items i} WHERE i.id = ?`, id), &roomID, &kind); err != nil {
 		return
 	}
 	_ = audit.Log(context.WithoutCancel(ctx), s.db, audit.Of(p, "access.refused", roomID, kind, id, nil))
@@ -188,15 +186,14 @@ func listRoom[T any](ctx context.Context, s *Service, p access.Principal, sp spe
 	if err != nil {
 		return nil, err
 	}
-	pred, pargs := access.Filter("i", p.Viewer)
-	where := "i.room_id = ? AND i.kind = ? AND " + pred
-	args := append([]any{rm.ID, sp.kind}, pargs...)
+	where := "i.room_id = ? AND i.kind = ?"
+	args := []any{rm.ID, sp.kind}
 	if after != "" {
 		where += " AND i.id < ?"
 		args = append(args, after)
 	}
 	args = append(args, limit)
-	return query(ctx, s.db, sp, where, args, " ORDER BY i.id DESC LIMIT ?", scan)
+	return query(ctx, s.db, p.Viewer, sp, where, args, " ORDER BY i.id DESC LIMIT ?", scan)
 }
 
 // target is what a write needs to know of the room it writes in.
@@ -248,7 +245,7 @@ func (t target) common(p access.Principal, rec *item.Record, version int, create
 // partner's members: a partner answers for what it put on the map.
 func (s *Service) ownerCheck(ctx context.Context, p access.Principal, id string) error {
 	var owner string
-	if err := store.Scan(s.db.QueryRow(ctx, `SELECT owner_partner_id FROM items WHERE id = ?`, id), &owner); err != nil {
+	if err := store.Scan(item.Server().QueryRow(ctx, s.db, `SELECT i.owner_partner_id FROM {items i} WHERE i.id = ?`, id), &owner); err != nil {
 		return err
 	}
 	if owner != p.PartnerID {

@@ -1,0 +1,215 @@
+package item_test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/item"
+)
+
+// readsItems matches SQL that names the items table: every read of it
+// must go through the read layer ({items a} with {visible a}).
+var readsItems = regexp.MustCompile(`(?i)\b(FROM|JOIN|UPDATE|INTO)\s+items\b|,\s*items\s+[a-z]+\b`)
+
+// pendingElsewhere are files whose reads move to the read layer in other
+// work under way (TAK reads its snapshot through the picture's functions,
+// and checks ownership there); each is listed by path so that a new file
+// is still checked.
+var pendingElsewhere = map[string]bool{
+	"internal/tak/ingest.go":  true,
+	"internal/tak/persist.go": true,
+	"internal/tak/picture.go": true,
+}
+
+// TestNoItemsSQLOutsideTheReadLayer scans the repository's non-test Go
+// source: SQL naming the items table, and access.Filter, appear only in
+// this package (the read layer and the write helpers). A new call site
+// cannot read items without the need-to-know predicate.
+func TestNoItemsSQLOutsideTheReadLayer(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, top := range []string{"cmd", "internal"} {
+		err := filepath.WalkDir(filepath.Join(root, top), func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				if d.Name() == "node_modules" || d.Name() == "testdata" {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return nil
+			}
+			rel, _ := filepath.Rel(root, path)
+			rel = filepath.ToSlash(rel)
+			if strings.HasPrefix(rel, "internal/item/") || strings.HasPrefix(rel, "internal/access/") || pendingElsewhere[rel] {
+				return nil
+			}
+			checked++
+			for _, f := range itemsReads(t, path) {
+				t.Errorf("%s:%d reads items outside the read layer (use item.For(viewer) with {items a} and {visible a}): %s", rel, f.line, f.text)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if checked < 50 {
+		t.Fatalf("only %d files checked: is the repository root right?", checked)
+	}
+}
+
+type finding struct {
+	line int
+	text string
+}
+
+// itemsReads returns the string constants of a Go file (adjacent literals
+// joined with + taken as one) that read the items table, and its uses of
+// access.Filter.
+func itemsReads(t *testing.T, path string) []finding {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, path, src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []finding
+	check := func(n ast.Node, s string) {
+		if readsItems.MatchString(s) {
+			out = append(out, finding{fset.Position(n.Pos()).Line, strings.Join(strings.Fields(s), " ")})
+		}
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.BinaryExpr:
+			if s, ok := constString(n); ok {
+				check(n, s)
+				return false
+			}
+		case *ast.BasicLit:
+			if s, ok := constString(n); ok {
+				check(n, s)
+			}
+		case *ast.SelectorExpr:
+			if id, ok := n.X.(*ast.Ident); ok && id.Name == "access" && n.Sel.Name == "Filter" {
+				out = append(out, finding{fset.Position(n.Pos()).Line, "access.Filter"})
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// constString folds a string literal, or a + chain of them.
+func constString(e ast.Expr) (string, bool) {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		if e.Kind != token.STRING {
+			return "", false
+		}
+		s, err := strconv.Unquote(e.Value)
+		return s, err == nil
+	case *ast.BinaryExpr:
+		if e.Op != token.ADD {
+			return "", false
+		}
+		a, ok1 := constString(e.X)
+		b, ok2 := constString(e.Y)
+		if ok1 && ok2 {
+			return a + b, true
+		}
+		// One side is not constant: check each literal side alone.
+		if ok1 {
+			return a, true
+		}
+		if ok2 {
+			return b, true
+		}
+	case *ast.ParenExpr:
+		return constString(e.X)
+	}
+	return "", false
+}
+
+// TestScanFindsAReadOfItems: the scan above would see a new call site.
+func TestScanFindsAReadOfItems(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "leak.go")
+	src := "package leak\n\nconst q = `SELECT i.id FROM ` +\n\t\"items i WHERE i.room_id = ?\"\n\nvar _ = access.Filter\n"
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := itemsReads(t, path)
+	if len(got) != 2 {
+		t.Fatalf("scan found %v, want the SQL and access.Filter", got)
+	}
+}
+
+// TestReadLayerAddsThePredicate: every items alias carries the predicate
+// with its arguments in place, and a read that names items without it
+// does not run.
+func TestReadLayerAddsThePredicate(t *testing.T) {
+	v := access.Viewer{MemberID: "m1", PartnerID: "p1", Rooms: map[string]bool{"r": true}}
+	q, args := item.For(v).SQL(`SELECT i.id FROM {items i} LEFT JOIN {items s} ON s.id = i.id AND {visible s} WHERE i.room_id = ? AND {visible i} AND i.title <> '{x}?' LIMIT ?`, "r", 5)
+	pi, ai := access.Filter("i", v)
+	ps, as := access.Filter("s", v)
+	want := `SELECT i.id FROM items i LEFT JOIN items s ON s.id = i.id AND ` + ps + ` WHERE i.room_id = ? AND ` + pi + ` AND i.title <> '{x}?' LIMIT ?`
+	if q != want {
+		t.Fatalf("SQL\n%s\nwant\n%s", q, want)
+	}
+	wargs := append(append(append(append([]any{}, as...), "r"), ai...), 5)
+	if len(args) != len(wargs) {
+		t.Fatalf("args %v, want %v", args, wargs)
+	}
+	for k := range args {
+		if args[k] != wargs[k] {
+			t.Fatalf("args %v, want %v", args, wargs)
+		}
+	}
+	sel, sargs := item.For(v).Select("i.id").Join("JOIN rooms r ON r.id = i.room_id").Where("i.room_id = ?", "r").OrderBy("i.id").Limit(3).SQL()
+	if want := `SELECT i.id FROM items i JOIN rooms r ON r.id = i.room_id WHERE i.room_id = ? AND ` + pi + ` ORDER BY i.id LIMIT ?`; sel != want {
+		t.Fatalf("Select\n%s\nwant\n%s", sel, want)
+	}
+	if len(sargs) != 2+len(ai) || sargs[0] != "r" || sargs[len(sargs)-1] != 3 {
+		t.Fatalf("Select args %v", sargs)
+	}
+	for name, bad := range map[string]func(){
+		"no predicate":       func() { item.For(v).SQL(`SELECT i.id FROM {items i} WHERE i.id = ?`, "x") },
+		"predicate on other": func() { item.For(v).SQL(`SELECT i.id FROM {items i} JOIN {items o} ON o.id = i.id WHERE {visible o}`) },
+		"too few arguments":  func() { item.For(v).SQL(`SELECT i.id FROM {items i} WHERE i.id = ? AND {visible i}`) },
+		"unknown token":      func() { item.For(v).SQL(`SELECT i.id FROM {item i} WHERE {visible i}`) },
+		"server predicate":   func() { item.Server().SQL(`SELECT i.id FROM {items i} WHERE {visible i}`) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: the read ran", name)
+				}
+			}()
+			bad()
+		}()
+	}
+	if q, _ := item.Server().SQL(`SELECT i.kind FROM {items i} WHERE i.id = ?`, "x"); q != `SELECT i.kind FROM items i WHERE i.id = ?` {
+		t.Fatalf("server read %s", q)
+	}
+}
