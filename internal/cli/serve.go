@@ -12,6 +12,7 @@ import (
 
 	"github.com/opsroom/opsroom/internal/demo"
 	"github.com/opsroom/opsroom/internal/httpapi"
+	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/live"
 )
 
@@ -87,6 +88,11 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
+	}
+	// Every request has finished: the refusals they queued go to the
+	// audit trail before the database closes.
+	if err := item.CloseRefusals(shutdownCtx, db); err != nil {
+		return fmt.Errorf("write the queued refusals to the audit trail: %w", err)
 	}
 	return nil
 }

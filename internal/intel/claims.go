@@ -225,8 +225,7 @@ func (s *Service) Claim(ctx context.Context, p access.Principal, slug, id string
 	c, err := scanClaim(item.For(p.Viewer).QueryRow(ctx, s.db, `SELECT `+claimColumns+` FROM {items i}`+claimJoins+` WHERE i.id = ? AND i.room_id = ? AND {visible i}`,
 		id, rm.ID))
 	if errors.Is(err, sql.ErrNoRows) {
-		s.items.Refused(ctx, p, id)
-		return c, store.ErrNotFound
+		return c, item.NotFound(ctx, s.db, p, id, err)
 	}
 	if err != nil {
 		return c, err
@@ -257,8 +256,7 @@ func (s *Service) EventClaims(ctx context.Context, p access.Principal, slug, eve
 		return nil, err
 	}
 	if !ev[event] {
-		s.items.Refused(ctx, p, event)
-		return nil, store.ErrNotFound
+		return nil, item.NotFound(ctx, s.db, p, event, store.ErrNotFound)
 	}
 	rows, err := item.For(p.Viewer).Query(ctx, s.db, `SELECT `+claimColumns+` FROM {items i}`+claimJoins+` WHERE c.event_id = ? AND i.room_id = ? AND {visible i} ORDER BY i.id`,
 		event, rm.ID)

@@ -374,8 +374,7 @@ func (s *Service) Report(ctx context.Context, p access.Principal, slug, id strin
 	}
 	r, err := scanReport(item.For(p.Viewer).QueryRow(ctx, s.db, s.reportSelect()+` WHERE i.id = ? AND i.room_id = ? AND {visible i}`, id, rm.ID))
 	if errors.Is(err, sql.ErrNoRows) {
-		s.items.Refused(ctx, p, id)
-		return r, store.ErrNotFound
+		return r, item.NotFound(ctx, s.db, p, id, err)
 	}
 	return r, err
 }

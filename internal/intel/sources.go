@@ -203,8 +203,7 @@ func (s *Service) Source(ctx context.Context, p access.Principal, slug, id strin
 	out, err := scanSource(item.For(p.Viewer).QueryRow(ctx, s.db, `SELECT `+sourceColumns+` FROM {items i}`+sourceJoins+` WHERE i.id = ? AND i.room_id = ? AND {visible i}`,
 		id, rm.ID))
 	if errors.Is(err, sql.ErrNoRows) {
-		s.items.Refused(ctx, p, id)
-		return out, store.ErrNotFound
+		return out, item.NotFound(ctx, s.db, p, id, err)
 	}
 	return out, err
 }

@@ -157,7 +157,7 @@ func neutralConflict(ctx context.Context, q querier, id string) (Conflict, acces
 func (s *Service) Conflict(ctx context.Context, p access.Principal, id string) (Conflict, error) {
 	c, err := scanConflict(item.For(p.Viewer).QueryRow(ctx, s.db, conflictSelect+` WHERE {visible i} AND i.id = ?`, id))
 	if err != nil {
-		return c, s.refused(ctx, p, id, err)
+		return c, item.NotFound(ctx, s.db, p, id, err)
 	}
 	return c, nil
 }

@@ -143,7 +143,7 @@ func readMovement(ctx context.Context, q querier, p access.Principal, id string)
 func (s *Service) Movement(ctx context.Context, p access.Principal, id string) (Movement, error) {
 	m, err := readMovement(ctx, s.db, p, id)
 	if err != nil {
-		return m, s.refused(ctx, p, id, err)
+		return m, item.NotFound(ctx, s.db, p, id, err)
 	}
 	return m, nil
 }
@@ -385,7 +385,7 @@ func scanNotice(sc interface{ Scan(...any) error }) (SiteNotice, error) {
 func (s *Service) SiteNotice(ctx context.Context, p access.Principal, id string) (SiteNotice, error) {
 	n, err := scanNotice(item.For(p.Viewer).QueryRow(ctx, s.db, `SELECT `+noticeColumns+noticeFrom+` WHERE i.id = ? AND {visible i}`, id))
 	if err != nil {
-		return n, s.refused(ctx, p, id, err)
+		return n, item.NotFound(ctx, s.db, p, id, err)
 	}
 	return n, nil
 }
@@ -449,7 +449,7 @@ func (s *Service) Seen(ctx context.Context, p access.Principal, id string) error
 		return err
 	})
 	if err != nil {
-		return s.refused(ctx, p, id, err)
+		return item.NotFound(ctx, s.db, p, id, err)
 	}
 	return nil
 }
@@ -511,7 +511,7 @@ func (s *Service) Withdraw(ctx context.Context, p access.Principal, id string, i
 		return err
 	})
 	if err != nil {
-		return s.refused(ctx, p, id, err)
+		return item.NotFound(ctx, s.db, p, id, err)
 	}
 	return nil
 }

@@ -298,7 +298,7 @@ func readOperation(ctx context.Context, q querier, p access.Principal, id string
 func (s *Service) Operation(ctx context.Context, p access.Principal, id string) (Operation, error) {
 	op, _, err := readOperation(ctx, s.db, p, id)
 	if err != nil {
-		return op, s.refused(ctx, p, id, err)
+		return op, item.NotFound(ctx, s.db, p, id, err)
 	}
 	return op, nil
 }

@@ -149,7 +149,7 @@ func (s *Service) readRFI(ctx context.Context, q querier, p access.Principal, id
 func (s *Service) RFI(ctx context.Context, p access.Principal, id string) (RFI, error) {
 	r, err := s.readRFI(ctx, s.db, p, id)
 	if err != nil {
-		return r, s.refused(ctx, p, id, err)
+		return r, item.NotFound(ctx, s.db, p, id, err)
 	}
 	return r, nil
 }
@@ -302,7 +302,7 @@ func (s *Service) rfiStep(ctx context.Context, p access.Principal, id, action, r
 		return err
 	})
 	if err != nil {
-		return RFI{}, s.refused(ctx, p, id, err)
+		return RFI{}, item.NotFound(ctx, s.db, p, id, err)
 	}
 	return result, nil
 }

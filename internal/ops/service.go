@@ -4,13 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
-	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/room"
@@ -79,19 +77,6 @@ func load(ctx context.Context, q querier, p access.Principal, id, kind string) (
 	return r, err
 }
 
-// refused audits a refused read of an item that exists, and returns
-// ErrNotFound so the caller answers exactly as for an unknown id.
-func (s *Service) refused(ctx context.Context, p access.Principal, id string, err error) error {
-	if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, sql.ErrNoRows) {
-		return err
-	}
-	var roomID, kind string
-	if store.Scan(item.Server().QueryRow(ctx, s.db, `SELECT i.room_id, i.kind FROM {items i} WHERE i.id = ?`, id), &roomID, &kind) == nil {
-		_ = audit.Log(context.WithoutCancel(ctx), s.db, audit.Of(p, "access.refused", roomID, kind, id, nil))
-	}
-	return store.ErrNotFound
-}
-
 // History is one step in the life of an item of this package: who did
 // what, when and why.
 type History struct {
@@ -120,7 +105,7 @@ func (s *Service) History(ctx context.Context, p access.Principal, id string) ([
 		return nil, err
 	}
 	if n == 0 {
-		return nil, s.refused(ctx, p, id, store.ErrNotFound)
+		return nil, item.NotFound(ctx, s.db, p, id, store.ErrNotFound)
 	}
 	rows, err := s.db.Query(ctx, `SELECT h.at, m.username, pa.code, h.action, h.from_status, h.to_status, h.reason FROM ops_history h
 		JOIN members m ON m.id = h.member_id JOIN partners pa ON pa.id = h.partner_id WHERE h.item_id = ? ORDER BY h.id`, id)

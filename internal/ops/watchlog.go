@@ -169,7 +169,7 @@ func scanEntry(sc interface{ Scan(...any) error }) (LogEntry, error) {
 func (s *Service) Entry(ctx context.Context, p access.Principal, id string) (LogEntry, error) {
 	e, err := scanEntry(item.For(p.Viewer).QueryRow(ctx, s.db, `SELECT `+entryColumns+entryFrom+` WHERE i.id = ? AND {visible i}`, id))
 	if err != nil {
-		return e, s.refused(ctx, p, id, err)
+		return e, item.NotFound(ctx, s.db, p, id, err)
 	}
 	return e, nil
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
-	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/geo"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/live"
@@ -165,18 +164,9 @@ func getOne[T any](ctx context.Context, s *Service, p access.Principal, sp spec,
 		return zero, err
 	}
 	if len(vs) == 0 {
-		s.refused(ctx, p, id)
-		return zero, store.ErrNotFound
+		return zero, item.NotFound(ctx, s.db, p, id, store.ErrNotFound)
 	}
 	return vs[0], nil
-}
-
-func (s *Service) refused(ctx context.Context, p access.Principal, id string) {
-	var roomID, kind string
-	if err := store.Scan(item.Server().QueryRow(ctx, s.db, `SELECT i.room_id, i.kind FROM {items i} WHERE i.id = ?`, id), &roomID, &kind); err != nil {
-		return
-	}
-	_ = audit.Log(context.WithoutCancel(ctx), s.db, audit.Of(p, "access.refused", roomID, kind, id, nil))
 }
 
 // listRoom returns one page (by item ID, newest first) of a room's items

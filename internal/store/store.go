@@ -52,6 +52,8 @@ type DB struct {
 	// that hooks run in commit order (the live stream relies on changes
 	// being published in audit sequence order).
 	commitMu sync.Mutex
+
+	attached attachments
 }
 
 // Options configure Open.
@@ -159,9 +161,11 @@ func (db *DB) Vacuum(ctx context.Context) error {
 // Engine reports which engine the database runs on.
 func (db *DB) Engine() Engine { return db.engine }
 
-// Close closes every connection.
+// Close closes what is attached to db (see Attach), then every
+// connection.
 func (db *DB) Close() error {
-	err := db.write.Close()
+	err := db.attached.close()
+	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
