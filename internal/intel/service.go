@@ -71,14 +71,7 @@ type Scope struct {
 // Scope resolves the room a member writes in. Only members of the room
 // share in it (an admin administers rooms but does not share in them).
 func (s *Service) Scope(ctx context.Context, p access.Principal, slug string) (*Scope, error) {
-	rm, err := s.rooms.Room(ctx, p, slug)
-	if err != nil {
-		return nil, err
-	}
-	if !p.Viewer.Rooms[rm.ID] {
-		return nil, access.ErrForbidden
-	}
-	rv, err := s.rooms.View(ctx, rm.ID)
+	rm, rv, err := item.WritingRoom(ctx, s.rooms, p, slug)
 	if err != nil {
 		return nil, err
 	}

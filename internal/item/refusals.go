@@ -26,12 +26,16 @@ import (
 // called by serve's graceful shutdown and by store.DB.Close, writes
 // everything queued before it returns. What a crash (a killed process,
 // a lost machine) can lose is bounded: the refusals still in the queue
-// and the batch being written, at most refusalQueue + refusalBatch
-// records, in practice those of the last few milliseconds.
+// and the batch being gathered or written, at most refusalQueue +
+// refusalBatch records, in practice those of the last 100 ms
+// (refusalDelay).
 
 const (
 	refusalQueue = 4096 // refusals waiting for the writer
 	refusalBatch = 256  // refusals written in one transaction at most
+	// refusalDelay is how long the writer gathers refusals before it
+	// writes them.
+	refusalDelay = 100 * time.Millisecond
 )
 
 // NotFound is how every read of an item by id answers a miss: when err
@@ -137,19 +141,26 @@ func (r *refusals) run() {
 	defer close(r.done)
 	ctx := context.Background()
 	for f := range r.q {
+		// Gather for refusalDelay (or a full batch, or a flush): the
+		// write then happens on the writer's own schedule, not right
+		// after the request that queued it, where it would slow that
+		// caller's next request and tell it the id existed.
 		batch := []refusal{f}
+		timer := time.NewTimer(refusalDelay)
 	gather:
-		for len(batch) < refusalBatch {
+		for len(batch) < refusalBatch && f.flush == nil {
 			select {
-			case f, ok := <-r.q:
+			case g, ok := <-r.q:
 				if !ok {
 					break gather
 				}
-				batch = append(batch, f)
-			default:
+				batch = append(batch, g)
+				f = g
+			case <-timer.C:
 				break gather
 			}
 		}
+		timer.Stop()
 		var recs []refusal
 		var markers []chan error
 		for _, f := range batch {

@@ -58,14 +58,7 @@ type NewNote struct {
 
 // CreateNote shares a note in a room.
 func (s *Service) CreateNote(ctx context.Context, p access.Principal, slug string, in NewNote) (Item, error) {
-	rm, err := s.rooms.Room(ctx, p, slug)
-	if err != nil {
-		return Item{}, err
-	}
-	if !p.Viewer.Rooms[rm.ID] {
-		return Item{}, access.ErrForbidden // admins administer rooms; only members share in them
-	}
-	rv, err := s.rooms.View(ctx, rm.ID)
+	rm, rv, err := WritingRoom(ctx, s.rooms, p, slug)
 	if err != nil {
 		return Item{}, err
 	}
@@ -151,4 +144,20 @@ func (s *Service) List(ctx context.Context, p access.Principal, slug string, q L
 		out = append(out, it)
 	}
 	return out, rows.Err()
+}
+
+// WritingRoom is the room p shares in, with its view (partners and
+// members by code and name) for resolving markings. Only members of the
+// room share in it: an admin administers rooms but does not write in
+// them (access.ErrForbidden).
+func WritingRoom(ctx context.Context, rooms *room.Service, p access.Principal, slug string) (room.Room, room.View, error) {
+	rm, err := rooms.Room(ctx, p, slug)
+	if err != nil {
+		return rm, room.View{}, err
+	}
+	if !p.Viewer.Rooms[rm.ID] {
+		return rm, room.View{}, access.ErrForbidden
+	}
+	rv, err := rooms.View(ctx, rm.ID)
+	return rm, rv, err
 }

@@ -38,15 +38,7 @@ type querier interface {
 // memberRoom returns the room and its view for a member acting in it.
 // Admins administer rooms; only members act in them.
 func (s *Service) memberRoom(ctx context.Context, p access.Principal, slug string) (room.Room, room.View, error) {
-	rm, err := s.rooms.Room(ctx, p, slug)
-	if err != nil {
-		return rm, room.View{}, err
-	}
-	if !p.Viewer.Rooms[rm.ID] {
-		return rm, room.View{}, access.ErrForbidden
-	}
-	rv, err := s.rooms.View(ctx, rm.ID)
-	return rm, rv, err
+	return item.WritingRoom(ctx, s.rooms, p, slug)
 }
 
 // record is the items row of one item as a writer needs it.

@@ -198,14 +198,7 @@ type target struct {
 // field errors are added to errs (and returned by the caller together).
 func (s *Service) prepare(ctx context.Context, p access.Principal, slug string, mk item.Marking, errs *validate.Errors) (target, error) {
 	var t target
-	rm, err := s.rooms.Room(ctx, p, slug)
-	if err != nil {
-		return t, err
-	}
-	if !p.Viewer.Rooms[rm.ID] {
-		return t, access.ErrForbidden // admins administer rooms; only members share in them
-	}
-	rv, err := s.rooms.View(ctx, rm.ID)
+	rm, rv, err := item.WritingRoom(ctx, s.rooms, p, slug)
 	if err != nil {
 		return t, err
 	}
