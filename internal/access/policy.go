@@ -18,10 +18,11 @@ type Viewer struct {
 // viewer must belong to the room, the releasability list (if any) must
 // name the viewer's partner, and TLP:RED must name the viewer. CLEAR,
 // GREEN, AMBER and AMBER+STRICT differ in what a recipient may pass on
-// (DESIGN.md's table), not in who in the room reads them.
+// (the table of labels in docs/USER-GUIDE.md), not in who in the room
+// reads them.
 //
 // Filter is the same rule as a SQL predicate; the property tests check the
-// two agree with a plain reading of the design's table.
+// two agree with a plain reading of that table.
 func CanSee(v Viewer, roomID string, m Marking) bool {
 	if v.MemberID == "" || !v.Rooms[roomID] {
 		return false

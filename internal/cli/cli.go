@@ -22,10 +22,8 @@ import (
 	"github.com/opsroom/opsroom/internal/room"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/validate"
+	"github.com/opsroom/opsroom/internal/version"
 )
-
-// Version is set at build time with -ldflags "-X .../cli.Version=...".
-var Version = "dev"
 
 type command struct {
 	name, summary string
@@ -51,7 +49,7 @@ func commands() []command {
 		{"import", "load an exchange document (all or nothing)", cmdImport},
 		{"export", "write what one member may see as an exchange document", cmdExport},
 		{"version", "print the version", func(ctx context.Context, env *Env, args []string) error {
-			fmt.Fprintln(env.Stdout, "opsroom", Version)
+			fmt.Fprintln(env.Stdout, "opsroom", version.String())
 			return nil
 		}},
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/opsroom/opsroom/internal/httpapi"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/live"
+	"github.com/opsroom/opsroom/internal/version"
 )
 
 func cmdServe(ctx context.Context, env *Env, args []string) error {
@@ -75,7 +76,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("opsroom listening", "url", "http://"+ln.Addr().String(), "engine", db.Engine(), "version", Version)
+	log.Info("opsroom listening", "url", "http://"+ln.Addr().String(), "engine", db.Engine(), "version", version.String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -1,4 +1,4 @@
-// Package demo is the reference scenario (shared/SCENARIO.md): the
+// Package demo is the reference scenario (`opsroom demo`): the
 // partners and joint operations rooms reported in 2014 and 2015, one
 // member per partner with the command roles the reports describe, and the
 // scenario's picture and intelligence. All of it is scenario.json, an

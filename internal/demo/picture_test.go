@@ -10,7 +10,7 @@ import (
 )
 
 // TestScenarioPlacesResolve checks that the scenario's places resolve
-// within 10 km of SCENARIO.md's coordinates: the cities from the shipped
+// within 10 km of the scenario's published coordinates: the cities from the shipped
 // gazetteer, Latamneh and Talbiseh from the demo room's own places.
 func TestScenarioPlacesResolve(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/httpapi"
+	"github.com/opsroom/opsroom/internal/version"
 
 	"sort"
 	"strings"
@@ -193,6 +194,9 @@ func TestOpenAPIDescribesEveryResponse(t *testing.T) {
 	res.JSON(t, &docMap)
 	if docMap["openapi"] != "3.1.0" {
 		t.Fatalf("openapi = %v", docMap["openapi"])
+	}
+	if info, _ := docMap["info"].(map[string]any); info["version"] != version.String() {
+		t.Errorf("info.version = %v, want the build's %q", info["version"], version.String())
 	}
 	var note struct{ ID string }
 	ru.Do("POST", "/api/v1/rooms/damascus/notes", map[string]any{"title": "n", "marking": map[string]any{"tlp": "GREEN"}}).JSON(t, &note)

@@ -11,10 +11,8 @@ import (
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/room"
 	"github.com/opsroom/opsroom/internal/store"
+	"github.com/opsroom/opsroom/internal/version"
 )
-
-// Version is the server's version, shown in the OpenAPI document.
-var Version = "dev"
 
 type loginRequest struct {
 	Username string `json:"username"`
@@ -36,7 +34,7 @@ type health struct {
 func (s *Server) routes(a *API) {
 	a.Handle(Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI 3.1 document", Tag: "meta", Response: map[string]any{}},
 		func(w http.ResponseWriter, r *http.Request) error {
-			return writeJSON(w, http.StatusOK, a.OpenAPI(Version))
+			return writeJSON(w, http.StatusOK, a.OpenAPI(version.String()))
 		})
 	a.Handle(Route{Method: "GET", Path: "/healthz", Summary: "Liveness: the process answers", Tag: "meta", Response: health{}},
 		func(w http.ResponseWriter, r *http.Request) error {

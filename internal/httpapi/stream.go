@@ -36,8 +36,9 @@ type StreamConfig struct {
 	// WriteTimeout bounds each write to the client (default 10 s).
 	WriteTimeout time.Duration
 	// FlushDelay gathers the changes that arrive within it into one
-	// write (default 5 ms): at a thousand changes a second this turns a
-	// thousand writes per subscriber into two hundred.
+	// write (default 20 ms): at a thousand changes a second this turns a
+	// thousand writes per subscriber into about fifty, and it is the floor
+	// of the delivery latency docs/bench/live.md reports.
 	FlushDelay time.Duration
 	// Retry is the reconnection delay suggested to clients (default 2 s).
 	Retry time.Duration

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// The reports and provenance of SCENARIO.md. Each outlet's unnamed source
+// The reports and provenance of the reference scenario. Each outlet's unnamed source
 // is its own source, since it, not the outlet, is where the information
 // came from.
 var (

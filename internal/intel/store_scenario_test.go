@@ -48,7 +48,7 @@ func as(t *testing.T, members *account.Service, user string) access.Principal {
 	return p
 }
 
-// TestScenarioThroughTheStore checks SCENARIO.md's acceptance questions on
+// TestScenarioThroughTheStore checks the reference scenario's acceptance questions on
 // the demo as stored, on both engines.
 func TestScenarioThroughTheStore(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {

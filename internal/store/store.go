@@ -175,12 +175,6 @@ func (db *DB) Close() error {
 // Ping checks that the database answers (used by /readyz).
 func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
 
-// Querier is what reads need: a read pool or a transaction.
-type Querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // Reader runs reads: a DB (its reader pool, or the transaction the
 // context carries) or a Tx.
 type Reader interface {

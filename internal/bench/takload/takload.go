@@ -24,7 +24,7 @@ import (
 // each reporting a position rate times a second for d, every device
 // reading what the others send. It reports deliveries per second and the
 // latency from sending to receiving. Clients and server share this
-// process; ../shared/tools/cotload measures the server from outside.
+// process; docs/bench/tak.md gives figures measured from outside.
 func Run(ctx context.Context, w *bench.World, clients, rate int, d time.Duration) ([]bench.Result, error) {
 	s := tak.New(tak.Config{TCPAddr: "127.0.0.1:0", TCPRoom: w.Room.Slug, TCPMember: w.People[0].Username},
 		w.DB, w.Members, w.Rooms, live.NewBus(), slog.New(slog.NewTextHandler(io.Discard, nil)))
