@@ -101,7 +101,6 @@ type importer struct {
 	roomOfRef map[string]string
 	done      int
 	total     int
-	section   string
 }
 
 // Import loads d in one transaction. On any error nothing is written and

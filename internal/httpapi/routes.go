@@ -23,10 +23,6 @@ type roomMemberRequest struct {
 	Role string `json:"role"`
 }
 
-type roomPartnersRequest struct {
-	Partners []string `json:"partners"`
-}
-
 type health struct {
 	Status string `json:"status"`
 }

@@ -41,8 +41,6 @@ func newTestServer(t testing.TB, db *store.DB) *testServer {
 // client.
 type client = apitest.Client
 
-type response = apitest.Response
-
 func (ts *testServer) anon(t testing.TB) *client { return apitest.New(t, ts.URL) }
 
 func (ts *testServer) login(t testing.TB, username, password string) *client {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
@@ -143,5 +142,3 @@ func authorities(ctx context.Context, q querier, roomID string) (model string, i
 }
 
 func (s *Service) at() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
-
-func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

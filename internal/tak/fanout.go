@@ -178,17 +178,6 @@ func (h *hub) remove(c *conn) {
 	rc.list.Store(&next)
 }
 
-// conns returns the connections of a room (a snapshot; do not modify).
-func (h *hub) conns(roomID string) []*conn {
-	h.mu.Lock()
-	rc := h.rooms[roomID]
-	h.mu.Unlock()
-	if rc == nil {
-		return nil
-	}
-	return *rc.list.Load()
-}
-
 // publish queues f to every connection of its room whose member may see
 // it. A connection whose queue is full is disconnected (and counted), so
 // one slow device never holds up the room or loses events unnoticed.
