@@ -45,6 +45,9 @@ type Route struct {
 	Status       int // success status (default 200)
 	// Produces overrides the response media type (e.g. text/event-stream).
 	Produces string
+	// MaxBody, when set, is the request body limit of a JSON route, for
+	// the few that take larger bodies (batches of track positions).
+	MaxBody int64
 }
 
 // API is the route table: it registers handlers on the mux and describes

@@ -48,265 +48,136 @@ func (s *Server) routes(a *API) {
 	a.Handle(Route{Method: "POST", Path: "/api/v1/login", Summary: "Sign in with a username and password; sets the session cookie", Tag: "auth",
 		Request: loginRequest{}, Response: access.Member{}}, s.login)
 	a.Handle(Route{Method: "POST", Path: "/api/v1/logout", Summary: "End this session", Tag: "auth", Auth: Member, Status: http.StatusNoContent}, s.logout)
-	a.Handle(Route{Method: "GET", Path: "/api/v1/me", Summary: "The signed-in member", Tag: "auth", Auth: Member, Response: access.Member{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			p, _ := PrincipalFrom(r.Context())
-			return writeJSON(w, http.StatusOK, p.Member)
-		})
+	Call(a, Route{Method: "GET", Path: "/api/v1/me", Summary: "The signed-in member", Tag: "auth"},
+		func(r *http.Request, p access.Principal) (access.Member, error) { return p.Member, nil })
 
 	// Partners.
-	a.Handle(Route{Method: "GET", Path: "/api/v1/partners", Summary: "List partners", Tag: "partners", Auth: Member,
-		Query: pageQuery, Response: Page[room.Partner]{}}, func(w http.ResponseWriter, r *http.Request) error {
-		limit, after, err := pageParams(r)
-		if err != nil {
-			return err
-		}
-		ps, err := s.Rooms.Partners(r.Context(), after, limit+1)
-		if err != nil {
-			return err
-		}
-		return writeJSON(w, http.StatusOK, page(ps, limit, func(p room.Partner) string { return p.Code }))
-	})
-	a.Handle(Route{Method: "POST", Path: "/api/v1/partners", Summary: "Add a partner (server admins)", Tag: "partners", Auth: Member,
-		Request: room.NewPartner{}, Response: room.Partner{}, Status: http.StatusCreated}, func(w http.ResponseWriter, r *http.Request) error {
-		var in room.NewPartner
-		if err := decode(r, w, &in); err != nil {
-			return err
-		}
-		p, err := s.Rooms.CreatePartner(r.Context(), principal(r), in)
-		if err != nil {
-			return err
-		}
-		return writeJSON(w, http.StatusCreated, p)
-	})
-	a.Handle(Route{Method: "GET", Path: "/api/v1/partners/{code}", Summary: "One partner", Tag: "partners", Auth: Member, Response: room.Partner{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			p, err := s.Rooms.Partner(r.Context(), r.PathValue("code"))
-			if err != nil {
-				return err
-			}
-			return writeJSON(w, http.StatusOK, p)
+	List(a, Route{Method: "GET", Path: "/api/v1/partners", Summary: "List partners", Tag: "partners"}, func(p room.Partner) string { return p.Code },
+		func(r *http.Request, p access.Principal, after string, limit int) ([]room.Partner, error) {
+			return s.Rooms.Partners(r.Context(), after, limit)
+		})
+	JSON(a, Route{Method: "POST", Path: "/api/v1/partners", Summary: "Add a partner (server admins)", Tag: "partners", Status: http.StatusCreated},
+		func(r *http.Request, p access.Principal, in room.NewPartner) (room.Partner, error) {
+			return s.Rooms.CreatePartner(r.Context(), p, in)
+		})
+	Call(a, Route{Method: "GET", Path: "/api/v1/partners/{code}", Summary: "One partner", Tag: "partners"},
+		func(r *http.Request, p access.Principal) (room.Partner, error) {
+			return s.Rooms.Partner(r.Context(), r.PathValue("code"))
 		})
 
 	// Members.
-	a.Handle(Route{Method: "GET", Path: "/api/v1/members", Summary: "List members (server admins: all; others: their own partner's)", Tag: "members", Auth: Member,
-		Query: append([]Param{{Name: "partner", Type: "string", Description: "partner code"}}, pageQuery...), Response: Page[access.Member]{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			p := principal(r)
-			limit, after, err := pageParams(r)
-			if err != nil {
-				return err
-			}
+	List(a, Route{Method: "GET", Path: "/api/v1/members", Summary: "List members (server admins: all; others: their own partner's)", Tag: "members",
+		Query: []Param{{Name: "partner", Type: "string", Description: "partner code"}}}, func(m access.Member) string { return m.Username },
+		func(r *http.Request, p access.Principal, after string, limit int) ([]access.Member, error) {
 			partner := r.URL.Query().Get("partner")
 			if !p.IsAdmin {
 				partner = p.Partner
 			}
-			ms, err := s.Members.Members(r.Context(), partner, after, limit+1)
-			if err != nil {
-				return err
-			}
-			return writeJSON(w, http.StatusOK, page(ms, limit, func(m access.Member) string { return m.Username }))
+			return s.Members.Members(r.Context(), partner, after, limit)
 		})
-	a.Handle(Route{Method: "POST", Path: "/api/v1/members", Summary: "Add a member (server admins)", Tag: "members", Auth: Member,
-		Request: account.NewMember{}, Response: access.Member{}, Status: http.StatusCreated}, func(w http.ResponseWriter, r *http.Request) error {
-		var in account.NewMember
-		if err := decode(r, w, &in); err != nil {
-			return err
-		}
-		if p := principal(r); !p.IsAdmin {
-			return access.ErrForbidden
-		}
-		m, err := s.Members.CreateMember(r.Context(), principal(r), in)
-		if err != nil {
-			return err
-		}
-		return writeJSON(w, http.StatusCreated, m)
-	})
-	a.Handle(Route{Method: "GET", Path: "/api/v1/members/{username}", Summary: "One member", Tag: "members", Auth: Member, Response: access.Member{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			p := principal(r)
+	JSON(a, Route{Method: "POST", Path: "/api/v1/members", Summary: "Add a member (server admins)", Tag: "members", Status: http.StatusCreated},
+		func(r *http.Request, p access.Principal, in account.NewMember) (access.Member, error) {
+			if !p.IsAdmin {
+				return access.Member{}, access.ErrForbidden
+			}
+			return s.Members.CreateMember(r.Context(), p, in)
+		})
+	Call(a, Route{Method: "GET", Path: "/api/v1/members/{username}", Summary: "One member", Tag: "members"},
+		func(r *http.Request, p access.Principal) (access.Member, error) {
 			m, err := s.Members.Member(r.Context(), r.PathValue("username"))
 			if err != nil {
-				return err
+				return access.Member{}, err
 			}
 			if !p.IsAdmin && m.PartnerID != p.PartnerID {
-				return store.ErrNotFound
+				return access.Member{}, store.ErrNotFound
 			}
-			return writeJSON(w, http.StatusOK, m)
+			return m, nil
 		})
-	a.Handle(Route{Method: "PATCH", Path: "/api/v1/members/{username}", Summary: "Change a member (admins; members: own name and password)", Tag: "members", Auth: Member,
-		Request: account.MemberPatch{}, Response: access.Member{}}, func(w http.ResponseWriter, r *http.Request) error {
-		var in account.MemberPatch
-		if err := decode(r, w, &in); err != nil {
-			return err
-		}
-		m, err := s.Members.UpdateMember(r.Context(), principal(r), r.PathValue("username"), in)
-		if err != nil {
-			return err
-		}
-		return writeJSON(w, http.StatusOK, m)
-	})
+	JSON(a, Route{Method: "PATCH", Path: "/api/v1/members/{username}", Summary: "Change a member (admins; members: own name and password)", Tag: "members"},
+		func(r *http.Request, p access.Principal, in account.MemberPatch) (access.Member, error) {
+			return s.Members.UpdateMember(r.Context(), p, r.PathValue("username"), in)
+		})
 
 	// Tokens.
-	a.Handle(Route{Method: "GET", Path: "/api/v1/tokens", Summary: "List your API tokens (admins: ?member=)", Tag: "tokens", Auth: Member,
-		Query: []Param{{Name: "member", Type: "string", Description: "username (admins)"}}, Response: Page[account.Token]{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			ts, err := s.Members.Tokens(r.Context(), principal(r), r.URL.Query().Get("member"))
-			if err != nil {
-				return err
-			}
-			return writeJSON(w, http.StatusOK, Page[account.Token]{Items: ts})
+	Call(a, Route{Method: "GET", Path: "/api/v1/tokens", Summary: "List your API tokens (admins: ?member=)", Tag: "tokens",
+		Query: []Param{{Name: "member", Type: "string", Description: "username (admins)"}}},
+		func(r *http.Request, p access.Principal) (Page[account.Token], error) {
+			ts, err := s.Members.Tokens(r.Context(), p, r.URL.Query().Get("member"))
+			return Page[account.Token]{Items: ts}, err
 		})
-	a.Handle(Route{Method: "POST", Path: "/api/v1/tokens", Summary: "Make an API token; the secret is shown only in this answer", Tag: "tokens", Auth: Member,
-		Request: account.NewToken{}, Response: account.Token{}, Status: http.StatusCreated}, func(w http.ResponseWriter, r *http.Request) error {
-		var in account.NewToken
-		if err := decode(r, w, &in); err != nil {
-			return err
-		}
-		t, err := s.Members.CreateToken(r.Context(), principal(r), in)
-		if err != nil {
-			return err
-		}
-		return writeJSON(w, http.StatusCreated, t)
-	})
-	a.Handle(Route{Method: "DELETE", Path: "/api/v1/tokens/{id}", Summary: "Revoke a token", Tag: "tokens", Auth: Member, Status: http.StatusNoContent},
-		func(w http.ResponseWriter, r *http.Request) error {
-			if err := s.Members.RevokeToken(r.Context(), principal(r), r.PathValue("id")); err != nil {
-				return err
-			}
-			w.WriteHeader(http.StatusNoContent)
-			return nil
+	JSON(a, Route{Method: "POST", Path: "/api/v1/tokens", Summary: "Make an API token; the secret is shown only in this answer", Tag: "tokens", Status: http.StatusCreated},
+		func(r *http.Request, p access.Principal, in account.NewToken) (account.Token, error) {
+			return s.Members.CreateToken(r.Context(), p, in)
+		})
+	Call(a, Route{Method: "DELETE", Path: "/api/v1/tokens/{id}", Summary: "Revoke a token", Tag: "tokens", Status: http.StatusNoContent},
+		func(r *http.Request, p access.Principal) (Empty, error) {
+			return Empty{}, s.Members.RevokeToken(r.Context(), p, r.PathValue("id"))
 		})
 
 	// Rooms.
-	a.Handle(Route{Method: "GET", Path: "/api/v1/rooms", Summary: "The rooms you belong to (admins: all)", Tag: "rooms", Auth: Member, Response: Page[room.Room]{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			rs, err := s.Rooms.Rooms(r.Context(), principal(r))
-			if err != nil {
-				return err
-			}
-			return writeJSON(w, http.StatusOK, Page[room.Room]{Items: rs})
+	Call(a, Route{Method: "GET", Path: "/api/v1/rooms", Summary: "The rooms you belong to (admins: all)", Tag: "rooms"},
+		func(r *http.Request, p access.Principal) (Page[room.Room], error) {
+			rs, err := s.Rooms.Rooms(r.Context(), p)
+			return Page[room.Room]{Items: rs}, err
 		})
-	a.Handle(Route{Method: "POST", Path: "/api/v1/rooms", Summary: "Open a room (server admins)", Tag: "rooms", Auth: Member,
-		Request: room.NewRoom{}, Response: room.Room{}, Status: http.StatusCreated}, func(w http.ResponseWriter, r *http.Request) error {
-		var in room.NewRoom
-		if err := decode(r, w, &in); err != nil {
-			return err
-		}
-		if !principal(r).IsAdmin {
-			return access.ErrForbidden
-		}
-		rm, err := s.Rooms.CreateRoom(r.Context(), principal(r), in)
-		if err != nil {
-			return err
-		}
-		return writeJSON(w, http.StatusCreated, rm)
-	})
-	a.Handle(Route{Method: "GET", Path: "/api/v1/rooms/{room}", Summary: "One room", Tag: "rooms", Auth: Member, Response: room.Room{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			rm, err := s.Rooms.Room(r.Context(), principal(r), r.PathValue("room"))
-			if err != nil {
-				return err
+	JSON(a, Route{Method: "POST", Path: "/api/v1/rooms", Summary: "Open a room (server admins)", Tag: "rooms", Status: http.StatusCreated},
+		func(r *http.Request, p access.Principal, in room.NewRoom) (room.Room, error) {
+			if !p.IsAdmin {
+				return room.Room{}, access.ErrForbidden
 			}
-			return writeJSON(w, http.StatusOK, rm)
+			return s.Rooms.CreateRoom(r.Context(), p, in)
 		})
-	a.Handle(Route{Method: "PATCH", Path: "/api/v1/rooms/{room}", Summary: "Change a room's name, purpose, note, default label or establishment (server admins), or its watch log grade (admins and the room's authority)", Tag: "rooms", Auth: Member,
-		Request: room.RoomPatch{}, Response: room.Room{}}, func(w http.ResponseWriter, r *http.Request) error {
-		var in room.RoomPatch
-		if err := decode(r, w, &in); err != nil {
-			return err
-		}
-		rm, err := s.Rooms.UpdateRoom(r.Context(), principal(r), r.PathValue("room"), in)
-		if err != nil {
-			return err
-		}
-		return writeJSON(w, http.StatusOK, rm)
-	})
-	a.Handle(Route{Method: "PUT", Path: "/api/v1/rooms/{room}/partners/{code}", Summary: "Let a partner take part in the room (server admins)", Tag: "rooms", Auth: Member,
-		Status: http.StatusNoContent}, func(w http.ResponseWriter, r *http.Request) error {
-		if err := s.Rooms.AddPartner(r.Context(), principal(r), r.PathValue("room"), r.PathValue("code")); err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	})
-	a.Handle(Route{Method: "DELETE", Path: "/api/v1/rooms/{room}/partners/{code}", Summary: "End a partner's part in the room; its members leave it (server admins)", Tag: "rooms", Auth: Member,
-		Status: http.StatusNoContent}, func(w http.ResponseWriter, r *http.Request) error {
-		if err := s.Rooms.RemovePartner(r.Context(), principal(r), r.PathValue("room"), r.PathValue("code")); err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	})
-	a.Handle(Route{Method: "GET", Path: "/api/v1/rooms/{room}/members", Summary: "The room's members and their roles", Tag: "rooms", Auth: Member, Response: Page[room.Member]{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			ms, err := s.Rooms.Members(r.Context(), principal(r), r.PathValue("room"))
-			if err != nil {
-				return err
-			}
-			return writeJSON(w, http.StatusOK, Page[room.Member]{Items: ms})
+	Call(a, Route{Method: "GET", Path: "/api/v1/rooms/{room}", Summary: "One room", Tag: "rooms"},
+		func(r *http.Request, p access.Principal) (room.Room, error) {
+			return s.Rooms.Room(r.Context(), p, r.PathValue("room"))
 		})
-	a.Handle(Route{Method: "PUT", Path: "/api/v1/rooms/{room}/members/{username}", Summary: "Add a member to the room or set its role (server admins)", Tag: "rooms", Auth: Member,
-		Request: roomMemberRequest{}, Status: http.StatusNoContent}, func(w http.ResponseWriter, r *http.Request) error {
-		var in roomMemberRequest
-		if err := decode(r, w, &in); err != nil {
-			return err
-		}
-		if err := s.Rooms.SetMember(r.Context(), principal(r), r.PathValue("room"), r.PathValue("username"), in.Role); err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	})
-	a.Handle(Route{Method: "DELETE", Path: "/api/v1/rooms/{room}/members/{username}", Summary: "Take a member out of the room (server admins)", Tag: "rooms", Auth: Member,
-		Status: http.StatusNoContent}, func(w http.ResponseWriter, r *http.Request) error {
-		if err := s.Rooms.RemoveMember(r.Context(), principal(r), r.PathValue("room"), r.PathValue("username")); err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	})
+	JSON(a, Route{Method: "PATCH", Path: "/api/v1/rooms/{room}", Summary: "Change a room's name, purpose, note, default label or establishment (server admins), or its watch log grade (admins and the room's authority)", Tag: "rooms"},
+		func(r *http.Request, p access.Principal, in room.RoomPatch) (room.Room, error) {
+			return s.Rooms.UpdateRoom(r.Context(), p, r.PathValue("room"), in)
+		})
+	Call(a, Route{Method: "PUT", Path: "/api/v1/rooms/{room}/partners/{code}", Summary: "Let a partner take part in the room (server admins)", Tag: "rooms", Status: http.StatusNoContent},
+		func(r *http.Request, p access.Principal) (Empty, error) {
+			return Empty{}, s.Rooms.AddPartner(r.Context(), p, r.PathValue("room"), r.PathValue("code"))
+		})
+	Call(a, Route{Method: "DELETE", Path: "/api/v1/rooms/{room}/partners/{code}", Summary: "End a partner's part in the room; its members leave it (server admins)", Tag: "rooms", Status: http.StatusNoContent},
+		func(r *http.Request, p access.Principal) (Empty, error) {
+			return Empty{}, s.Rooms.RemovePartner(r.Context(), p, r.PathValue("room"), r.PathValue("code"))
+		})
+	Call(a, Route{Method: "GET", Path: "/api/v1/rooms/{room}/members", Summary: "The room's members and their roles", Tag: "rooms"},
+		func(r *http.Request, p access.Principal) (Page[room.Member], error) {
+			ms, err := s.Rooms.Members(r.Context(), p, r.PathValue("room"))
+			return Page[room.Member]{Items: ms}, err
+		})
+	JSON(a, Route{Method: "PUT", Path: "/api/v1/rooms/{room}/members/{username}", Summary: "Add a member to the room or set its role (server admins)", Tag: "rooms", Status: http.StatusNoContent},
+		func(r *http.Request, p access.Principal, in roomMemberRequest) (Empty, error) {
+			return Empty{}, s.Rooms.SetMember(r.Context(), p, r.PathValue("room"), r.PathValue("username"), in.Role)
+		})
+	Call(a, Route{Method: "DELETE", Path: "/api/v1/rooms/{room}/members/{username}", Summary: "Take a member out of the room (server admins)", Tag: "rooms", Status: http.StatusNoContent},
+		func(r *http.Request, p access.Principal) (Empty, error) {
+			return Empty{}, s.Rooms.RemoveMember(r.Context(), p, r.PathValue("room"), r.PathValue("username"))
+		})
 
 	// Shared items.
-	a.Handle(Route{Method: "GET", Path: "/api/v1/rooms/{room}/items", Summary: "The room's shared items you may see, newest first", Tag: "items", Auth: Member,
-		Query:    append([]Param{{Name: "kind", Type: "string", Description: "only this kind"}, {Name: "q", Type: "string", Description: "title contains"}}, pageQuery...),
-		Response: Page[item.Item]{}}, func(w http.ResponseWriter, r *http.Request) error {
-		limit, after, err := pageParams(r)
-		if err != nil {
-			return err
-		}
-		its, err := s.Items.List(r.Context(), principal(r), r.PathValue("room"),
-			item.ListQuery{Kind: r.URL.Query().Get("kind"), Search: r.URL.Query().Get("q"), After: after, Limit: limit + 1})
-		if err != nil {
-			return err
-		}
-		return writeJSON(w, http.StatusOK, page(its, limit, func(i item.Item) string { return i.ID }))
-	})
-	a.Handle(Route{Method: "POST", Path: "/api/v1/rooms/{room}/notes", Summary: "Share a note in the room", Tag: "items", Auth: Member,
-		Request: item.NewNote{}, Response: item.Item{}, Status: http.StatusCreated}, func(w http.ResponseWriter, r *http.Request) error {
-		var in item.NewNote
-		if err := decode(r, w, &in); err != nil {
-			return err
-		}
-		it, err := s.Items.CreateNote(r.Context(), principal(r), r.PathValue("room"), in)
-		if err != nil {
-			return err
-		}
-		return writeJSON(w, http.StatusCreated, it)
-	})
-	a.Handle(Route{Method: "GET", Path: "/api/v1/items/{id}", Summary: "One shared item of any kind", Tag: "items", Auth: Member, Response: item.Item{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			it, err := s.Items.Get(r.Context(), principal(r), r.PathValue("id"))
-			if err != nil {
-				return err
-			}
-			return writeJSON(w, http.StatusOK, it)
+	List(a, Route{Method: "GET", Path: "/api/v1/rooms/{room}/items", Summary: "The room's shared items you may see, newest first", Tag: "items",
+		Query: []Param{{Name: "kind", Type: "string", Description: "only this kind"}, {Name: "q", Type: "string", Description: "title contains"}}},
+		func(i item.Item) string { return i.ID },
+		func(r *http.Request, p access.Principal, after string, limit int) ([]item.Item, error) {
+			return s.Items.List(r.Context(), p, r.PathValue("room"),
+				item.ListQuery{Kind: r.URL.Query().Get("kind"), Search: r.URL.Query().Get("q"), After: after, Limit: limit})
+		})
+	JSON(a, Route{Method: "POST", Path: "/api/v1/rooms/{room}/notes", Summary: "Share a note in the room", Tag: "items", Status: http.StatusCreated},
+		func(r *http.Request, p access.Principal, in item.NewNote) (item.Item, error) {
+			return s.Items.CreateNote(r.Context(), p, r.PathValue("room"), in)
+		})
+	Call(a, Route{Method: "GET", Path: "/api/v1/items/{id}", Summary: "One shared item of any kind", Tag: "items"},
+		func(r *http.Request, p access.Principal) (item.Item, error) {
+			return s.Items.Get(r.Context(), p, r.PathValue("id"))
 		})
 
 	// Audit.
-	a.Handle(Route{Method: "GET", Path: "/api/v1/audit", Summary: "The audit trail: server admins see all; room directors their room's (?room=)", Tag: "audit", Auth: Member,
-		Query:    []Param{{Name: "room", Type: "string", Description: "room slug"}, {Name: "before", Type: "integer", Description: "records before this seq"}, {Name: "limit", Type: "integer"}},
-		Response: Page[audit.Record]{}}, s.auditList)
+	List(a, Route{Method: "GET", Path: "/api/v1/audit", Summary: "The audit trail, newest first: server admins see all; room directors their room's (?room=)", Tag: "audit",
+		Query: []Param{{Name: "room", Type: "string", Description: "room slug"}}},
+		func(rec audit.Record) string { return strconv.FormatInt(rec.Seq, 10) }, s.auditList)
 }
 
 var pageQuery = []Param{
@@ -344,45 +215,36 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) auditList(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
-	limit, after, err := pageParams(r)
-	if err != nil {
-		return err
-	}
-	q := audit.Query{Limit: limit + 1}
+func (s *Server) auditList(r *http.Request, p access.Principal, after string, limit int) ([]audit.Record, error) {
+	q := audit.Query{Limit: limit}
 	if after != "" {
 		n, err := strconv.ParseInt(after, 10, 64)
 		if err != nil || n < 1 {
-			return badRequest("cursor", "cursor is not one this server gave out")
+			return nil, badRequest("cursor", "cursor is not one this server gave out")
 		}
 		q.Before = n
 	}
 	if slug := r.URL.Query().Get("room"); slug != "" {
 		rm, err := s.Rooms.Room(r.Context(), p, slug)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		q.RoomID = rm.ID
 		if !p.IsAdmin {
 			role, err := s.Rooms.Role(r.Context(), rm.ID, p.ID)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if role != room.RoleDirector && role != room.RoleCoDirector {
-				return access.ErrForbidden
+				return nil, access.ErrForbidden
 			}
 		}
 	} else if !p.IsAdmin {
-		return access.ErrForbidden
+		return nil, access.ErrForbidden
 	}
 	recs, err := audit.List(r.Context(), s.DB, q)
-	if err != nil {
-		return err
-	}
 	if recs == nil {
 		recs = []audit.Record{}
 	}
-	out := page(recs, limit, func(rec audit.Record) string { return strconv.FormatInt(rec.Seq, 10) })
-	return writeJSON(w, http.StatusOK, out)
+	return recs, err
 }

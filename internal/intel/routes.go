@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/httpapi"
 	"github.com/opsroom/opsroom/internal/validate"
 )
@@ -14,178 +15,83 @@ const tag = "intel"
 // Routes adds the intelligence API to a (listed in internal/cli/wire.go).
 func (s *Service) Routes(a *httpapi.API) {
 	const room = "/api/v1/rooms/{room}"
-	pq := httpapi.PageQuery
 
 	// Sources.
-	a.Handle(httpapi.Route{Method: "POST", Path: room + "/sources", Summary: "Share a source (kind, who is behind it, reliability A-F)", Tag: tag, Auth: httpapi.Member,
-		Request: NewSource{}, Response: SharedSource{}, Status: http.StatusCreated}, func(w http.ResponseWriter, r *http.Request) error {
-		var in NewSource
-		if err := httpapi.Decode(r, w, &in); err != nil {
-			return err
-		}
-		out, err := s.CreateSource(r.Context(), httpapi.Caller(r), r.PathValue("room"), in)
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusCreated, out)
-	})
-	a.Handle(httpapi.Route{Method: "GET", Path: room + "/sources", Summary: "The room's sources you may see", Tag: tag, Auth: httpapi.Member,
-		Query: pq, Response: httpapi.Page[SharedSource]{}}, func(w http.ResponseWriter, r *http.Request) error {
-		limit, after, err := httpapi.PageParams(r)
-		if err != nil {
-			return err
-		}
-		out, err := s.Sources(r.Context(), httpapi.Caller(r), r.PathValue("room"), after, limit+1)
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusOK, httpapi.NewPage(out, limit, func(x SharedSource) string { return x.ID }))
-	})
-	a.Handle(httpapi.Route{Method: "GET", Path: room + "/sources/{id}", Summary: "One source", Tag: tag, Auth: httpapi.Member,
-		Response: SharedSource{}}, func(w http.ResponseWriter, r *http.Request) error {
-		out, err := s.Source(r.Context(), httpapi.Caller(r), r.PathValue("room"), r.PathValue("id"))
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusOK, out)
-	})
-	a.Handle(httpapi.Route{Method: "POST", Path: room + "/sources/{id}/grade", Summary: "Regrade a source; the old grade stays in its history", Tag: tag, Auth: httpapi.Member,
-		Request: Regrade{}, Response: SharedSource{}}, func(w http.ResponseWriter, r *http.Request) error {
-		var in Regrade
-		if err := httpapi.Decode(r, w, &in); err != nil {
-			return err
-		}
-		out, err := s.RegradeSource(r.Context(), httpapi.Caller(r), r.PathValue("room"), r.PathValue("id"), in)
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusOK, out)
-	})
-	a.Handle(httpapi.Route{Method: "GET", Path: room + "/sources/{id}/grades", Summary: "A source's grade history, oldest first", Tag: tag, Auth: httpapi.Member,
-		Response: []GradeChange{}}, func(w http.ResponseWriter, r *http.Request) error {
-		out, err := s.Grades(r.Context(), httpapi.Caller(r), r.PathValue("room"), r.PathValue("id"))
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusOK, out)
-	})
+	httpapi.JSON(a, httpapi.Route{Method: "POST", Path: room + "/sources", Summary: "Share a source (kind, who is behind it, reliability A-F)", Tag: tag, Status: http.StatusCreated},
+		func(r *http.Request, p access.Principal, in NewSource) (SharedSource, error) {
+			return s.CreateSource(r.Context(), p, r.PathValue("room"), in)
+		})
+	httpapi.List(a, httpapi.Route{Method: "GET", Path: room + "/sources", Summary: "The room's sources you may see", Tag: tag},
+		func(x SharedSource) string { return x.ID },
+		func(r *http.Request, p access.Principal, after string, limit int) ([]SharedSource, error) {
+			return s.Sources(r.Context(), p, r.PathValue("room"), after, limit)
+		})
+	httpapi.Call(a, httpapi.Route{Method: "GET", Path: room + "/sources/{id}", Summary: "One source", Tag: tag},
+		func(r *http.Request, p access.Principal) (SharedSource, error) {
+			return s.Source(r.Context(), p, r.PathValue("room"), r.PathValue("id"))
+		})
+	httpapi.JSON(a, httpapi.Route{Method: "POST", Path: room + "/sources/{id}/grade", Summary: "Regrade a source; the old grade stays in its history", Tag: tag},
+		func(r *http.Request, p access.Principal, in Regrade) (SharedSource, error) {
+			return s.RegradeSource(r.Context(), p, r.PathValue("room"), r.PathValue("id"), in)
+		})
+	httpapi.Call(a, httpapi.Route{Method: "GET", Path: room + "/sources/{id}/grades", Summary: "A source's grade history, oldest first", Tag: tag},
+		func(r *http.Request, p access.Principal) ([]GradeChange, error) {
+			return s.Grades(r.Context(), p, r.PathValue("room"), r.PathValue("id"))
+		})
 
 	// Reports.
-	a.Handle(httpapi.Route{Method: "POST", Path: room + "/reports", Summary: "Share a report (source, credibility 1-6, observed interval, places, marking)", Tag: tag, Auth: httpapi.Member,
-		Request: NewReport{}, Response: SharedReport{}, Status: http.StatusCreated}, func(w http.ResponseWriter, r *http.Request) error {
-		var in NewReport
-		if err := httpapi.Decode(r, w, &in); err != nil {
-			return err
-		}
-		out, err := s.CreateReport(r.Context(), httpapi.Caller(r), r.PathValue("room"), in)
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusCreated, out)
-	})
-	a.Handle(httpapi.Route{Method: "GET", Path: room + "/reports", Summary: "The room's reports you may see, newest first", Tag: tag, Auth: httpapi.Member,
-		Query: pq, Response: httpapi.Page[SharedReport]{}}, func(w http.ResponseWriter, r *http.Request) error {
-		limit, after, err := httpapi.PageParams(r)
-		if err != nil {
-			return err
-		}
-		out, err := s.Reports(r.Context(), httpapi.Caller(r), r.PathValue("room"), after, limit+1)
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusOK, httpapi.NewPage(out, limit, func(x SharedReport) string { return x.ID }))
-	})
-	a.Handle(httpapi.Route{Method: "GET", Path: room + "/reports/{id}", Summary: "One report", Tag: tag, Auth: httpapi.Member,
-		Response: SharedReport{}}, func(w http.ResponseWriter, r *http.Request) error {
-		out, err := s.Report(r.Context(), httpapi.Caller(r), r.PathValue("room"), r.PathValue("id"))
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusOK, out)
-	})
-	a.Handle(httpapi.Route{Method: "PUT", Path: room + "/reports/{id}", Summary: "Replace a report's content; the replaced version is kept", Tag: tag, Auth: httpapi.Member,
-		Request: ReportPatch{}, Response: SharedReport{}}, func(w http.ResponseWriter, r *http.Request) error {
-		var in ReportPatch
-		if err := httpapi.Decode(r, w, &in); err != nil {
-			return err
-		}
-		out, err := s.UpdateReport(r.Context(), httpapi.Caller(r), r.PathValue("room"), r.PathValue("id"), in)
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusOK, out)
-	})
-	a.Handle(httpapi.Route{Method: "GET", Path: room + "/reports/{id}/versions", Summary: "A report's versions you may see, oldest first, the current one last", Tag: tag, Auth: httpapi.Member,
-		Response: []ReportVersion{}}, func(w http.ResponseWriter, r *http.Request) error {
-		out, err := s.Versions(r.Context(), httpapi.Caller(r), r.PathValue("room"), r.PathValue("id"))
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusOK, out)
-	})
+	httpapi.JSON(a, httpapi.Route{Method: "POST", Path: room + "/reports", Summary: "Share a report (source, credibility 1-6, observed interval, places, marking)", Tag: tag, Status: http.StatusCreated},
+		func(r *http.Request, p access.Principal, in NewReport) (SharedReport, error) {
+			return s.CreateReport(r.Context(), p, r.PathValue("room"), in)
+		})
+	httpapi.List(a, httpapi.Route{Method: "GET", Path: room + "/reports", Summary: "The room's reports you may see, newest first", Tag: tag},
+		func(x SharedReport) string { return x.ID },
+		func(r *http.Request, p access.Principal, after string, limit int) ([]SharedReport, error) {
+			return s.Reports(r.Context(), p, r.PathValue("room"), after, limit)
+		})
+	httpapi.Call(a, httpapi.Route{Method: "GET", Path: room + "/reports/{id}", Summary: "One report", Tag: tag},
+		func(r *http.Request, p access.Principal) (SharedReport, error) {
+			return s.Report(r.Context(), p, r.PathValue("room"), r.PathValue("id"))
+		})
+	httpapi.JSON(a, httpapi.Route{Method: "PUT", Path: room + "/reports/{id}", Summary: "Replace a report's content; the replaced version is kept", Tag: tag},
+		func(r *http.Request, p access.Principal, in ReportPatch) (SharedReport, error) {
+			return s.UpdateReport(r.Context(), p, r.PathValue("room"), r.PathValue("id"), in)
+		})
+	httpapi.Call(a, httpapi.Route{Method: "GET", Path: room + "/reports/{id}/versions", Summary: "A report's versions you may see, oldest first, the current one last", Tag: tag},
+		func(r *http.Request, p access.Principal) ([]ReportVersion, error) {
+			return s.Versions(r.Context(), p, r.PathValue("room"), r.PathValue("id"))
+		})
 
 	// Provenance.
-	a.Handle(httpapi.Route{Method: "POST", Path: room + "/reports/{id}/links", Summary: "Record that this report repeats or cites an earlier one (cycles refused)", Tag: tag, Auth: httpapi.Member,
-		Request: NewLink{}, Response: SharedLink{}, Status: http.StatusCreated}, func(w http.ResponseWriter, r *http.Request) error {
-		var in NewLink
-		if err := httpapi.Decode(r, w, &in); err != nil {
-			return err
-		}
-		out, err := s.CreateLink(r.Context(), httpapi.Caller(r), r.PathValue("room"), r.PathValue("id"), in)
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusCreated, out)
-	})
-	a.Handle(httpapi.Route{Method: "GET", Path: room + "/reports/{id}/links", Summary: "A report's provenance: upstream and downstream reports you may see", Tag: tag, Auth: httpapi.Member,
-		Response: ReportLinks{}}, func(w http.ResponseWriter, r *http.Request) error {
-		out, err := s.Links(r.Context(), httpapi.Caller(r), r.PathValue("room"), r.PathValue("id"))
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusOK, out)
-	})
+	httpapi.JSON(a, httpapi.Route{Method: "POST", Path: room + "/reports/{id}/links", Summary: "Record that this report repeats or cites an earlier one (cycles refused)", Tag: tag, Status: http.StatusCreated},
+		func(r *http.Request, p access.Principal, in NewLink) (SharedLink, error) {
+			return s.CreateLink(r.Context(), p, r.PathValue("room"), r.PathValue("id"), in)
+		})
+	httpapi.Call(a, httpapi.Route{Method: "GET", Path: room + "/reports/{id}/links", Summary: "A report's provenance: upstream and downstream reports you may see", Tag: tag},
+		func(r *http.Request, p access.Principal) (ReportLinks, error) {
+			return s.Links(r.Context(), p, r.PathValue("room"), r.PathValue("id"))
+		})
 
 	// Claims.
-	a.Handle(httpapi.Route{Method: "POST", Path: room + "/claims", Summary: "Record a claim about an event, with its supporting and disputing reports", Tag: tag, Auth: httpapi.Member,
-		Request: NewClaim{}, Response: SharedClaim{}, Status: http.StatusCreated}, func(w http.ResponseWriter, r *http.Request) error {
-		var in NewClaim
-		if err := httpapi.Decode(r, w, &in); err != nil {
-			return err
-		}
-		out, err := s.CreateClaim(r.Context(), httpapi.Caller(r), r.PathValue("room"), in)
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusCreated, out)
-	})
-	a.Handle(httpapi.Route{Method: "GET", Path: room + "/claims/{id}", Summary: "One claim with its independent corroboration (origins, roots, echoes) over what you may see", Tag: tag, Auth: httpapi.Member,
-		Response: SharedClaim{}}, func(w http.ResponseWriter, r *http.Request) error {
-		out, err := s.Claim(r.Context(), httpapi.Caller(r), r.PathValue("room"), r.PathValue("id"))
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusOK, out)
-	})
-	a.Handle(httpapi.Route{Method: "GET", Path: room + "/events/{id}/claims", Summary: "An event's claims you may see", Tag: tag, Auth: httpapi.Member,
-		Response: []SharedClaim{}}, func(w http.ResponseWriter, r *http.Request) error {
-		out, err := s.EventClaims(r.Context(), httpapi.Caller(r), r.PathValue("room"), r.PathValue("id"))
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusOK, out)
-	})
-	a.Handle(httpapi.Route{Method: "GET", Path: room + "/events/{id}/board", Summary: "An event's claims side by side with their corroboration and whether it is contested", Tag: tag, Auth: httpapi.Member,
-		Response: Board{}}, func(w http.ResponseWriter, r *http.Request) error {
-		out, err := s.EventBoard(r.Context(), httpapi.Caller(r), r.PathValue("room"), r.PathValue("id"))
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusOK, out)
-	})
+	httpapi.JSON(a, httpapi.Route{Method: "POST", Path: room + "/claims", Summary: "Record a claim about an event, with its supporting and disputing reports", Tag: tag, Status: http.StatusCreated},
+		func(r *http.Request, p access.Principal, in NewClaim) (SharedClaim, error) {
+			return s.CreateClaim(r.Context(), p, r.PathValue("room"), in)
+		})
+	httpapi.Call(a, httpapi.Route{Method: "GET", Path: room + "/claims/{id}", Summary: "One claim with its independent corroboration (origins, roots, echoes) over what you may see", Tag: tag},
+		func(r *http.Request, p access.Principal) (SharedClaim, error) {
+			return s.Claim(r.Context(), p, r.PathValue("room"), r.PathValue("id"))
+		})
+	httpapi.Call(a, httpapi.Route{Method: "GET", Path: room + "/events/{id}/claims", Summary: "An event's claims you may see", Tag: tag},
+		func(r *http.Request, p access.Principal) ([]SharedClaim, error) {
+			return s.EventClaims(r.Context(), p, r.PathValue("room"), r.PathValue("id"))
+		})
+	httpapi.Call(a, httpapi.Route{Method: "GET", Path: room + "/events/{id}/board", Summary: "An event's claims side by side with their corroboration and whether it is contested", Tag: tag},
+		func(r *http.Request, p access.Principal) (Board, error) {
+			return s.EventBoard(r.Context(), p, r.PathValue("room"), r.PathValue("id"))
+		})
 
 	// Search.
-	a.Handle(httpapi.Route{Method: "GET", Path: room + "/search", Summary: "Full-text search over the reports you may see: every word in the title first (rank 2), then anywhere (rank 1); most recently shared first within a rank", Tag: tag, Auth: httpapi.Member,
+	httpapi.Call(a, httpapi.Route{Method: "GET", Path: room + "/search", Summary: "Full-text search over the reports you may see: every word in the title first (rank 2), then anywhere (rank 1); most recently shared first within a rank", Tag: tag,
 		Query: []httpapi.Param{
 			{Name: "q", Type: "string", Description: "words, all of which must occur (English stemming)"},
 			{Name: "reliability", Type: "string", Description: "source grades to keep, e.g. A,B"},
@@ -197,18 +103,14 @@ func (s *Service) Routes(a *httpapi.API) {
 			{Name: "contested", Type: "boolean", Description: "only reports behind claims of contested events"},
 			{Name: "limit", Type: "integer", Description: "page size, 1 to 500 (default 50)"},
 			{Name: "cursor", Type: "string", Description: "next_cursor of the previous page"},
-		},
-		Response: SearchPage{}}, func(w http.ResponseWriter, r *http.Request) error {
-		q, err := searchQuery(r)
-		if err != nil {
-			return err
-		}
-		out, err := s.Search(r.Context(), httpapi.Caller(r), r.PathValue("room"), q)
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusOK, out)
-	})
+		}},
+		func(r *http.Request, p access.Principal) (SearchPage, error) {
+			q, err := searchQuery(r)
+			if err != nil {
+				return SearchPage{}, err
+			}
+			return s.Search(r.Context(), p, r.PathValue("room"), q)
+		})
 }
 
 func searchQuery(r *http.Request) (SearchQuery, error) {

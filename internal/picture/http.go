@@ -2,7 +2,6 @@ package picture
 
 import (
 	"context"
-	"encoding/base64"
 	"net/http"
 	"strconv"
 	"strings"
@@ -20,59 +19,41 @@ const maxBatchBody = 4 << 20
 // Routes returns the picture's API routes, for internal/cli/wire.go.
 func (s *Service) Routes() func(*httpapi.API) {
 	return func(a *httpapi.API) {
-		kind(a, s, "sites", "site", s.CreateSite, s.Sites, s.Site, s.UpdateSite)
-		kind(a, s, "events", "event", s.CreateEvent, s.Events, s.Event, s.UpdateEvent)
-		kind(a, s, "areas", "area", s.CreateArea, s.Areas, s.Area, s.UpdateArea)
-		kind(a, s, "places", "room place", s.CreatePlace, s.Places, s.Place, s.UpdatePlace)
-		kind(a, s, "tracks", "track", s.CreateTrack, s.Tracks, s.Track, s.UpdateTrack)
+		kind(a, "sites", "site", s.CreateSite, s.Sites, s.Site, s.UpdateSite)
+		kind(a, "events", "event", s.CreateEvent, s.Events, s.Event, s.UpdateEvent)
+		kind(a, "areas", "area", s.CreateArea, s.Areas, s.Area, s.UpdateArea)
+		kind(a, "places", "room place", s.CreatePlace, s.Places, s.Place, s.UpdatePlace)
+		kind(a, "tracks", "track", s.CreateTrack, s.Tracks, s.Track, s.UpdateTrack)
 
-		a.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/tracks/{id}/positions", Summary: "Append a batch of positions to a track (its owner partner's members)",
-			Tag: "picture", Auth: httpapi.Member, Request: PositionBatch{}, Response: BatchResult{}, Status: http.StatusCreated},
-			func(w http.ResponseWriter, r *http.Request) error {
-				var in PositionBatch
-				if err := httpapi.DecodeMax(r, w, &in, maxBatchBody); err != nil {
-					return err
-				}
-				res, err := s.AppendPositions(r.Context(), httpapi.Caller(r), r.PathValue("id"), in)
-				if err != nil {
-					return err
-				}
-				return httpapi.WriteJSON(w, http.StatusCreated, res)
+		httpapi.JSON(a, httpapi.Route{Method: "POST", Path: "/api/v1/tracks/{id}/positions", Summary: "Append a batch of positions to a track (its owner partner's members)",
+			Tag: "picture", Status: http.StatusCreated, MaxBody: maxBatchBody},
+			func(r *http.Request, p access.Principal, in PositionBatch) (BatchResult, error) {
+				return s.AppendPositions(r.Context(), p, r.PathValue("id"), in)
 			})
-		a.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/tracks/{id}/positions", Summary: "A track's history: its positions in time order, a page at a time",
-			Tag: "picture", Auth: httpapi.Member, Response: History{}, Query: []httpapi.Param{
+		httpapi.Call(a, httpapi.Route{Method: "GET", Path: "/api/v1/tracks/{id}/positions", Summary: "A track's history: its positions in time order, a page at a time",
+			Tag: "picture", Query: []httpapi.Param{
 				{Name: "from", Type: "string", Description: "RFC 3339; positions at or after"},
 				{Name: "to", Type: "string", Description: "RFC 3339; positions at or before"},
 				{Name: "limit", Type: "integer", Description: "page size, 1 to 50000 (default 5000)"},
 				{Name: "cursor", Type: "string", Description: "next_cursor of the previous page"}}},
-			func(w http.ResponseWriter, r *http.Request) error {
+			func(r *http.Request, p access.Principal) (History, error) {
 				var errs validate.Errors
 				q := r.URL.Query()
 				hq := HistoryQuery{From: timeParam(&errs, q.Get("from"), "from"), To: timeParam(&errs, q.Get("to"), "to"), Cursor: q.Get("cursor"),
 					Limit: intParam(&errs, q.Get("limit"), "limit", 1, MaxPositions)}
 				if err := errs.Err(); err != nil {
-					return err
+					return History{}, err
 				}
-				h, err := s.TrackHistory(r.Context(), httpapi.Caller(r), r.PathValue("id"), hq)
-				if err != nil {
-					return err
-				}
-				return httpapi.WriteJSON(w, http.StatusOK, h)
+				return s.TrackHistory(r.Context(), p, r.PathValue("id"), hq)
 			})
 
-		a.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/rooms/{room}/picture", Summary: "What you may see of a room's picture in an area and a time window, or at a moment",
-			Tag: "picture", Auth: httpapi.Member, Response: Picture{}, Query: pictureParams},
-			func(w http.ResponseWriter, r *http.Request) error {
-				pic, err := s.pictureFor(r)
-				if err != nil {
-					return err
-				}
-				return httpapi.WriteJSON(w, http.StatusOK, pic)
-			})
+		httpapi.Call(a, httpapi.Route{Method: "GET", Path: "/api/v1/rooms/{room}/picture", Summary: "What you may see of a room's picture in an area and a time window, or at a moment",
+			Tag: "picture", Query: pictureParams},
+			func(r *http.Request, p access.Principal) (Picture, error) { return s.pictureFor(r, p) })
 		a.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/rooms/{room}/export.geojson", Summary: "Export what you may see of the picture as a GeoJSON FeatureCollection",
 			Tag: "picture", Auth: httpapi.Member, Query: pictureParams, Produces: "application/geo+json"},
 			func(w http.ResponseWriter, r *http.Request) error {
-				pic, err := s.pictureFor(r)
+				pic, err := s.pictureFor(r, httpapi.Caller(r))
 				if err != nil {
 					return err
 				}
@@ -84,7 +65,7 @@ func (s *Service) Routes() func(*httpapi.API) {
 		a.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/rooms/{room}/export.kml", Summary: "Export what you may see of the picture as KML 2.2 (Google Earth, QGIS)",
 			Tag: "picture", Auth: httpapi.Member, Query: pictureParams, Produces: "application/vnd.google-earth.kml+xml"},
 			func(w http.ResponseWriter, r *http.Request) error {
-				pic, err := s.pictureFor(r)
+				pic, err := s.pictureFor(r, httpapi.Caller(r))
 				if err != nil {
 					return err
 				}
@@ -94,22 +75,18 @@ func (s *Service) Routes() func(*httpapi.API) {
 				return pic.WriteKML(w)
 			})
 
-		a.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/places", Summary: "Look a place name up: the shipped gazetteer and the room places you may see",
-			Tag: "picture", Auth: httpapi.Member, Response: []PlaceMatch{}, Query: []httpapi.Param{
+		httpapi.Call(a, httpapi.Route{Method: "GET", Path: "/api/v1/places", Summary: "Look a place name up: the shipped gazetteer and the room places you may see",
+			Tag: "picture", Query: []httpapi.Param{
 				{Name: "q", Type: "string", Description: "the name, in any common spelling"},
 				{Name: "room", Type: "string", Description: "a room's slug: search its places (default: every room you belong to)"},
 				{Name: "limit", Type: "integer", Description: "1 to 100 (default 10)"}}},
-			func(w http.ResponseWriter, r *http.Request) error {
+			func(r *http.Request, p access.Principal) ([]PlaceMatch, error) {
 				var errs validate.Errors
 				limit := intParam(&errs, r.URL.Query().Get("limit"), "limit", 1, 100)
 				if err := errs.Err(); err != nil {
-					return err
+					return nil, err
 				}
-				ms, err := s.LookupPlaces(r.Context(), httpapi.Caller(r), r.URL.Query().Get("q"), r.URL.Query().Get("room"), limit)
-				if err != nil {
-					return err
-				}
-				return httpapi.WriteJSON(w, http.StatusOK, ms)
+				return s.LookupPlaces(r.Context(), p, r.URL.Query().Get("q"), r.URL.Query().Get("room"), limit)
 			})
 	}
 }
@@ -124,72 +101,28 @@ var pictureParams = []httpapi.Param{
 }
 
 // kind registers create, list, get and replace for one kind of item.
-func kind[In any, Out identified](a *httpapi.API, s *Service, plural, noun string,
+func kind[In any, Out identified](a *httpapi.API, plural, noun string,
 	create func(context.Context, access.Principal, string, In) (Out, error),
 	list func(context.Context, access.Principal, string, string, int) ([]Out, error),
 	get func(context.Context, access.Principal, string) (Out, error),
 	update func(context.Context, access.Principal, string, In) (Out, error)) {
-	var in In
-	var out Out
-	a.Handle(httpapi.Route{Method: "POST", Path: "/api/v1/rooms/{room}/" + plural, Summary: "Add a " + noun + " to a room's picture", Tag: "picture",
-		Auth: httpapi.Member, Request: in, Response: out, Status: http.StatusCreated}, func(w http.ResponseWriter, r *http.Request) error {
-		var in In
-		if err := httpapi.DecodeMax(r, w, &in, httpapi.MaxBody); err != nil {
-			return err
-		}
-		v, err := create(r.Context(), httpapi.Caller(r), r.PathValue("room"), in)
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusCreated, v)
-	})
-	a.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/rooms/{room}/" + plural, Summary: "List the " + plural + " of a room you may see, newest first", Tag: "picture",
-		Auth: httpapi.Member, Response: httpapi.Page[Out]{}, Query: []httpapi.Param{
-			{Name: "limit", Type: "integer", Description: "page size, 1 to 500 (default 50)"},
-			{Name: "cursor", Type: "string", Description: "next_cursor of the previous page"}}}, func(w http.ResponseWriter, r *http.Request) error {
-		var errs validate.Errors
-		limit := intParam(&errs, r.URL.Query().Get("limit"), "limit", 1, 500)
-		if limit == 0 {
-			limit = 50
-		}
-		after, err := base64.RawURLEncoding.DecodeString(r.URL.Query().Get("cursor"))
-		if err != nil {
-			errs.Add("cursor", "is not a cursor this server gave")
-		}
-		if err := errs.Err(); err != nil {
-			return err
-		}
-		vs, err := list(r.Context(), httpapi.Caller(r), r.PathValue("room"), string(after), limit+1)
-		if err != nil {
-			return err
-		}
-		pg := httpapi.Page[Out]{Items: vs}
-		if len(vs) > limit {
-			pg.Items = vs[:limit]
-			pg.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(vs[limit-1].itemID()))
-		}
-		return httpapi.WriteJSON(w, http.StatusOK, pg)
-	})
-	a.Handle(httpapi.Route{Method: "GET", Path: "/api/v1/" + plural + "/{id}", Summary: "Get a " + noun, Tag: "picture",
-		Auth: httpapi.Member, Response: out}, func(w http.ResponseWriter, r *http.Request) error {
-		v, err := get(r.Context(), httpapi.Caller(r), r.PathValue("id"))
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusOK, v)
-	})
-	a.Handle(httpapi.Route{Method: "PUT", Path: "/api/v1/" + plural + "/{id}", Summary: "Replace a " + noun + " (its owner partner's members; give the version you replace)", Tag: "picture",
-		Auth: httpapi.Member, Request: in, Response: out}, func(w http.ResponseWriter, r *http.Request) error {
-		var in In
-		if err := httpapi.DecodeMax(r, w, &in, httpapi.MaxBody); err != nil {
-			return err
-		}
-		v, err := update(r.Context(), httpapi.Caller(r), r.PathValue("id"), in)
-		if err != nil {
-			return err
-		}
-		return httpapi.WriteJSON(w, http.StatusOK, v)
-	})
+	httpapi.JSON(a, httpapi.Route{Method: "POST", Path: "/api/v1/rooms/{room}/" + plural, Summary: "Add a " + noun + " to a room's picture", Tag: "picture", Status: http.StatusCreated},
+		func(r *http.Request, p access.Principal, in In) (Out, error) {
+			return create(r.Context(), p, r.PathValue("room"), in)
+		})
+	httpapi.List(a, httpapi.Route{Method: "GET", Path: "/api/v1/rooms/{room}/" + plural, Summary: "List the " + plural + " of a room you may see, newest first", Tag: "picture"},
+		Out.itemID,
+		func(r *http.Request, p access.Principal, after string, limit int) ([]Out, error) {
+			return list(r.Context(), p, r.PathValue("room"), after, limit)
+		})
+	httpapi.Call(a, httpapi.Route{Method: "GET", Path: "/api/v1/" + plural + "/{id}", Summary: "Get a " + noun, Tag: "picture"},
+		func(r *http.Request, p access.Principal) (Out, error) {
+			return get(r.Context(), p, r.PathValue("id"))
+		})
+	httpapi.JSON(a, httpapi.Route{Method: "PUT", Path: "/api/v1/" + plural + "/{id}", Summary: "Replace a " + noun + " (its owner partner's members; give the version you replace)", Tag: "picture"},
+		func(r *http.Request, p access.Principal, in In) (Out, error) {
+			return update(r.Context(), p, r.PathValue("id"), in)
+		})
 }
 
 // identified is any of this package's kinds: each embeds item.Item.
@@ -284,10 +217,10 @@ func queryOf(r *http.Request) (Query, error) {
 	return q, errs.Err()
 }
 
-func (s *Service) pictureFor(r *http.Request) (Picture, error) {
+func (s *Service) pictureFor(r *http.Request, p access.Principal) (Picture, error) {
 	q, err := queryOf(r)
 	if err != nil {
 		return Picture{}, err
 	}
-	return s.Picture(r.Context(), httpapi.Caller(r), r.PathValue("room"), q)
+	return s.Picture(r.Context(), p, r.PathValue("room"), q)
 }
