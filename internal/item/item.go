@@ -265,3 +265,34 @@ func LoadMarking(ctx context.Context, q store.Reader, id string) (access.Marking
 	slices.Sort(m.Recipients)
 	return m, nil
 }
+
+// Ownership is who an item belongs to, for deciding who may write under
+// a reference to it (a device's uid): never shown to a client.
+type Ownership struct {
+	RoomID    string
+	Kind      string
+	PartnerID string // the owner partner
+	AuthorID  string // the member who created it
+	Version   int
+}
+
+// LoadOwnership reads an item's owner, or store.ErrNotFound. q may be a
+// transaction. It applies no need-to-know.
+func LoadOwnership(ctx context.Context, q store.Reader, id string) (Ownership, error) {
+	rows, err := q.Query(ctx, `SELECT room_id, kind, owner_partner_id, created_by, version FROM items WHERE id = ?`, id)
+	if err != nil {
+		return Ownership{}, err
+	}
+	defer rows.Close()
+	var o Ownership
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return o, err
+		}
+		return o, store.ErrNotFound
+	}
+	if err := rows.Scan(&o.RoomID, &o.Kind, &o.PartnerID, &o.AuthorID, &o.Version); err != nil {
+		return o, err
+	}
+	return o, rows.Err()
+}

@@ -233,6 +233,11 @@ type Bus struct {
 	// it, in order with other instances' changes, through Deliver.
 	relay atomic.Pointer[func(Change)]
 
+	// observers see every delivered change, whoever may see it (see
+	// Observe); copied on write, read without the lock.
+	obsMu     sync.Mutex
+	observers atomic.Pointer[[]*func(Change)]
+
 	published   atomic.Int64
 	lagged      atomic.Int64
 	removed     atomic.Int64
@@ -387,6 +392,11 @@ func (b *Bus) Publish(c Change) {
 // resuming streams. Changes must arrive in Seq order.
 func (b *Bus) Deliver(c Change) {
 	b.published.Add(1)
+	if obs := b.observers.Load(); obs != nil {
+		for _, fn := range *obs {
+			(*fn)(c)
+		}
+	}
 	now := b.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -420,6 +430,35 @@ func (b *Bus) Deliver(c Change) {
 			// Deleting from the map being ranged over is allowed.
 			b.endLocked(s, EndLagged)
 		}
+	}
+}
+
+// Observe calls fn with every change this process delivers, whoever may
+// see it, before any subscriber gets it: for caches that must forget what
+// a change makes stale (the CoT listeners' uid owners), never to show a
+// change to anyone. fn runs on the delivering goroutine without the bus's
+// lock; it must be quick and must not call the bus. The returned function
+// stops the calls.
+func (b *Bus) Observe(fn func(Change)) (stop func()) {
+	p := &fn
+	b.obsMu.Lock()
+	defer b.obsMu.Unlock()
+	var next []*func(Change)
+	if old := b.observers.Load(); old != nil {
+		next = append(next, *old...)
+	}
+	next = append(next, p)
+	b.observers.Store(&next)
+	return func() {
+		b.obsMu.Lock()
+		defer b.obsMu.Unlock()
+		var rest []*func(Change)
+		for _, o := range *b.observers.Load() {
+			if o != p {
+				rest = append(rest, o)
+			}
+		}
+		b.observers.Store(&rest)
 	}
 }
 

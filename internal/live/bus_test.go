@@ -126,3 +126,30 @@ func TestLaggedAndInvisible(t *testing.T) {
 		t.Error("an ended subscription's channel stays open")
 	}
 }
+
+// TestObserve: an observer sees every delivered change, including one no
+// subscriber may see, before subscribers get it; after stop, nothing.
+func TestObserve(t *testing.T) {
+	b := NewBus()
+	v := access.Viewer{MemberID: "m", PartnerID: "p", Rooms: map[string]bool{"r": true}}
+	sub := b.Subscribe("r", v, 8)
+	var seen []int64
+	stop := b.Observe(func(c Change) {
+		if len(sub.C) != 0 {
+			t.Errorf("change %d reached a subscriber before the observer", c.Seq)
+		}
+		seen = append(seen, c.Seq)
+	})
+	b.Publish(Change{Seq: 1, RoomID: "r", Marking: access.Marking{TLP: access.Green}})
+	<-sub.C
+	b.Publish(Change{Seq: 2, RoomID: "r", Marking: access.Marking{TLP: access.Amber, ReleasableTo: []string{"other"}}})
+	b.Publish(Change{Seq: 3, RoomID: "elsewhere", Marking: access.Marking{TLP: access.Green}})
+	stop()
+	b.Publish(Change{Seq: 4, RoomID: "r", Marking: access.Marking{TLP: access.Green}})
+	if !slices.Equal(seen, []int64{1, 2, 3}) {
+		t.Errorf("observer saw %v, want [1 2 3]", seen)
+	}
+	if len(sub.C) != 1 {
+		t.Errorf("subscriber holds %d changes, want 1 (the last)", len(sub.C))
+	}
+}
