@@ -182,7 +182,8 @@ func ServerTLS(certFile, keyFile, caFile string) (*tls.Config, error) {
 
 // DataPackage builds the zip a TAK client imports to connect: the
 // client's .p12, the CA trust store, a preference file naming the server
-// (host:port:ssl) and the manifest.
+// (host:port:ssl) and setting the device's callsign to the member's
+// username (the name chat is addressed to), and the manifest.
 func DataPackage(name, connect string, client *Issued, ca *x509.Certificate, password string) ([]byte, error) {
 	p12, err := P12(client, ca, password)
 	if err != nil {
@@ -207,9 +208,10 @@ func DataPackage(name, connect string, client *Issued, ca *x509.Certificate, pas
     <entry key="caPassword" class="class java.lang.String">%s</entry>
     <entry key="clientPassword" class="class java.lang.String">%s</entry>
     <entry key="certificateLocation" class="class java.lang.String">cert/%s.p12</entry>
+    <entry key="locationCallsign" class="class java.lang.String">%s</entry>
   </preference>
 </preferences>
-`, xmlEscape(name), xmlEscape(connect), xmlEscape(password), xmlEscape(password), xmlEscape(user))
+`, xmlEscape(name), xmlEscape(connect), xmlEscape(password), xmlEscape(password), xmlEscape(user), xmlEscape(user))
 	sn, err := serial()
 	if err != nil {
 		return nil, err

@@ -169,6 +169,9 @@ func TestDataPackage(t *testing.T) {
 	if !bytes.Contains(files["cert/opsroom.pref"], []byte("tak.example.org:8089:ssl")) {
 		t.Error("preference file does not name the server")
 	}
+	if !bytes.Contains(files["cert/opsroom.pref"], []byte(`<entry key="locationCallsign" class="class java.lang.String">a1</entry>`)) {
+		t.Error("preference file does not set the callsign to the member's username")
+	}
 	for _, entry := range []string{"cert/opsroom.pref", "cert/truststore-root.p12", "cert/a1.p12"} {
 		if !strings.Contains(string(files["MANIFEST/manifest.xml"]), `zipEntry="`+entry+`"`) {
 			t.Errorf("manifest does not list %s", entry)

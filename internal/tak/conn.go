@@ -34,10 +34,6 @@ type conn struct {
 	done      chan struct{}
 	closeOnce sync.Once
 
-	// uid and callsign are learned from the device's own position reports,
-	// to deliver chat addressed to it (<marti><dest>).
-	uid, callsign atomic.Pointer[string]
-
 	markings map[string]resolved // reader goroutine only
 }
 
@@ -53,17 +49,6 @@ func (c *conn) enqueue(f *frame) bool {
 		c.close("lagging: queue full", &c.s.m.ClosedLagging)
 		return false
 	}
-}
-
-// addressedBy reports whether one of dest names this device.
-func (c *conn) addressedBy(dest []cot.Dest) bool {
-	uid, cs := c.uid.Load(), c.callsign.Load()
-	for _, d := range dest {
-		if (uid != nil && d.UID != "" && d.UID == *uid) || (cs != nil && d.Callsign != "" && d.Callsign == *cs) {
-			return true
-		}
-	}
-	return false
 }
 
 // close ends the connection once, counting and logging why.

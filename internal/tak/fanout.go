@@ -18,9 +18,9 @@ type frame struct {
 	ev      *cot.Event
 	roomID  string
 	marking access.Marking
-	from    *conn      // the sending connection (not echoed back), or nil
-	dest    []cot.Dest // <marti><dest>: only these devices, when set
-	upgrade bool       // the connection switches to protobuf after this frame
+	from    *conn       // the sending connection (not echoed back), or nil
+	to      *addressees // <marti><dest>: only these members' connections, when set
+	upgrade bool        // the connection switches to protobuf after this frame
 	m       *Metrics
 
 	xmlOnce, pbOnce sync.Once
@@ -188,7 +188,7 @@ func (h *hub) publish(f *frame) {
 	if rc == nil {
 		return
 	}
-	if f.from != nil && len(f.dest) == 0 {
+	if f.from != nil && f.to == nil {
 		rc.remember(f)
 	}
 	n := 0
@@ -196,7 +196,7 @@ func (h *hub) publish(f *frame) {
 		if c == f.from || !access.CanSee(c.viewer, f.roomID, f.marking) {
 			continue
 		}
-		if len(f.dest) > 0 && !c.addressedBy(f.dest) {
+		if f.to != nil && !f.to.includes(c) {
 			continue
 		}
 		if c.enqueue(f) {

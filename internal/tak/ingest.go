@@ -87,43 +87,55 @@ func classify(ev *cot.Event) category {
 	return catRelay
 }
 
-// ingest handles one event from a device: it is relayed at once to every
-// connection of the room entitled to it, then stored (positions through
-// the batching persister, other items in a transaction of their own).
+// ingest handles one event from a device. It is checked first: its
+// marking must be one the member may share, and its uid must be free or
+// its member's partner's (checkOwner); a refused event is counted and
+// dropped, never relayed or stored. Then it is relayed at once to every
+// connection of the room entitled to it (or, addressed with
+// <marti><dest>, to the addressed members' connections only) and stored:
+// positions through the batching persister, other items in a transaction
+// of their own.
 func (s *Server) ingest(c *conn, ev *cot.Event) {
 	r := c.resolveMarking(ev)
 	if !r.ok {
-		s.m.Refused.Add(1)
+		s.m.refuse(refusedMarking, 1)
 		s.log.Debug("tak: event refused: marking not shareable", "member", c.principal.Username, "uid", ev.UID)
 		return
 	}
 	ev.Access, ev.Caveat, ev.ReleaseableTo = r.access, r.access, r.relTo
 	cat := classify(ev)
-	if cat == catPosition {
-		// Learn the device's own uid and callsign from its reports, for
-		// addressed chat.
-		if ev.Detail.Contact != nil && ev.Detail.Contact.Callsign != "" {
-			uid, cs := ev.UID, ev.Detail.Contact.Callsign
-			if p := c.uid.Load(); p == nil || *p != uid {
-				c.uid.Store(&uid)
-				c.callsign.Store(&cs)
-			}
-		}
+	addressed := len(ev.Detail.Dest) > 0
+	stores := cat == catPosition || (cat != catRelay && !addressed)
+	ctx := context.Background()
+	if why := s.checkOwner(ctx, c, ev, cat, stores); why != refusalNone {
+		s.m.refuse(why, 1)
+		s.log.Warn("tak: event refused: its uid is another partner's", "member", c.principal.Username, "uid", ev.UID, "reason", refusalReasons[why])
+		return
 	}
-	s.hub.publish(&frame{ev: ev, roomID: c.roomID, marking: r.m, from: c, dest: ev.Detail.Dest, m: &s.m})
-	switch cat {
-	case catPosition:
+	f := &frame{ev: ev, roomID: c.roomID, marking: r.m, from: c, m: &s.m}
+	if addressed {
+		f.to = s.resolveDest(ctx, c.roomID, ev.Detail.Dest)
+	}
+	s.hub.publish(f)
+	switch {
+	case cat == catPosition:
 		s.persist.add(c, ev, r)
-	case catMarker, catShape, catChat:
-		if len(ev.Detail.Dest) > 0 {
-			return // addressed to named devices: delivered, not shared with the room
+	case stores:
+		k := uidKey{c.roomID, ev.UID}
+		own, err := s.storeItem(ctx, c, ev, r, cat)
+		switch {
+		case err == nil:
+			s.owners.put(k, own)
+		case errors.Is(err, errOtherOwner):
+			// Stored by another partner since the check (another
+			// instance, the API): the database's answer from now on.
+			s.owners.put(k, own)
+			s.m.refuse(refusedItem, 1)
+		default:
+			s.owners.release(k, c.principal.PartnerID)
+			s.m.ItemErrors.Add(1)
 		}
-		if err := s.storeItem(context.Background(), c, ev, r, cat); err != nil {
-			if errors.Is(err, errOtherOwner) {
-				s.m.Refused.Add(1)
-			} else {
-				s.m.ItemErrors.Add(1)
-			}
+		if err != nil {
 			s.log.Warn("tak: storing an item failed", "member", c.principal.Username, "uid", ev.UID, "err", err)
 		}
 	}
@@ -214,44 +226,49 @@ type viaTAK struct {
 
 // storeItem stores a marker, shape or chat message as a room item owned by
 // the member's partner, or updates the item an earlier event with the same
-// uid became (only the same partner may).
-func (s *Server) storeItem(ctx context.Context, c *conn, ev *cot.Event, r resolved, cat category) error {
+// uid became (only the same partner may). It returns the uid's owner as
+// stored: the member's partner's, or, with errOtherOwner, another's.
+func (s *Server) storeItem(ctx context.Context, c *conn, ev *cot.Event, r resolved, cat category) (uidOwner, error) {
 	b := bodyOf(ev)
 	body, err := json.Marshal(b)
 	if err != nil {
-		return err
+		return uidOwner{}, err
 	}
 	kind := kindOf[cat]
 	rec := &item.Record{RoomID: c.roomID, Room: c.roomSlug, Kind: kind, Title: titleOf(ev, b), Marking: r.m, Shown: r.shown,
 		Owner: c.principal.PartnerID, Author: c.principal.ID, Body: body}
+	var own uidOwner
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
-		var id, owner string
-		var version int
-		err := store.Scan(tx.QueryRow(ctx, `SELECT t.item_id, i.owner_partner_id, i.version FROM tak_uids t JOIN items i ON i.id = t.item_id
-			WHERE t.room_id = ? AND t.uid = ?`, c.roomID, ev.UID), &id, &owner, &version)
 		data := func(v int) viaTAK {
 			return viaTAK{Item: item.Item{ID: rec.ID, Room: c.roomSlug, RoomID: c.roomID, Kind: kind, Title: rec.Title, Marking: r.shown,
 				Owner: c.principal.Partner, CreatedBy: c.principal.Username, Version: v, Body: body}, Via: "tak"}
 		}
-		switch {
-		case errors.Is(err, store.ErrNotFound):
+		id, err := takItem(ctx, tx, c.roomID, ev.UID)
+		if errors.Is(err, store.ErrNotFound) {
 			rec.ID = store.NewID()
+			own = uidOwner{kind: kind, itemID: rec.ID, partner: c.principal.PartnerID, member: c.principal.ID}
 			if err := item.Insert(ctx, tx, s.bus, rec, audit.By(c.principal), data(1)); err != nil {
 				return err
 			}
 			_, err := tx.Exec(ctx, `INSERT INTO tak_uids (room_id, uid, item_id) VALUES (?, ?, ?)`, c.roomID, ev.UID, rec.ID)
 			return err
-		case err != nil:
-			return err
-		case owner != c.principal.PartnerID:
-			return errOtherOwner
-		default:
-			rec.ID = id
-			return item.Update(ctx, tx, s.bus, rec, version, []string{"title", "marking", "body"}, audit.By(c.principal), data(version+1))
 		}
+		if err != nil {
+			return err
+		}
+		cur, err := item.LoadOwnership(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		own = uidOwner{kind: cur.Kind, itemID: id, partner: cur.PartnerID, member: cur.AuthorID}
+		if cur.PartnerID != c.principal.PartnerID {
+			return errOtherOwner
+		}
+		rec.ID = id
+		return item.Update(ctx, tx, s.bus, rec, cur.Version, []string{"title", "marking", "body"}, audit.By(c.principal), data(cur.Version+1))
 	})
 	if err == nil {
 		s.m.ItemsWritten.Add(1)
 	}
-	return err
+	return own, err
 }

@@ -105,7 +105,7 @@ func TestInteropNodeCoT(t *testing.T) {
 		host, port := splitHostPort(t, s.Addrs()[0].String())
 		for _, mode := range []string{"xml", "proto"} {
 			t.Run(mode, func(t *testing.T) {
-				ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+				ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // node loads its modules slowly on a busy machine
 				defer cancel()
 				errs := make(chan error, 2)
 				for _, pair := range [][2]string{{"x", "y"}, {"y", "x"}} {
@@ -141,7 +141,7 @@ func splitHostPort(t *testing.T, addr string) (string, string) {
 // exchangeNodeTAK runs two node-tak clients, a1 and b1, that must each
 // receive the other's position (TLP:GREEN, lat 33.5) and a pong.
 func exchangeNodeTAK(dir, host, port string, files map[string][2]string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // node loads its modules slowly on a busy machine
 	defer cancel()
 	type res struct {
 		r   nodeResult

@@ -24,7 +24,7 @@ type Metrics struct {
 
 	EventsIn         atomic.Int64 // events received from devices
 	Pings            atomic.Int64 // pings answered
-	Refused          atomic.Int64 // events refused: a marking the member may not share, another partner's uid
+	Refused          atomic.Int64 // events refused, for any reason (RefusedFor tells them apart)
 	Deliveries       atomic.Int64 // events queued to a connection
 	Writes           atomic.Int64 // write calls (each carries one or more events)
 	BytesOut         atomic.Int64 // bytes written
@@ -37,6 +37,44 @@ type Metrics struct {
 	BatchErrors      atomic.Int64 // failed batch commits (the batch is retried)
 	ItemsWritten     atomic.Int64 // markers, shapes and chat stored or updated
 	ItemErrors       atomic.Int64 // markers, shapes or chat that could not be stored
+
+	refused [numRefusals]atomic.Int64
+}
+
+// refusal is why an event from a device was refused (never relayed,
+// stored or answered).
+type refusal int
+
+const (
+	refusalNone        refusal = iota
+	refusedMarking             // a marking the member may not share
+	refusedTrack               // the uid of another partner's track
+	refusedSite                // opsroom-<id> of another partner's site
+	refusedItem                // the uid of another partner's item (made in opsroom or by a device)
+	refusedUnknownItem         // opsroom-<id> naming no item of the room
+	refusedUID                 // a uid another partner's relayed event holds until its stale time
+	refusedError               // the uid's owner could not be read (refused rather than relayed unchecked)
+	numRefusals
+)
+
+// refusalReasons are the reason labels of opsroom_tak_events_refused_total.
+var refusalReasons = [numRefusals]string{"", "marking", "track", "site", "item", "unknown_item", "relayed_uid", "error"}
+
+// refuse counts a refused event.
+func (m *Metrics) refuse(r refusal, n int64) {
+	m.Refused.Add(n)
+	m.refused[r].Add(n)
+}
+
+// RefusedFor returns how many events were refused for reason (a label of
+// opsroom_tak_events_refused_total).
+func (m *Metrics) RefusedFor(reason string) int64 {
+	for r, name := range refusalReasons {
+		if r != int(refusalNone) && name == reason {
+			return m.refused[r].Load()
+		}
+	}
+	return 0
 }
 
 // metric is one counter or gauge as Prometheus shows it.
@@ -60,7 +98,6 @@ func (m *Metrics) table() []metric {
 		{"opsroom_tak_closed_peer_total", "devices that hung up", false, &m.ClosedPeer},
 		{"opsroom_tak_events_in_total", "events received from devices", false, &m.EventsIn},
 		{"opsroom_tak_pings_total", "pings answered", false, &m.Pings},
-		{"opsroom_tak_events_refused_total", "events refused (marking not shareable, uid of another partner)", false, &m.Refused},
 		{"opsroom_tak_deliveries_total", "events queued to devices", false, &m.Deliveries},
 		{"opsroom_tak_writes_total", "write calls to devices", false, &m.Writes},
 		{"opsroom_tak_bytes_out_total", "bytes written to devices", false, &m.BytesOut},
@@ -76,12 +113,17 @@ func (m *Metrics) table() []metric {
 	}
 }
 
+var refusedDesc = prometheus.NewDesc("opsroom_tak_events_refused_total",
+	"events from devices refused, never relayed or stored, by reason (marking, track, site, item, unknown_item, relayed_uid, error)",
+	[]string{"reason"}, nil)
+
 // Describe and Collect make the counters a prometheus.Collector, served
 // with the server's other metrics at /metrics.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, c := range m.table() {
 		ch <- prometheus.NewDesc(c.name, c.help, nil, nil)
 	}
+	ch <- refusedDesc
 }
 
 // Collect sends the counters' current values.
@@ -92,5 +134,8 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 			t = prometheus.GaugeValue
 		}
 		ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(c.name, c.help, nil, nil), t, float64(c.v.Load()))
+	}
+	for r := refusal(1); r < numRefusals; r++ {
+		ch <- prometheus.MustNewConstMetric(refusedDesc, prometheus.CounterValue, float64(m.refused[r].Load()), refusalReasons[r])
 	}
 }

@@ -36,10 +36,10 @@ type position struct {
 
 type trackKey struct{ roomID, uid string }
 
-// trackRow is what the persister remembers of a stored track.
+// trackRow is what the persister knows of a stored track.
 type trackRow struct {
-	itemID, owner string
-	seq           int64
+	itemID, owner, member string
+	seq                   int64
 }
 
 // persister group-commits positions: devices' positions reach other
@@ -49,11 +49,10 @@ type persister struct {
 	s       *Server
 	mu      sync.Mutex // guards pending
 	pending []*position
-	known   map[trackKey]trackRow // persister goroutine only
 }
 
 func newPersister(s *Server) *persister {
-	return &persister{s: s, known: map[trackKey]trackRow{}}
+	return &persister{s: s}
 }
 
 func optional(v float64) *float64 {
@@ -127,12 +126,14 @@ func (p *persister) flush(ctx context.Context) {
 		p.mu.Unlock()
 		return
 	}
+	// What the database now says of these uids replaces the claims their
+	// events made (and the cache the next batch reads).
 	for k, row := range learned {
-		p.known[k] = row
+		p.s.owners.put(uidKey(k), uidOwner{kind: "track", itemID: row.itemID, seq: row.seq, partner: row.owner, member: row.member})
 	}
 	p.s.m.Batches.Add(1)
 	p.s.m.PositionsSaved.Add(int64(saved))
-	p.s.m.Refused.Add(int64(refused))
+	p.s.m.refuse(refusedTrack, int64(refused))
 }
 
 // trackView is a track as the picture's API shows it, for the live stream
@@ -150,13 +151,13 @@ func (p *persister) track(ctx context.Context, tx *store.Tx, k trackKey, pos *po
 	if row, ok := learned[k]; ok {
 		return row, nil
 	}
-	if row, ok := p.known[k]; ok {
-		return row, nil
+	if e, ok := p.s.owners.get(uidKey(k)); ok && e.state == stored && e.kind == "track" && e.itemID != "" {
+		return trackRow{itemID: e.itemID, owner: e.partner, member: e.member, seq: e.seq}, nil
 	}
 	var row trackRow
-	err := store.Scan(tx.QueryRow(ctx, `SELECT t.item_id, t.seq, i.owner_partner_id FROM tracks t JOIN items i ON i.id = t.item_id
-		WHERE t.room_id = ? AND t.uid = ?`, k.roomID, k.uid), &row.itemID, &row.seq, &row.owner)
+	tr, err := picture.TrackByUID(ctx, tx, k.roomID, k.uid)
 	if err == nil {
+		row = trackRow{itemID: tr.ItemID, owner: tr.PartnerID, member: tr.AuthorID, seq: tr.Seq}
 		learned[k] = row
 		return row, nil
 	}
@@ -177,7 +178,7 @@ func (p *persister) track(ctx context.Context, tx *store.Tx, k trackKey, pos *po
 		return row, err
 	}
 	row.seq = seq
-	row.itemID, row.owner = rec.ID, pos.member.PartnerID
+	row.itemID, row.owner, row.member = rec.ID, pos.member.PartnerID, pos.member.ID
 	learned[k] = row
 	return row, nil
 }

@@ -2,17 +2,16 @@ package tak
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/cot"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/live"
-	"github.com/opsroom/opsroom/internal/store"
+	"github.com/opsroom/opsroom/internal/picture"
 )
 
 // defaultType is the CoT type of an item whose body names none; its keys
@@ -189,78 +188,58 @@ func deleteEvent(uid string, now time.Time) *cot.Event {
 		Detail: cot.Detail{Links: []cot.Link{{UID: uid, Relation: "none", Type: "none"}}}}
 }
 
-// pictureQuery reads items for devices with what places them on the map:
-// the geometry of sites, events and areas and the latest position of
-// tracks (internal/picture's tables), filtered for the viewer inside the
-// database like every other read.
-const pictureQuery = `SELECT i.id, i.kind, i.title, i.marking, i.body, COALESCE(s.geometry, e.geometry, a.geometry, ''),
-	COALESCE(t.uid, ''), COALESCE(t.type_code, ''), t.stale_seconds, p.at, p.lat, p.lon, p.hae, p.course, p.speed, p.accuracy, p.stale
-	FROM items i
-	LEFT JOIN sites s ON s.item_id = i.id
-	LEFT JOIN events e ON e.item_id = i.id
-	LEFT JOIN areas a ON a.item_id = i.id
-	LEFT JOIN tracks t ON t.item_id = i.id
-	LEFT JOIN track_positions p ON p.id = (SELECT p2.id FROM track_positions p2 WHERE p2.track_seq = t.seq ORDER BY p2.at DESC, p2.id DESC LIMIT 1)
-	WHERE i.room_id = ? AND i.kind IN ('` + "track','site','event','area','operation','movement','marker','shape" + `')
-	AND (i.kind <> 'track' OR p.stale IS NULL OR p.stale > ?) AND `
+// mapKinds are the kinds of item sent to devices: the keys of
+// defaultType.
+var mapKinds = func() []string {
+	var ks []string
+	for k := range defaultType {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}()
 
-// readPicture runs pictureQuery (extra narrows it) and converts each row.
-func (s *Server) readPicture(ctx context.Context, c *conn, extra string, args ...any) ([]*frame, error) {
-	pred, pargs := access.Filter("i", c.viewer)
-	q := pictureQuery + pred + extra + ` ORDER BY i.id LIMIT 20000`
-	qargs := append([]any{c.roomID, store.Micros(time.Now())}, pargs...)
-	rows, err := s.db.Query(ctx, q, append(qargs, args...)...)
+// readPicture reads, through the picture's own read, the room's items
+// that c's member may see with what places them on the map (the geometry
+// of sites, events and areas and the latest position of tracks; tracks
+// whose latest position is stale are left out), or only the item itemID,
+// and converts each to the event devices are sent.
+func (s *Server) readPicture(ctx context.Context, c *conn, itemID string) ([]*frame, error) {
+	now := time.Now()
+	items, err := s.picture.MapItems(ctx, c.principal, c.roomID, picture.MapQuery{Kinds: mapKinds, ItemID: itemID, Now: now})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	now := time.Now()
 	var out []*frame
-	for rows.Next() {
-		var it shownItem
-		var marking, body, geometry, uid, typ string
-		var staleSecs, at, pstale sql.NullInt64
-		var lat, lon, hae, course, speed, acc sql.NullFloat64
-		if err := rows.Scan(&it.ID, &it.Kind, &it.Title, &marking, &body, &geometry, &uid, &typ, &staleSecs,
-			&at, &lat, &lon, &hae, &course, &speed, &acc, &pstale); err != nil {
-			return nil, err
-		}
-		if json.Unmarshal([]byte(marking), &it.Marking) != nil {
-			continue
-		}
+	for _, v := range items {
+		it := shownItem{ID: v.ID, Kind: v.Kind, Title: v.Title, Marking: v.Marking, Body: v.Body}
 		var b geoBody
-		if json.Unmarshal([]byte(body), &b) != nil {
+		if json.Unmarshal(v.Body, &b) != nil {
 			b = geoBody{}
 		}
-		if geometry != "" {
-			b.Geometry = json.RawMessage(geometry)
+		if v.Geometry != nil {
+			b.Geometry = v.Geometry
 		}
-		if it.Kind == "track" {
-			if !lat.Valid {
+		if v.Kind == "track" {
+			if v.Track == nil || v.Track.Latest == nil {
 				continue // a track without positions has no place yet
 			}
-			b.UID, b.CotType = uid, typ
-			b.Lat, b.Lon = &lat.Float64, &lon.Float64
-			b.Hae, b.Course, b.Speed, b.Ce = nullPtr(hae), nullPtr(course), nullPtr(speed), nullPtr(acc)
+			p := v.Track.Latest
+			b.UID, b.CotType = v.Track.UID, v.Track.Type
+			b.Lat, b.Lon = &p.Lat, &p.Lon
+			b.Hae, b.Course, b.Speed, b.Ce = p.HAE, p.Course, p.Speed, p.Accuracy
 			switch {
-			case pstale.Valid:
-				b.Stale = store.Time(pstale.Int64)
-			case staleSecs.Valid && staleSecs.Int64 > 0:
-				b.Stale = store.Time(at.Int64).Add(time.Duration(staleSecs.Int64) * time.Second)
+			case p.Stale != nil:
+				b.Stale = *p.Stale
+			case v.Track.StaleSeconds > 0:
+				b.Stale = p.At.Add(time.Duration(v.Track.StaleSeconds) * time.Second)
 			}
 		}
 		if ev := itemEvent(it, b, now); ev != nil {
 			out = append(out, &frame{ev: ev, roomID: c.roomID, m: &s.m})
 		}
 	}
-	return out, rows.Err()
-}
-
-func nullPtr(n sql.NullFloat64) *float64 {
-	if !n.Valid {
-		return nil
-	}
-	return &n.Float64
+	return out, nil
 }
 
 // snapshot reads the room's picture as the connection's member may see it.
@@ -316,7 +295,10 @@ func (s *Server) convertChange(ch live.Change, c *conn) *frame {
 	if ch.Op == "delete" {
 		return &frame{ev: deleteEvent("opsroom-"+ch.ItemID, time.Now()), roomID: ch.RoomID, marking: ch.Marking, m: &s.m}
 	}
-	frames, err := s.readPicture(context.Background(), c, ` AND i.id = ?`, ch.ItemID)
+	if ch.ItemID == "" {
+		return nil // a batch of positions: web clients refetch, devices have them
+	}
+	frames, err := s.readPicture(context.Background(), c, ch.ItemID)
 	if err != nil {
 		s.log.Error("tak: reading a changed item", "item", ch.ItemID, "err", err)
 		return nil

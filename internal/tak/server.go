@@ -14,6 +14,7 @@ import (
 	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/live"
+	"github.com/opsroom/opsroom/internal/picture"
 	"github.com/opsroom/opsroom/internal/room"
 	"github.com/opsroom/opsroom/internal/store"
 )
@@ -86,6 +87,10 @@ type Server struct {
 	hub     *hub
 	persist *persister
 	changes changeCache
+	owners  *owners          // who each uid of a room belongs to
+	picture *picture.Service // the room's picture, read for devices
+
+	stopObserve func() // ends the bus's calls to observe
 
 	tcpIdentity *identity
 
@@ -113,6 +118,8 @@ func New(cfg Config, db *store.DB, members *account.Service, rooms *room.Service
 	}
 	s := &Server{cfg: cfg, db: db, members: members, rooms: rooms, bus: bus, log: log, conns: map[*conn]struct{}{}}
 	s.hub = newHub(&s.m)
+	s.owners = newOwners()
+	s.picture = picture.NewService(db, rooms, bus)
 	s.persist = newPersister(s)
 	s.changes.init()
 	return s
@@ -147,6 +154,9 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	if s.cfg.TLSAddr != "" && s.cfg.TLS == nil {
 		return errors.New("cot-tls: no TLS configuration (server certificate and room CA)")
+	}
+	if s.bus != nil {
+		s.stopObserve = s.bus.Observe(s.observe)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = cancel
@@ -183,12 +193,14 @@ func (s *Server) resolve(ctx context.Context, username, slug string) (*identity,
 		if len(p.Viewer.Rooms) != 1 {
 			return nil, fmt.Errorf("member %s belongs to %d rooms; name the room", username, len(p.Viewer.Rooms))
 		}
-		for id := range p.Viewer.Rooms {
-			var sl string
-			if err := store.Scan(s.db.QueryRow(ctx, `SELECT slug FROM rooms WHERE id = ?`, id), &sl); err != nil {
-				return nil, err
+		rooms, err := s.rooms.Rooms(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, rm := range rooms {
+			if p.Viewer.Rooms[rm.ID] {
+				slug = rm.Slug
 			}
-			slug = sl
 		}
 	}
 	rm, err := s.rooms.Room(ctx, p, slug)
@@ -345,5 +357,8 @@ func (s *Server) Close() error {
 		s.stop()
 	}
 	s.persistWG.Wait()
+	if s.stopObserve != nil {
+		s.stopObserve()
+	}
 	return nil
 }
