@@ -13,6 +13,7 @@ import (
 	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/geo"
 	"github.com/opsroom/opsroom/internal/item"
+	"github.com/opsroom/opsroom/internal/picture"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/timespan"
 )
@@ -99,8 +100,9 @@ func hours(t time.Time) float64 { return float64(store.Micros(t)) / 3.6e9 }
 
 // candidates returns the other partners' active operations, phases,
 // movements and protected sites in the room whose boxes and windows meet
-// f's: the spatial index narrows, the exact test is the caller's.
-func (s *Service) candidates(ctx context.Context, q querier, engine store.Engine, roomID, owner string, f footprint) ([]footprint, error) {
+// f's: the spatial index narrows, the exact test is the caller's. noticed
+// are the room's sites protected by a notice (noticedSites).
+func (s *Service) candidates(ctx context.Context, q querier, engine store.Engine, roomID, owner string, f footprint, noticed []string) ([]footprint, error) {
 	b := grow(f.Geom.BBox(), f.HalfWidth)
 	start, end := store.Micros(f.Window.Start), store.Micros(f.Window.End)
 	var rows *sql.Rows
@@ -123,31 +125,46 @@ func (s *Service) candidates(ctx context.Context, q querier, engine store.Engine
 	if err != nil {
 		return nil, err
 	}
-	// Protected sites are the picture's (sites, with its R*Tree on SQLite
-	// and GiST box index on PostgreSQL); a site counts when its owner
+	// Protected sites are the picture's, read through its function (the
+	// same spatial index and query shape); a site counts when its owner
 	// marked it protected or a partner's notice says so.
-	spatial := `box(point(s.min_lon, s.min_lat), point(s.max_lon, s.max_lat)) && box(point(?, ?), point(?, ?))`
-	from := `sites s JOIN {items i} ON i.id = s.item_id`
-	sargs := []any{b.MinLon, b.MinLat, b.MaxLon, b.MaxLat}
-	if engine == store.SQLite {
-		// CROSS JOIN keeps SQLite's planner from starting at the room's
-		// items (all of them) and probing the R*Tree once per item.
-		from = `picture_rtree t CROSS JOIN picture_shapes ps ON ps.id = t.id CROSS JOIN sites s ON s.item_id = ps.item_id CROSS JOIN {items i} ON i.id = s.item_id`
-		spatial = `t.min_lon <= ? AND t.max_lon >= ? AND t.min_lat <= ? AND t.max_lat >= ?
-			AND s.min_lon <= ? AND s.max_lon >= ? AND s.min_lat <= ? AND s.max_lat >= ?`
-		sargs = []any{b.MaxLon, b.MinLon, b.MaxLat, b.MinLat, b.MaxLon, b.MinLon, b.MaxLat, b.MinLat}
-	}
-	args := append([]any{store.Micros(always.Start), store.Micros(always.End)}, sargs...)
-	rows, err = item.Server().Query(ctx, q, `SELECT s.item_id, s.item_id, i.owner_partner_id, 'site', '', s.geometry, 0, COALESCE(s.valid_start, ?), COALESCE(s.valid_end, ?)
-		FROM `+from+`
-		WHERE `+spatial+` AND i.room_id = ? AND i.owner_partner_id <> ?
-		AND (s.protected = ? OR EXISTS (SELECT 1 FROM site_notices n WHERE n.site_item_id = s.item_id AND n.status = 'active'))
-		AND (s.valid_start IS NULL OR s.valid_start <= ?) AND (s.valid_end IS NULL OR s.valid_end >= ?)`,
-		append(args, roomID, owner, true, end, start)...)
+	sites, err := picture.ProtectedSitesIn(ctx, q, engine, roomID, owner, b, start, end, noticed)
 	if err != nil {
 		return nil, err
 	}
-	return scanFootprints(rows, out)
+	for _, v := range sites {
+		f, err := siteFootprint(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// siteFootprint is a protected site as deconfliction checks it: its
+// shape over its validity (always, where it has no limits).
+func siteFootprint(v picture.SiteShape) (footprint, error) {
+	g, err := geo.Decode([]byte(v.Geometry), geo.Options{MaxPositions: -1})
+	if err != nil {
+		return footprint{}, fmt.Errorf("stored geometry of %s: %w", v.ItemID, err)
+	}
+	f := footprint{PartID: v.ItemID, ItemID: v.ItemID, Owner: v.Owner, Kind: "site", Geom: g, Raw: v.Geometry, Window: always}
+	if v.ValidStart.Valid {
+		f.Window.Start = store.Time(v.ValidStart.Int64)
+	}
+	if v.ValidEnd.Valid {
+		f.Window.End = store.Time(v.ValidEnd.Int64)
+	}
+	return f, nil
+}
+
+// noticedSites returns the sites of a room that a partner's active notice
+// protects.
+func noticedSites(ctx context.Context, q querier, roomID string) ([]string, error) {
+	query, args := item.Server().SQL(`SELECT DISTINCT n.site_item_id FROM site_notices n JOIN {items i} ON i.id = n.item_id
+		WHERE i.room_id = ? AND n.status = 'active' ORDER BY n.site_item_id`, roomID)
+	return store.Strings(ctx, q, query, args...)
 }
 
 // overlap is one footprint of the item checked meeting another's.
@@ -191,9 +208,13 @@ func region(a, b footprint) geo.Geometry {
 // footprints with the other partners' operations, phases, movements and
 // protected sites in the room. It is the check the benchmark measures.
 func (s *Service) overlaps(ctx context.Context, q querier, engine store.Engine, roomID, owner string, mine []footprint) ([]overlap, error) {
+	noticed, err := noticedSites(ctx, q, roomID)
+	if err != nil {
+		return nil, err
+	}
 	var out []overlap
 	for _, m := range mine {
-		cands, err := s.candidates(ctx, q, engine, roomID, owner, m)
+		cands, err := s.candidates(ctx, q, engine, roomID, owner, m, noticed)
 		if err != nil {
 			return nil, err
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/geo"
 	"github.com/opsroom/opsroom/internal/item"
+	"github.com/opsroom/opsroom/internal/picture"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/timespan"
 	"github.com/opsroom/opsroom/internal/validate"
@@ -312,10 +313,17 @@ func (s *Service) NotifySite(ctx context.Context, p access.Principal, slug strin
 // adjusted. A site that is no longer protected has its open conflicts
 // resolved as withdrawn.
 func (s *Service) SiteChanged(ctx context.Context, tx *store.Tx, p access.Principal, siteID string) error {
-	var protected bool
-	if err := store.Scan(tx.QueryRow(ctx, `SELECT s.protected OR EXISTS (SELECT 1 FROM site_notices n WHERE n.site_item_id = s.item_id AND n.status = 'active')
-		FROM sites s WHERE s.item_id = ?`, siteID), &protected); err != nil {
+	site, err := picture.SiteShapeOf(ctx, tx, siteID)
+	if err != nil {
 		return err
+	}
+	protected := site.Protected
+	if !protected {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM site_notices WHERE site_item_id = ? AND status = 'active'`, siteID).Scan(&n); err != nil {
+			return err
+		}
+		protected = n > 0
 	}
 	if !protected {
 		return s.closeConflicts(ctx, tx, p, siteID, ConflictWithdrawn, "the site is no longer protected")
@@ -327,24 +335,17 @@ func (s *Service) SiteChanged(ctx context.Context, tx *store.Tx, p access.Princi
 // window meet a site's, after the site became protected or stopped being
 // so.
 func (s *Service) recheckSite(ctx context.Context, tx *store.Tx, p access.Principal, siteID string) error {
-	var roomID, owner, geom string
-	var vs, ve *int64
-	if err := store.Scan(item.Server().QueryRow(ctx, tx, `SELECT i.room_id, i.owner_partner_id, s.geometry, s.valid_start, s.valid_end FROM sites s JOIN {items i} ON i.id = s.item_id WHERE s.item_id = ?`, siteID),
-		&roomID, &owner, &geom, &vs, &ve); err != nil {
-		return err
-	}
-	g, err := geo.Decode([]byte(geom), geo.Options{MaxPositions: -1})
+	site, err := picture.SiteShapeOf(ctx, tx, siteID)
 	if err != nil {
 		return err
 	}
-	f := footprint{PartID: siteID, ItemID: siteID, Owner: owner, Kind: "site", Geom: g, Window: always}
-	if vs != nil {
-		f.Window.Start = store.Time(*vs)
+	f, err := siteFootprint(site)
+	if err != nil {
+		return err
 	}
-	if ve != nil {
-		f.Window.End = store.Time(*ve)
-	}
-	cands, err := s.candidates(ctx, tx, tx.Engine(), roomID, owner, f)
+	// Only the operations and movements found count here, so which other
+	// sites a notice protects does not matter (nil).
+	cands, err := s.candidates(ctx, tx, tx.Engine(), site.RoomID, site.Owner, f, nil)
 	if err != nil {
 		return err
 	}
@@ -523,8 +524,5 @@ func (s *Service) SiteByTitle(ctx context.Context, p access.Principal, slug, tit
 	if err != nil {
 		return "", err
 	}
-	var id string
-	err = store.Scan(item.For(p.Viewer).QueryRow(ctx, s.db, `SELECT i.id FROM {items i} JOIN sites st ON st.item_id = i.id WHERE i.room_id = ? AND i.title = ? AND {visible i} ORDER BY i.id LIMIT 1`,
-		rm.ID, title), &id)
-	return id, err
+	return picture.SiteByTitle(ctx, item.For(p.Viewer), s.db, rm.ID, title)
 }
