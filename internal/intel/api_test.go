@@ -123,8 +123,8 @@ func TestAPIRefusesBadInput(t *testing.T) {
 }
 
 // TestAPIRefusesCyclesNamingOnlyVisibleReports closes a cycle through a
-// report the proposer may not see: refused, with the path described and
-// the hidden report not named.
+// report the proposer may not see: refused, naming no chain and never the
+// hidden report; its owner, who sees the whole chain, is told the path.
 func TestAPIRefusesCyclesNamingOnlyVisibleReports(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		d := loadDemo(t, db)
@@ -159,8 +159,8 @@ func TestAPIRefusesCyclesNamingOnlyVisibleReports(t *testing.T) {
 		if st != http.StatusUnprocessableEntity || len(p.Errors) != 1 || p.Errors[0].Field != "target" {
 			t.Fatalf("closing the cycle: %d %s; want 422 on target", st, body)
 		}
-		want := "provenance cycle: " + r3 + " cites " + shared + " which repeats a report you cannot see which repeats " + r3
-		if p.Errors[0].Detail != want || strings.Contains(string(body), hidden) {
+		want := "provenance cycle: " + r3 + " cites " + shared + " would close a cycle, because " + shared + " already derives from " + r3 + " through reports of this room"
+		if p.Errors[0].Detail != want || strings.Contains(string(body), hidden) || strings.Contains(string(body), "IR only") {
 			t.Errorf("detail %q\nwant   %q (and never the hidden report's ID)", p.Errors[0].Detail, want)
 		}
 		if after := counts(t, db); after != before {
@@ -178,6 +178,92 @@ func TestAPIRefusesCyclesNamingOnlyVisibleReports(t *testing.T) {
 		_, body = sy.do("GET", "/api/v1/rooms/damascus/reports/"+r3+"/links", nil)
 		if err := json.Unmarshal(body, &links); err != nil || len(links.Upstream) != 2 || len(links.Downstream) != 0 {
 			t.Errorf("SY's links of r3: %s; want r2 and r1 upstream, nothing downstream", body)
+		}
+	})
+}
+
+// TestAPICycleRefusalSaysNothingOfHiddenReports: the refusal of the same
+// link is byte for byte the same whether the chain behind it passes
+// through one report the proposer may not see or three, names none of
+// them, and names a chain of reports the proposer may see when there is
+// one.
+func TestAPICycleRefusalSaysNothingOfHiddenReports(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		d := loadDemo(t, db)
+		base := serve(t, d)
+		ir, sy := login(t, base, "ir.commander"), login(t, base, "sy.officer")
+		var page struct{ Items []struct{ ID string } }
+		_, body := ir.do("GET", "/api/v1/rooms/damascus/sources?limit=1", nil)
+		if err := json.Unmarshal(body, &page); err != nil || len(page.Items) == 0 {
+			t.Fatalf("sources: %s", body)
+		}
+		var hiddenIDs []string
+		create := func(title string, hidden bool) string {
+			marking := map[string]any{"tlp": "GREEN"}
+			if hidden {
+				marking = map[string]any{"tlp": "AMBER", "releasable_to": []string{"IR"}}
+			}
+			st, body := ir.do("POST", "/api/v1/rooms/damascus/reports", map[string]any{"title": title, "text": title, "source": page.Items[0].ID, "credibility": 6, "marking": marking})
+			var r struct{ ID string }
+			if st != http.StatusCreated || json.Unmarshal(body, &r) != nil {
+				t.Fatalf("create %s: %d %s", title, st, body)
+			}
+			if hidden {
+				hiddenIDs = append(hiddenIDs, r.ID)
+			}
+			return r.ID
+		}
+		link := func(from, to string) {
+			t.Helper()
+			if st, body := ir.do("POST", "/api/v1/rooms/damascus/reports/"+from+"/links", map[string]any{"kind": "repeats", "target": to}); st != http.StatusCreated {
+				t.Fatalf("link: %d %s", st, body)
+			}
+		}
+		chain := func(from, to string, via ...string) {
+			t.Helper()
+			for _, v := range via {
+				link(from, v)
+				from = v
+			}
+			link(from, to)
+		}
+		// a and b are shared; SY proposes a cites b.
+		a, b := create("shared a", false), create("shared b", false)
+		refusal := func() string {
+			t.Helper()
+			st, body := sy.do("POST", "/api/v1/rooms/damascus/reports/"+a+"/links", map[string]any{"kind": "cites", "target": b})
+			if st != http.StatusUnprocessableEntity {
+				t.Fatalf("closing the cycle: %d %s; want 422", st, body)
+			}
+			for _, id := range hiddenIDs {
+				if strings.Contains(string(body), id) {
+					t.Errorf("refusal names hidden report %s: %s", id, body)
+				}
+			}
+			if strings.Contains(string(body), "hidden") {
+				t.Errorf("refusal names a hidden report's title: %s", body)
+			}
+			return string(body)
+		}
+		// Three hidden reports between b and a first, then one (the
+		// shortest chain, found first from then on).
+		chain(b, a, create("hidden one", true), create("hidden two", true), create("hidden three", true))
+		three := refusal()
+		chain(b, a, create("hidden four", true))
+		one := refusal()
+		if one != three {
+			t.Errorf("refusals differ with the chain behind them:\n1 hidden: %s\n3 hidden: %s", one, three)
+		}
+		want := "provenance cycle: " + a + " cites " + b + " would close a cycle, because " + b + " already derives from " + a + " through reports of this room"
+		if !strings.Contains(one, want) {
+			t.Errorf("refusal %s; want %q", one, want)
+		}
+		// A longer chain of shared reports is one SY can find among the
+		// links it sees: the refusal names it.
+		v1, v2 := create("shared v1", false), create("shared v2", false)
+		chain(b, a, v1, v2)
+		if got, want := refusal(), a+" cites "+b+" which repeats "+v1+" which repeats "+v2+" which repeats "+a; !strings.Contains(got, want) {
+			t.Errorf("refusal %s; want the visible chain %q", got, want)
 		}
 	})
 }

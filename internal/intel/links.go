@@ -3,6 +3,7 @@ package intel
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
@@ -54,8 +55,10 @@ func (s *Service) CreateLink(ctx context.Context, p access.Principal, slug, repo
 // the scope's room and visible to the writer. A link that would close a
 // cycle is refused with a validate.Errors on "target" describing the
 // cycle; the check walks every link in the store, hidden ones included (or
-// a partner could close a cycle through a report it cannot see), and the
-// message names only reports the writer may see.
+// a partner could close a cycle through a report it cannot see). The
+// message names a chain only when the writer may see every report on it;
+// otherwise it says only that the target already derives from the report
+// through reports of the room (Closes), never which, how many or how.
 func (s *Service) CreateLinkTx(ctx context.Context, tx *store.Tx, sc *Scope, report string, in NewLink) (SharedLink, error) {
 	var errs validate.Errors
 	kind := LinkKind(in.Kind)
@@ -80,28 +83,44 @@ func (s *Service) CreateLinkTx(ctx context.Context, tx *store.Tx, sc *Scope, rep
 	}
 	l := Link{Report: report, Kind: kind, Target: in.Target}
 	var qerr error
-	err = CheckLinkWalk(l, func(id string) []Link {
-		if qerr != nil {
-			return nil
-		}
-		var out []Link
-		rows, err := tx.Query(ctx, `SELECT report_id, kind, target_id FROM report_links WHERE report_id = ?`, id)
-		if err != nil {
-			qerr = err
-			return nil
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var x Link
-			if err := rows.Scan(&x.Report, &x.Kind, &x.Target); err != nil {
+	// linksOf reads a report's links upstream; with onlyVisible, only
+	// those whose target the writer may see.
+	linksOf := func(onlyVisible bool) func(id string) []Link {
+		return func(id string) []Link {
+			if qerr != nil {
+				return nil
+			}
+			var out []Link
+			rows, err := tx.Query(ctx, `SELECT report_id, kind, target_id FROM report_links WHERE report_id = ?`, id)
+			if err != nil {
 				qerr = err
 				return nil
 			}
-			out = append(out, x)
+			defer rows.Close()
+			for rows.Next() {
+				var x Link
+				if err := rows.Scan(&x.Report, &x.Kind, &x.Target); err != nil {
+					qerr = err
+					return nil
+				}
+				out = append(out, x)
+			}
+			if qerr = rows.Err(); qerr != nil || !onlyVisible || len(out) == 0 {
+				return out
+			}
+			targets := make([]string, len(out))
+			for k, x := range out {
+				targets[k] = x.Target
+			}
+			seen, err := visibleOfKind(ctx, tx, sc.P.Viewer, sc.Room.ID, ItemReport, targets)
+			if err != nil {
+				qerr = err
+				return nil
+			}
+			return slices.DeleteFunc(out, func(x Link) bool { return !seen[x.Target] })
 		}
-		qerr = rows.Err()
-		return out
-	})
+	}
+	err = CheckLinkWalk(l, linksOf(false))
 	if qerr != nil {
 		return SharedLink{}, qerr
 	}
@@ -111,11 +130,26 @@ func (s *Service) CreateLinkTx(ctx context.Context, tx *store.Tx, sc *Scope, rep
 		for _, x := range cyc.Path {
 			ids = append(ids, x.Report, x.Target)
 		}
-		seen, verr := visibleOfKind(ctx, tx, sc.P.Viewer, sc.Room.ID, ItemReport, dedupe(ids))
+		onPath := dedupe(ids)
+		seen, verr := visibleOfKind(ctx, tx, sc.P.Viewer, sc.Room.ID, ItemReport, onPath)
 		if verr != nil {
 			return SharedLink{}, verr
 		}
-		return SharedLink{}, validate.Field("target", "%s", cyc.Redacted(func(id string) bool { return seen[id] }))
+		msg := cyc.Redacted(func(id string) bool { return seen[id] })
+		if len(seen) < len(onPath) {
+			// The shortest cycle passes through a report the writer may
+			// not see; a chain of reports it may see, if there is one,
+			// is named instead (the writer can find it in the links it
+			// sees). Otherwise the refusal names no chain at all.
+			var vc *CycleError
+			if errors.As(CheckLinkWalk(l, linksOf(true)), &vc) && qerr == nil {
+				msg = vc.Error()
+			}
+			if qerr != nil {
+				return SharedLink{}, qerr
+			}
+		}
+		return SharedLink{}, validate.Field("target", "%s", msg)
 	}
 	if err != nil {
 		return SharedLink{}, err

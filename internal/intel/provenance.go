@@ -83,37 +83,49 @@ type CycleError struct {
 }
 
 // Error reads "provenance cycle: r1 repeats r3 which cites r1".
-func (e *CycleError) Error() string { return "provenance cycle: " + e.describe(nil) }
+func (e *CycleError) Error() string { return "provenance cycle: " + e.describe() }
 
 // Is makes errors.Is(err, ErrCycle) true.
 func (e *CycleError) Is(target error) bool { return target == ErrCycle }
 
-// Redacted is Error with every report the viewer may not see replaced by
-// "a report you cannot see". The cycle check must run over all links, hidden
-// ones included (otherwise a partner could close a cycle through a report it
-// cannot see), so the plain message may name reports the proposer must not
-// learn about; show this instead.
+// Redacted is the message for a proposer who may see only the reports
+// visible says yes to. The cycle check runs over all links, hidden ones
+// included (otherwise a partner could close a cycle through a report it
+// cannot see), so the path found may pass through reports the proposer
+// must not learn about. When the proposer may see every report on the
+// path, the message names the path, as Error does; otherwise it is
+// Closes's message, which names no report but the two of the proposed
+// link, and neither how many reports the chain has nor which, nor the
+// kinds of its links.
 func (e *CycleError) Redacted(visible func(report string) bool) string {
-	return "provenance cycle: " + e.describe(visible)
+	for _, l := range e.Path {
+		if !visible(l.Report) || !visible(l.Target) {
+			return Closes(e.Path[0])
+		}
+	}
+	return e.Error()
 }
 
-func (e *CycleError) describe(visible func(string) bool) string {
-	name := func(id string) string {
-		if visible == nil || visible(id) {
-			return id
-		}
-		return "a report you cannot see"
-	}
+// Closes is the refusal of a proposed link that closes a cycle whose path
+// the proposer may not be shown: only that the target already derives
+// from the report through reports of the room. It is the same sentence
+// whatever the chain between them, one hidden report or many.
+func Closes(proposed Link) string {
+	return "provenance cycle: " + proposed.Report + " " + string(proposed.Kind) + " " + proposed.Target +
+		" would close a cycle, because " + proposed.Target + " already derives from " + proposed.Report + " through reports of this room"
+}
+
+func (e *CycleError) describe() string {
 	if len(e.Path) == 0 {
 		return "(empty)"
 	}
 	var b strings.Builder
-	b.WriteString(name(e.Path[0].Report))
+	b.WriteString(e.Path[0].Report)
 	for i, l := range e.Path {
 		if i > 0 {
 			b.WriteString(" which")
 		}
-		b.WriteString(" " + string(l.Kind) + " " + name(l.Target))
+		b.WriteString(" " + string(l.Kind) + " " + l.Target)
 	}
 	return b.String()
 }

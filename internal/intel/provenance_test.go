@@ -66,18 +66,31 @@ func TestCheckLinkValidates(t *testing.T) {
 }
 
 func TestCycleErrorRedacted(t *testing.T) {
-	err := CheckLink([]Link{{"h", Cites, "r1"}, {"r3", Repeats, "h"}}, Link{"r1", Repeats, "r3"})
-	var ce *CycleError
-	if !errors.As(err, &ce) {
-		t.Fatalf("want a cycle, got %v", err)
+	proposed := Link{"r1", Repeats, "r3"}
+	closes := "provenance cycle: r1 repeats r3 would close a cycle, because r3 already derives from r1 through reports of this room"
+	refusal := func(links []Link, visible func(string) bool) string {
+		t.Helper()
+		var ce *CycleError
+		if err := CheckLink(links, proposed); !errors.As(err, &ce) {
+			t.Fatalf("want a cycle, got %v", err)
+		}
+		return ce.Redacted(visible)
 	}
-	got := ce.Redacted(func(id string) bool { return id != "h" })
-	want := "provenance cycle: r1 repeats r3 which repeats a report you cannot see which cites r1"
-	if got != want {
+	notH := func(id string) bool { return !strings.HasPrefix(id, "h") }
+	one := refusal([]Link{{"h1", Cites, "r1"}, {"r3", Repeats, "h1"}}, notH)
+	three := refusal([]Link{{"h1", Cites, "r1"}, {"h2", Repeats, "h1"}, {"h3", Cites, "h2"}, {"r3", Repeats, "h3"}}, notH)
+	if one != closes || three != closes {
+		t.Errorf("Redacted with 1 hidden = %q, with 3 = %q; want both %q", one, three, closes)
+	}
+	for _, got := range []string{one, three} {
+		if strings.Contains(got, "h1") || strings.Contains(got, "h2") || strings.Contains(got, "h3") || strings.Contains(got, "cannot see") {
+			t.Errorf("hidden report leaked: %q", got)
+		}
+	}
+	// Every report visible: the path is named.
+	all := func(string) bool { return true }
+	if got, want := refusal([]Link{{"r2", Cites, "r1"}, {"r3", Repeats, "r2"}}, all), "provenance cycle: r1 repeats r3 which repeats r2 which cites r1"; got != want {
 		t.Errorf("Redacted = %q, want %q", got, want)
-	}
-	if strings.Contains(got, " h ") {
-		t.Error("hidden report leaked")
 	}
 }
 
