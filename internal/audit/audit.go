@@ -276,3 +276,45 @@ func Of(p access.Principal, action, roomID, kind, objectID string, detail any) R
 	}
 	return r
 }
+
+// Head returns the seq of the newest record (0 for an empty log): where
+// a reader that follows the log (the live stream's cluster and membership
+// watch) starts.
+func Head(ctx context.Context, db *store.DB) (int64, error) {
+	var head int64
+	err := store.Scan(db.QueryRow(ctx, `SELECT seq FROM audit_head WHERE id = 1`), &head)
+	return head, err
+}
+
+// CountActions returns how many records in (after, upTo] have one of the
+// actions.
+func CountActions(ctx context.Context, db *store.DB, after, upTo int64, actions ...string) (int, error) {
+	if len(actions) == 0 {
+		return 0, nil
+	}
+	args := []any{after, upTo}
+	for _, a := range actions {
+		args = append(args, a)
+	}
+	var n int
+	err := store.Scan(db.QueryRow(ctx, `SELECT COUNT(*) FROM audit WHERE seq > ? AND seq <= ? AND action IN (?`+strings.Repeat(`, ?`, len(actions)-1)+`)`, args...), &n)
+	return n, err
+}
+
+// RoomSeqs returns, oldest first, the seqs of a room's records in
+// (after, before) but those of the kinds and actions left out.
+func RoomSeqs(ctx context.Context, db *store.DB, roomID string, after, before int64, notKinds []string, notAction string) ([]int64, error) {
+	q := `SELECT seq FROM audit WHERE room_id = ? AND seq > ? AND seq < ?`
+	args := []any{roomID, after, before}
+	if len(notKinds) > 0 {
+		q += ` AND kind NOT IN (?` + strings.Repeat(`, ?`, len(notKinds)-1) + `)`
+		for _, k := range notKinds {
+			args = append(args, k)
+		}
+	}
+	if notAction != "" {
+		q += ` AND action <> ?`
+		args = append(args, notAction)
+	}
+	return store.Column[int64](ctx, db, q+` ORDER BY seq`, args...)
+}

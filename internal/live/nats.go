@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/store"
 )
 
@@ -22,7 +23,7 @@ import (
 // exchanged with the other instances sharing the database. stop undoes
 // it.
 func Start(ctx context.Context, db *store.DB, bus *Bus, natsURL string, log *slog.Logger) (stop func(), err error) {
-	head, err := auditHead(ctx, db)
+	head, err := audit.Head(ctx, db)
 	if err != nil {
 		return nil, err
 	}
@@ -45,12 +46,6 @@ func Start(ctx context.Context, db *store.DB, bus *Bus, natsURL string, log *slo
 		cancel()
 		wg.Wait()
 	}, nil
-}
-
-func auditHead(ctx context.Context, db *store.DB) (int64, error) {
-	var head int64
-	err := store.Scan(db.QueryRow(ctx, `SELECT seq FROM audit_head WHERE id = 1`), &head)
-	return head, err
 }
 
 // Subject is the NATS subject of a room's changes.
@@ -299,19 +294,5 @@ func (c *Cluster) drain(roomID string, sq *sequence) {
 func (c *Cluster) changeSeqs(roomID string, after, upTo int64) ([]int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	rows, err := c.db.Query(ctx, `SELECT seq FROM audit WHERE room_id = ? AND seq > ? AND seq < ?
-		AND kind NOT IN ('room', 'partner', 'member', 'token') AND action <> 'access.refused' ORDER BY seq`, roomID, after, upTo)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var s int64
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return audit.RoomSeqs(ctx, c.db, roomID, after, upTo, []string{"room", "partner", "member", "token"}, "access.refused")
 }

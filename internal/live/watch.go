@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/store"
 )
 
@@ -20,8 +21,8 @@ var membershipActions = []string{"room.member.remove", "room.partner.remove", "m
 // (or by the CLI) ends this instance's streams too. It polls every
 // interval until ctx ends.
 func WatchMembership(ctx context.Context, db *store.DB, bus *Bus, every time.Duration, log *slog.Logger) {
-	var last int64
-	if err := store.Scan(db.QueryRow(ctx, `SELECT seq FROM audit_head WHERE id = 1`), &last); err != nil {
+	last, err := audit.Head(ctx, db)
+	if err != nil {
 		log.Error("live: read the audit head", "err", err)
 	}
 	t := time.NewTicker(every)
@@ -47,16 +48,15 @@ func WatchMembership(ctx context.Context, db *store.DB, bus *Bus, every time.Dur
 // taken someone out of a room, it checks every open subscription against
 // the database. It returns the audit head it read up to.
 func checkMembership(ctx context.Context, db *store.DB, bus *Bus, after int64) (int64, error) {
-	var head int64
-	if err := store.Scan(db.QueryRow(ctx, `SELECT seq FROM audit_head WHERE id = 1`), &head); err != nil {
+	head, err := audit.Head(ctx, db)
+	if err != nil {
 		return after, err
 	}
 	if head <= after {
 		return after, nil
 	}
-	var n int
-	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM audit WHERE seq > ? AND seq <= ? AND action IN (?, ?, ?)`,
-		after, head, membershipActions[0], membershipActions[1], membershipActions[2]).Scan(&n); err != nil {
+	n, err := audit.CountActions(ctx, db, after, head, membershipActions...)
+	if err != nil {
 		return after, err
 	}
 	if n == 0 {
