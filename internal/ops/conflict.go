@@ -148,8 +148,8 @@ func neutralConflict(ctx context.Context, q querier, id string) (Conflict, acces
 	}
 	c.Marking = conflictShown
 	c.Sides = [2]ConflictSide{neutralSide(a), neutralSide(b)}
-	rel, err := store.Strings(ctx, q, `SELECT partner_id FROM item_releasability WHERE item_id = ? ORDER BY partner_id`, id)
-	return c, access.Marking{TLP: access.Amber, ReleasableTo: rel}, err
+	m, err := item.LoadMarking(ctx, q, id)
+	return c, access.Marking{TLP: access.Amber, ReleasableTo: m.ReleasableTo}, err
 }
 
 // Conflict returns one conflict p may see, each side as far as p may see

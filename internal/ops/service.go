@@ -118,27 +118,9 @@ func (s *Service) History(ctx context.Context, p access.Principal, id string) ([
 }
 
 // authorities returns the members holding command authority in a room and
-// the room's command model.
+// the room's command model (room.Authorities).
 func authorities(ctx context.Context, q querier, roomID string) (model string, ids []string, partners []string, err error) {
-	if err = store.Scan(q.QueryRow(ctx, `SELECT command_model FROM rooms WHERE id = ?`, roomID), &model); err != nil {
-		return
-	}
-	rows, err := q.Query(ctx, `SELECT rm.member_id, m.partner_id FROM room_members rm JOIN members m ON m.id = rm.member_id
-		WHERE rm.room_id = ? AND rm.role IN (?, ?) ORDER BY rm.member_id`, roomID, room.RoleDirector, room.RoleCoDirector)
-	if err != nil {
-		return
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, pid string
-		if err = rows.Scan(&id, &pid); err != nil {
-			return
-		}
-		ids = append(ids, id)
-		partners = append(partners, pid)
-	}
-	err = rows.Err()
-	return
+	return room.Authorities(ctx, q, roomID)
 }
 
 func (s *Service) at() time.Time { return s.now().UTC().Truncate(time.Microsecond) }

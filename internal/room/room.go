@@ -474,6 +474,35 @@ func (s *Service) Role(ctx context.Context, roomID, memberID string) (string, er
 	return role, err
 }
 
+// Authorities returns a room's command model and the members holding
+// command authority in it (its director and co-directors), ordered by
+// member id, with each one's partner id at the same index. q may be the
+// transaction of a change that depends on them (an approval).
+func Authorities(ctx context.Context, q store.Reader, roomID string) (model string, members, partners []string, err error) {
+	models, err := store.Strings(ctx, q, `SELECT command_model FROM rooms WHERE id = ?`, roomID)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if len(models) == 0 {
+		return "", nil, nil, store.ErrNotFound
+	}
+	rows, err := q.Query(ctx, `SELECT rm.member_id, m.partner_id FROM room_members rm JOIN members m ON m.id = rm.member_id
+		WHERE rm.room_id = ? AND rm.role IN (?, ?) ORDER BY rm.member_id`, roomID, RoleDirector, RoleCoDirector)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, pid string
+		if err := rows.Scan(&id, &pid); err != nil {
+			return "", nil, nil, err
+		}
+		members = append(members, id)
+		partners = append(partners, pid)
+	}
+	return models[0], members, partners, rows.Err()
+}
+
 // RoomPatch changes a room's description and settings; nil fields stay
 // as they are.
 type RoomPatch struct {
