@@ -1,0 +1,309 @@
+package store_test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// tableOwners names, for every table the migrations create, the one
+// package whose SQL may name it. Everyone else reads and writes it through
+// that package's exported functions. Listed by hand, with the reason where
+// the owner is not the migration's name, so that a new table fails the
+// test below until someone says whose it is.
+var tableOwners = map[string]string{
+	// 0001_base: the policy's world.
+	"partners":      "room", // partners are created and listed with the rooms they share
+	"rooms":         "room",
+	"room_partners": "room",
+	"room_members":  "room",
+	"members":       "account", // accounts: members, their tokens and sessions
+	"tokens":        "account",
+	"sessions":      "account",
+	// Items of every kind and their markings: only the read layer and the
+	// write helpers name them (see internal/item/readlayer_test.go).
+	"items":              "item",
+	"item_releasability": "item",
+	"item_recipients":    "item",
+	"audit":              "audit",
+	"audit_head":         "audit",
+
+	// 0002_picture.
+	"sites":                 "picture",
+	"events":                "picture",
+	"event_links":           "picture",
+	"areas":                 "picture",
+	"places":                "picture",
+	"picture_shapes":        "picture",
+	"picture_rtree":         "picture",
+	"tracks":                "picture",
+	"track_positions":       "picture",
+	"track_positions_rtree": "picture",
+
+	// 0003_intel, 0008, 0009.
+	"sources":         "intel",
+	"source_grades":   "intel",
+	"reports":         "intel",
+	"report_fts":      "intel",
+	"report_versions": "intel",
+	"report_links":    "intel",
+	"claims":          "intel",
+	"claim_reports":   "intel",
+
+	// 0004_ops.
+	"operations":          "ops",
+	"operation_decisions": "ops",
+	"ops_history":         "ops",
+	"movements":           "ops",
+	"site_notices":        "ops",
+	"ops_footprints":      "ops",
+	"ops_footprint_rtree": "ops",
+	"conflicts":           "ops",
+	"log_entries":         "ops",
+	"rfis":                "ops",
+	"rfi_answers":         "ops",
+
+	// 0006_tak.
+	"tak_uids": "tak",
+}
+
+// directory is the who's who: partners, their members, the rooms and who
+// is in them. Every package may read it (FROM, JOIN) to name the room,
+// partner or member of its own rows and to check a membership, as
+// item.Joins does for every kind; only its owner writes it.
+var directory = map[string]bool{"partners": true, "members": true, "rooms": true, "room_members": true}
+
+// allowed are the few places where a package names another's table for a
+// reason of its own, each with the reason: package -> table -> why.
+var allowed = map[string]map[string]string{
+	"access": {
+		// policy.go: the need-to-know predicate is the policy written in
+		// SQL, beside its Go form; it is run only by item's read layer.
+		"room_members":       "the need-to-know predicate",
+		"item_releasability": "the need-to-know predicate",
+		"item_recipients":    "the need-to-know predicate",
+	},
+}
+
+var createsTable = regexp.MustCompile(`(?i)CREATE\s+(?:VIRTUAL\s+|UNLOGGED\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([a-z_][a-z0-9_]*)`)
+
+// TestEveryTableHasAnOwner: the list above names every table the
+// migrations create, on both engines, and nothing else.
+func TestEveryTableHasAnOwner(t *testing.T) {
+	created := map[string]bool{}
+	for _, engine := range []string{"sqlite", "postgres"} {
+		files, err := filepath.Glob(filepath.Join("migrations", engine, "*.sql"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no migrations for %s: %v", engine, err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range createsTable.FindAllStringSubmatch(string(b), -1) {
+				created[m[1]] = true
+				if _, ok := tableOwners[m[1]]; !ok {
+					t.Errorf("%s creates table %s, which has no owner in tableOwners", f, m[1])
+				}
+			}
+		}
+	}
+	for name := range tableOwners {
+		if !created[name] {
+			t.Errorf("tableOwners names %s, which no migration creates", name)
+		}
+	}
+}
+
+// TestNoPackageNamesAnotherPackagesTables scans the repository's non-test
+// Go source: the SQL in a package's string constants names only its own
+// tables. A package that needs another's rows calls that package's
+// exported functions, so that the owner keeps its query shapes, indexes
+// and need-to-know rules in one place.
+func TestNoPackageNamesAnotherPackagesTables(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, top := range []string{"cmd", "internal"} {
+		err := filepath.WalkDir(filepath.Join(root, top), func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				if d.Name() == "node_modules" || d.Name() == "testdata" {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return nil
+			}
+			rel, _ := filepath.Rel(root, path)
+			rel = filepath.ToSlash(rel)
+			pkg := packageOf(rel)
+			checked++
+			for _, f := range tablesNamed(t, path) {
+				owner := tableOwners[f.table]
+				switch {
+				case owner == pkg, allowed[pkg][f.table] != "":
+				case directory[f.table] && !f.write:
+				case directory[f.table]:
+					t.Errorf("%s:%d: package %s writes table %s, which only package %s writes (call its exported functions): %s", rel, f.line, pkg, f.table, owner, f.text)
+				default:
+					t.Errorf("%s:%d: package %s names table %s, which belongs to package %s (call its exported functions): %s", rel, f.line, pkg, f.table, owner, f.text)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if checked < 50 {
+		t.Fatalf("only %d files checked: is the repository root right?", checked)
+	}
+}
+
+// packageOf is the package a file belongs to for ownership: the folder
+// under internal/ (a sub-folder counts as its parent, e.g. a package's
+// testutil), or cmd.
+func packageOf(rel string) string {
+	parts := strings.Split(rel, "/")
+	if parts[0] == "internal" && len(parts) > 2 {
+		return parts[1]
+	}
+	return parts[0]
+}
+
+type tableUse struct {
+	line  int
+	table string
+	write bool // INSERT INTO, UPDATE, DELETE FROM, CREATE/ALTER/DROP TABLE
+	text  string
+}
+
+// tableNames is every table of tableOwners, longest first so that
+// track_positions_rtree is not read as track_positions.
+func tableNames() string {
+	names := make([]string, 0, len(tableOwners))
+	for n := range tableOwners {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		return len(names[i]) > len(names[j]) || len(names[i]) == len(names[j]) && names[i] < names[j]
+	})
+	return strings.Join(names, "|")
+}
+
+// namesTable matches SQL naming a table: after FROM, JOIN, INTO, UPDATE
+// or TABLE (upper case, as all of opsroom's SQL is written, so that a
+// sentence "from sources" is not taken for SQL), or as a further table of
+// a comma join (", sites s WHERE", not a column list's ", places,"). The read
+// layer's token {items i} is not a table name here: it is the item
+// package's SQL, expanded there.
+var namesTable = regexp.MustCompile(`\b(DELETE\s+FROM|FROM|JOIN|INTO|UPDATE|TABLE)\s+(` + tableNames() + `)\b|,\s*(` + tableNames() + `)\s+[a-z]\w*\s*(?:,|\)|$|\b(?:WHERE|ON|JOIN|CROSS|LEFT|INNER|ORDER|GROUP|LIMIT)\b)`)
+
+// tablesNamed returns the tables named by the SQL in a Go file's string
+// constants (adjacent literals joined with + taken as one).
+func tablesNamed(t *testing.T, path string) []tableUse {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, path, src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []tableUse
+	check := func(n ast.Node, s string) {
+		for _, m := range namesTable.FindAllStringSubmatch(s, -1) {
+			verb := strings.Join(strings.Fields(m[1]), " ")
+			write := verb != "" && verb != "FROM" && verb != "JOIN"
+			out = append(out, tableUse{fset.Position(n.Pos()).Line, m[2] + m[3], write, strings.Join(strings.Fields(s), " ")})
+		}
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.BinaryExpr:
+			if ss, ok := constStrings(n); ok {
+				check(n, strings.Join(ss, ""))
+				return false
+			}
+		case *ast.BasicLit:
+			if ss, ok := constStrings(n); ok {
+				check(n, ss[0])
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// constStrings folds a string literal, or a + chain of them; in a chain
+// with non-constant parts, the constant parts each stand alone.
+func constStrings(e ast.Expr) ([]string, bool) {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		if e.Kind != token.STRING {
+			return nil, false
+		}
+		s, err := strconv.Unquote(e.Value)
+		return []string{s}, err == nil
+	case *ast.BinaryExpr:
+		if e.Op != token.ADD {
+			return nil, false
+		}
+		a, ok1 := constStrings(e.X)
+		b, ok2 := constStrings(e.Y)
+		switch {
+		case ok1 && ok2:
+			return append(a, b...), true
+		case ok1:
+			return a, true
+		case ok2:
+			return b, true
+		}
+	case *ast.ParenExpr:
+		return constStrings(e.X)
+	}
+	return nil, false
+}
+
+// TestScanFindsAnotherPackagesTable: the scan sees a table named in a
+// constant split over a + chain, in a comma join and in a subquery, a
+// write, and not a word in a sentence.
+func TestScanFindsAnotherPackagesTable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "leak.go")
+	src := "package leak\n\n" +
+		"const a = `SELECT s.item_id FROM ` +\n\t\"sites s WHERE s.protected\"\n" +
+		"const b = `SELECT 1 FROM ops_footprints f, picture_rtree t WHERE f.rid = t.id`\n" +
+		"const c = `x AND EXISTS (SELECT 1 FROM site_notices n WHERE n.status = 'active')`\n" +
+		"var d = \"the report comes from sources we trust\"\n" +
+		"const e = `DELETE FROM members WHERE id = ?`\n"
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, u := range tablesNamed(t, path) {
+		if u.write {
+			u.table += "(write)"
+		}
+		got = append(got, u.table)
+	}
+	if want := "sites ops_footprints picture_rtree site_notices members(write)"; strings.Join(got, " ") != want {
+		t.Fatalf("scan found %v, want %s", got, want)
+	}
+}
