@@ -220,11 +220,15 @@ func publish(tx *store.Tx, bus *live.Bus, rec audit.Record, roomID, kind, id, op
 	if bus == nil {
 		return
 	}
+	var refs []live.Ref
+	if p, ok := data.(Published); ok {
+		data, refs = p.Data, p.Refs
+	}
 	b, err := json.Marshal(data)
 	if err != nil {
 		b = nil
 	}
-	c := live.Change{Seq: rec.Seq, RoomID: roomID, Kind: kind, ItemID: id, Op: op, At: rec.At, Marking: m, Data: b}
+	c := live.Change{Seq: rec.Seq, RoomID: roomID, Kind: kind, ItemID: id, Op: op, At: rec.At, Marking: m, Data: b, Refs: refs}
 	tx.AfterCommit(func() { bus.Publish(c) })
 }
 
