@@ -170,17 +170,20 @@ func Update(ctx context.Context, tx *store.Tx, bus *live.Bus, r *Record, version
 	if err := writeMarking(ctx, tx, r.ID, r.Marking); err != nil {
 		return err
 	}
+	hookActor := actor
 	actor.Action, actor.RoomID, actor.Kind, actor.ObjectID = r.Kind+".update", r.RoomID, r.Kind, r.ID
 	actor.Detail = audit.Detail(map[string]any{"fields": changed, "version": version + 1})
 	rec, err := audit.Append(ctx, tx, actor)
 	if err != nil {
 		return err
 	}
+
 	if data == nil {
 		data = r.item(version + 1)
 	}
 	publish(tx, bus, rec, r.RoomID, r.Kind, r.ID, "update", r.Marking, data)
-	return nil
+	// What describes this item narrows with it (published after it).
+	return markingChanged(ctx, tx, bus, r.ID, r.Marking, hookActor)
 }
 
 // Touch audits and publishes a change to an item's own tables that does

@@ -6,8 +6,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/store"
 )
@@ -156,4 +158,67 @@ func RefsTo(ctx context.Context, q store.Reader, path string, ids ...string) ([]
 		out = append(out, live.Ref{ID: id, Path: path, Marking: m})
 	}
 	return out, nil
+}
+
+// MarkingHook is told, inside the writing transaction, that an item's
+// marking is now m: a kind whose records describe other items (the
+// watch log's automatic entries) narrows them to stay no wider than what
+// they describe.
+type MarkingHook func(ctx context.Context, tx *store.Tx, bus *live.Bus, id string, m access.Marking, actor audit.Record) error
+
+var (
+	hookMu       sync.RWMutex
+	markingHooks []MarkingHook
+)
+
+// OnMarkingChange registers fn (from a kind's package's init); Update
+// calls it for every item whose marking it writes.
+func OnMarkingChange(fn MarkingHook) {
+	hookMu.Lock()
+	defer hookMu.Unlock()
+	markingHooks = append(markingHooks, fn)
+}
+
+func markingChanged(ctx context.Context, tx *store.Tx, bus *live.Bus, id string, m access.Marking, actor audit.Record) error {
+	hookMu.RLock()
+	hooks := markingHooks
+	hookMu.RUnlock()
+	for _, fn := range hooks {
+		if err := fn(ctx, tx, bus, id, m, actor); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Remark gives item id the marking m (shown: as the API shows it) inside
+// tx, with a new version, audited as kind.remark and published with data
+// (nil: the item's ID and marking).
+func Remark(ctx context.Context, tx *store.Tx, bus *live.Bus, roomID, kind, id string, m access.Marking, shown Marking, actor audit.Record, data any) error {
+	sb, _ := json.Marshal(shown)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if _, err := tx.Exec(ctx, `UPDATE items SET tlp = ?, rel_restricted = ?, marking = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
+		string(m.TLP), len(m.ReleasableTo) > 0, string(sb), store.Micros(now), id); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM item_releasability WHERE item_id = ?`, id); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM item_recipients WHERE item_id = ?`, id); err != nil {
+		return err
+	}
+	if err := writeMarking(ctx, tx, id, m); err != nil {
+		return err
+	}
+	actor.Action, actor.RoomID, actor.Kind, actor.ObjectID = kind+".remark", roomID, kind, id
+	actor.Detail = audit.Detail(map[string]any{"tlp": m.TLP, "releasable_to": len(m.ReleasableTo), "recipients": len(m.Recipients)})
+	rec, err := audit.Append(ctx, tx, actor)
+	if err != nil {
+		return err
+	}
+	if data == nil {
+		data = map[string]any{"id": id, "marking": shown}
+	}
+	publish(tx, bus, rec, roomID, kind, id, "update", m, data)
+	return nil
 }

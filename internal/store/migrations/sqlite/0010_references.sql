@@ -5,3 +5,10 @@
 -- the generic item endpoints showed them to every reader of the item.
 UPDATE items SET body = json_remove(body, '$.event', '$.supporting', '$.disputing') WHERE kind = 'claim';
 UPDATE items SET body = json_remove(body, '$.source') WHERE kind = 'report';
+
+-- The automatic entries about an item, found when its marking changes.
+CREATE INDEX log_entries_source ON log_entries(source_id);
+
+-- A site notice's title named its site, which a reader of the notice
+-- may not see; the site is shown (filtered) in the notice's site field.
+UPDATE items SET title = 'Protected site' WHERE kind = 'site-notice';
