@@ -91,6 +91,35 @@ func (it *Item) SetBody(fields map[string]any) error {
 // Visible returns the subset of ids the viewer may see (at most once
 // each, in the order given).
 func Visible(ctx context.Context, q Querier, v access.Viewer, ids []string) ([]string, error) {
+	return visible(ctx, q, For(v), ids)
+}
+
+// Hidden returns the subset of ids that are items the viewer may not
+// see (for records that name objects of any sort, such as the audit
+// trail: an ID that is not an item is not in the answer).
+func Hidden(ctx context.Context, q Querier, v access.Viewer, ids []string) (map[string]bool, error) {
+	all, err := visible(ctx, q, Server(), ids)
+	if err != nil || len(all) == 0 {
+		return nil, err
+	}
+	seen, err := visible(ctx, q, For(v), all)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, id := range all {
+		if !slices.Contains(seen, id) {
+			out[id] = true
+		}
+	}
+	return out, nil
+}
+
+func visible(ctx context.Context, q Querier, r Read, ids []string) ([]string, error) {
+	pred := " AND {visible i}"
+	if r.server {
+		pred = ""
+	}
 	seen := map[string]bool{}
 	for start := 0; start < len(ids); start += 400 {
 		chunk := ids[start:min(start+400, len(ids))]
@@ -98,7 +127,7 @@ func Visible(ctx context.Context, q Querier, v access.Viewer, ids []string) ([]s
 		for i, id := range chunk {
 			args[i] = id
 		}
-		rows, err := For(v).Query(ctx, q, `SELECT i.id FROM {items i} WHERE i.id IN (`+placeholders(len(chunk))+`) AND {visible i}`, args...)
+		rows, err := r.Query(ctx, q, `SELECT i.id FROM {items i} WHERE i.id IN (`+placeholders(len(chunk))+`)`+pred, args...)
 		if err != nil {
 			return nil, err
 		}
