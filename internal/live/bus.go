@@ -212,7 +212,7 @@ func (r *ring) expire(cutoff time.Time) {
 }
 
 func (r *ring) dropped(c *Change) {
-	if r.drop != nil && len(c.Refs) > 0 {
+	if r.drop != nil {
 		r.drop(c)
 	}
 }
@@ -259,10 +259,11 @@ type Bus struct {
 	obsMu     sync.Mutex
 	observers atomic.Pointer[[]*func(Change)]
 
-	// marks holds the newest marking of every item that a kept change
-	// references (guarded by mu), so that a reference whose target
-	// narrowed after the change is hidden on replay too. Counted by the
-	// kept changes naming it; forgotten with the last of them.
+	// marks holds the newest marking of every item that a kept change is
+	// about or references (guarded by mu), so that on replay a change
+	// whose item, or a reference whose target, narrowed since is hidden
+	// too. Counted by the kept changes naming it; forgotten with the
+	// last of them.
 	marks map[string]*refMark
 
 	published   atomic.Int64
@@ -344,9 +345,11 @@ func (b *Bus) SubscribeFrom(roomID string, v access.Viewer, size int, after *Pos
 		if after.Less(r.floor) {
 			res.Reset = true
 		} else {
+			marks := b.markLocked()
 			r.after(*after, func(c Change) {
-				if access.CanSee(v, roomID, c.Marking) {
-					if hidden := hiddenRefs(v, &c, b.markLocked()); len(hidden) > 0 {
+				// An item whose marking narrowed since is judged on both.
+				if access.CanSee(v, roomID, c.Marking) && marks.canSee(v, roomID, c.ItemID) {
+					if hidden := hiddenRefs(v, &c, marks); len(hidden) > 0 {
 						c = redact(c, hidden)
 					}
 					res.Replay = append(res.Replay, c)
@@ -435,9 +438,6 @@ func (b *Bus) Deliver(c Change) {
 		c.idx = r.last.Idx + 1
 	}
 	c.frame = encodeFrame(c)
-	if m, ok := b.marks[c.ItemID]; ok {
-		m.m = c.Marking
-	}
 	b.refLocked(&c)
 	r.expire(now.Add(-b.retainAge))
 	r.push(entry{c: c, at: now}, b.retainN)
@@ -492,26 +492,37 @@ type refMark struct {
 	n int
 }
 
-// refLocked records the markings of c's references: read in the
-// transaction that made c, they are the newest ones.
+// refLocked records the markings of c's item and references: read in
+// the transaction that made c, they are the newest ones.
 func (b *Bus) refLocked(c *Change) {
+	b.markOneLocked(c.ItemID, c.Marking)
 	for _, r := range c.Refs {
-		if m, ok := b.marks[r.ID]; ok {
-			m.m, m.n = r.Marking, m.n+1
-		} else {
-			b.marks[r.ID] = &refMark{m: r.Marking, n: 1}
+		b.markOneLocked(r.ID, r.Marking)
+	}
+}
+
+func (b *Bus) markOneLocked(id string, m access.Marking) {
+	if r, ok := b.marks[id]; ok {
+		r.m, r.n = m, r.n+1
+	} else {
+		b.marks[id] = &refMark{m: m, n: 1}
+	}
+}
+
+func (b *Bus) unmarkOneLocked(id string) {
+	if r, ok := b.marks[id]; ok {
+		if r.n--; r.n <= 0 {
+			delete(b.marks, id)
 		}
 	}
 }
 
-// unrefLocked forgets c's references as c leaves its room's ring.
+// unrefLocked forgets c's item and references as c leaves its room's
+// ring.
 func (b *Bus) unrefLocked(c *Change) {
+	b.unmarkOneLocked(c.ItemID)
 	for _, r := range c.Refs {
-		if m, ok := b.marks[r.ID]; ok {
-			if m.n--; m.n <= 0 {
-				delete(b.marks, r.ID)
-			}
-		}
+		b.unmarkOneLocked(r.ID)
 	}
 }
 
@@ -519,6 +530,13 @@ func (b *Bus) unrefLocked(c *Change) {
 func (b *Bus) markLocked() marks { return marks(b.marks) }
 
 type marks map[string]*refMark
+
+// canSee reports whether v may see item id as its newest known marking
+// stands (true when the bus knows none).
+func (m marks) canSee(v access.Viewer, roomID, id string) bool {
+	r, ok := m[id]
+	return !ok || access.CanSee(v, roomID, r.m)
+}
 
 // Observe calls fn with every change this process delivers, whoever may
 // see it, before any subscriber gets it: for caches that must forget what

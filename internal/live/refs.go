@@ -35,10 +35,7 @@ type Ref struct {
 func hiddenRefs(v access.Viewer, c *Change, newest marks) []string {
 	var out []string
 	for _, r := range c.Refs {
-		ok := access.CanSee(v, c.RoomID, r.Marking)
-		if m, known := newest[r.ID]; ok && known {
-			ok = access.CanSee(v, c.RoomID, m.m)
-		}
+		ok := access.CanSee(v, c.RoomID, r.Marking) && newest.canSee(v, c.RoomID, r.ID)
 		if !ok && !containsStr(out, r.ID) {
 			out = append(out, r.ID)
 		}

@@ -54,6 +54,12 @@ func TestRefsHiddenFromSubscribersWhoMayNotSeeThem(t *testing.T) {
 	if len(res.Replay) != 1 || bytes.Contains(res.Replay[0].Frame(), []byte("open-rep")) {
 		t.Errorf("B's replay after narrowing = %s", res.Replay[0].Frame())
 	}
+	// The claim itself narrows to A only: B's replay no longer has it.
+	bus.Deliver(Change{Seq: 3, RoomID: "r", Kind: "claim", ItemID: "claim", Op: "update", Marking: onlyA})
+	_, res = bus.SubscribeFrom("r", bv, 4, &Pos{})
+	if len(res.Replay) != 0 {
+		t.Errorf("B's replay after the claim narrowed: %d changes", len(res.Replay))
+	}
 }
 
 // A hidden ID left in a place Refs does not name drops Data altogether.
@@ -72,11 +78,11 @@ func TestRefsMarksForgotten(t *testing.T) {
 	bus.Retain(1, 0)
 	bus.Retain(1, DefaultRetainAge)
 	bus.Deliver(Change{Seq: 1, RoomID: "r", ItemID: "x", Refs: []Ref{{ID: "y", Path: "y"}}})
-	if len(bus.marks) != 1 {
+	if len(bus.marks) != 2 {
 		t.Fatalf("marks = %v", bus.marks)
 	}
-	bus.Deliver(Change{Seq: 2, RoomID: "r", ItemID: "x"})
-	if len(bus.marks) != 0 {
+	bus.Deliver(Change{Seq: 2, RoomID: "r", ItemID: "z"})
+	if len(bus.marks) != 1 || bus.marks["z"] == nil {
 		t.Errorf("marks kept after the change left: %v", bus.marks)
 	}
 }
