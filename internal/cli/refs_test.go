@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -166,8 +167,40 @@ func TestReferencesFiltered(t *testing.T) {
 			"marking": onlyRU, "version": rep.Version}); res.Status != http.StatusOK {
 			t.Fatalf("narrow: %d %s", res.Status, res.Body)
 		}
-		w.hidden[repNarrowed] = "the narrowed report (ID)"
-		w.hidden["CANARY narrowed report"] = "the narrowed report (title)"
+		// Two claims contest an event, which logs an entry naming it; the
+		// event then narrows to RU, and the entry with it.
+		evLater := w.create("event narrowed later", room+"/events", map[string]any{"title": "CANARY contested event", "event_kind": "strike",
+			"start": "2015-10-02T00:00:00Z", "end": "2015-10-02T01:00:00Z", "marking": green}, false)
+		for _, stance := range []string{"asserts", "denies"} {
+			w.create("claim "+stance, room+"/claims", map[string]any{"event": evLater, "actor": "actor " + stance, "proposition": "q", "stance": stance, "marking": green}, false)
+		}
+		var ev struct {
+			Version int `json:"version"`
+		}
+		w.a.Get("/api/v1/events/"+evLater, &ev)
+		if res := w.a.Do("PUT", "/api/v1/events/"+evLater, map[string]any{"title": "CANARY contested event", "event_kind": "strike",
+			"start": "2015-10-02T00:00:00Z", "end": "2015-10-02T01:00:00Z", "marking": onlyRU, "version": ev.Version}); res.Status != http.StatusOK {
+			t.Fatalf("narrow the event: %d %s", res.Status, res.Body)
+		}
+		narrowed := []string{repNarrowed, "CANARY narrowed report", evLater, "CANARY contested event"}
+		for _, s := range narrowed {
+			w.hidden[s] = "an item narrowed later: " + s
+		}
+		var entries struct {
+			Items []struct {
+				Text string `json:"text"`
+			} `json:"items"`
+		}
+		w.a.Get(room+"/log?limit=500", &entries)
+		logged := 0
+		for _, e := range entries.Items {
+			if strings.Contains(e.Text, "CANARY") {
+				logged++
+			}
+		}
+		if logged != 2 {
+			t.Errorf("RU reads %d entries about the narrowed items; want 2: %+v", logged, entries)
+		}
 
 		// What B may see of each still shows what it may see.
 		var c struct {
@@ -223,13 +256,15 @@ func TestReferencesFiltered(t *testing.T) {
 		b, _ := json.Marshal(doc)
 		w.check("exchange export", b)
 
-		// The narrowed report reached B live while B could see it.
+		// The narrowed items reached B live while B could see them.
 		got := <-live
-		delete(w.hidden, repNarrowed)
-		delete(w.hidden, "CANARY narrowed report")
+		for _, s := range narrowed {
+			delete(w.hidden, s)
+		}
 		w.check("live stream", got)
-		w.hidden[repNarrowed] = "the narrowed report (ID)"
-		w.hidden["CANARY narrowed report"] = "the narrowed report (title)"
+		for _, s := range narrowed {
+			w.hidden[s] = "an item narrowed later: " + s
+		}
 		replay := w.stream(time.Second, "0")
 		if !bytes.Contains(replay, []byte(claim)) {
 			t.Errorf("B's replay misses the claim it may see")

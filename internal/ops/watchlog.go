@@ -48,6 +48,9 @@ type AutoEntry struct {
 	Author     string // member ID whose action caused the entry
 	SourceKind string // kind of the item it is about
 	SourceID   string // and its ID
+	// About are the items the entry describes besides SourceID (a
+	// report's source): the entry narrows whenever any of them does.
+	About []string
 }
 
 // AutoLog adds an automatic entry to a room's watch log inside tx, so it
@@ -112,19 +115,32 @@ func writeEntry(ctx context.Context, tx *store.Tx, bus *live.Bus, slug string, e
 	if err := item.Insert(ctx, tx, bus, rec, actor, item.WithRefs(view, refs)); err != nil {
 		return "", err
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO log_entries (item_id, at, text, automatic, source_kind, source_id) VALUES (?, ?, ?, ?, ?, ?)`,
-		rec.ID, store.Micros(now), e.Text, boolInt(automatic), e.SourceKind, e.SourceID)
-	return rec.ID, err
+	if _, err = tx.Exec(ctx, `INSERT INTO log_entries (item_id, at, text, automatic, source_kind, source_id) VALUES (?, ?, ?, ?, ?, ?)`,
+		rec.ID, store.Micros(now), e.Text, boolInt(automatic), e.SourceKind, e.SourceID); err != nil {
+		return "", err
+	}
+	if automatic {
+		for _, id := range append([]string{e.SourceID}, e.About...) {
+			if id == "" {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO log_entry_about (entry_id, item_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, rec.ID, id); err != nil {
+				return "", err
+			}
+		}
+	}
+	return rec.ID, nil
 }
 
 func init() { item.OnMarkingChange(narrowEntries) }
 
-// narrowEntries keeps the automatic entries about an item no wider than
+// narrowEntries keeps the automatic entries about an item (its subject,
+// or another item it describes, such as a report's source) no wider than
 // the item: when its marking changes, each entry about it takes the meet
 // of its own marking and the item's new one (no one, when they have no
 // reader in common). An entry never widens again.
 func narrowEntries(ctx context.Context, tx *store.Tx, bus *live.Bus, id string, m access.Marking, actor audit.Record) error {
-	entries, err := store.Strings(ctx, tx, `SELECT item_id FROM log_entries WHERE source_id = ? AND automatic = 1`, id)
+	entries, err := store.Strings(ctx, tx, `SELECT entry_id FROM log_entry_about WHERE item_id = ? ORDER BY entry_id`, id)
 	if err != nil || len(entries) == 0 {
 		return err
 	}
