@@ -59,6 +59,13 @@ func containsStr(s []string, v string) bool {
 // dropped altogether and the client refetches the item.
 func redact(c Change, hidden []string) Change {
 	c.frame = nil
+	refs := c.Refs
+	c.Refs = nil // the copy names none of the hidden items, not even here
+	for _, r := range refs {
+		if !containsStr(hidden, r.ID) {
+			c.Refs = append(c.Refs, r)
+		}
+	}
 	if len(c.Data) == 0 {
 		return c
 	}
@@ -67,7 +74,7 @@ func redact(c Change, hidden []string) Change {
 		c.Data = nil
 		return c
 	}
-	for _, r := range c.Refs {
+	for _, r := range refs {
 		if containsStr(hidden, r.ID) {
 			doc = removePath(doc, strings.Split(r.Path, "."), r.ID)
 		}
