@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -460,6 +461,20 @@ func (s *Service) Versions(ctx context.Context, p access.Principal, slug, id str
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	// An earlier version's source is named only to a reader who may see it.
+	srcs := make([]string, len(out))
+	for i, v := range out {
+		srcs[i] = v.Source
+	}
+	seen, err := item.Visible(ctx, s.db, p.Viewer, srcs)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if !slices.Contains(seen, out[i].Source) {
+			out[i].Source = ""
+		}
 	}
 	out = append(out, ReportVersion{Version: cur.Version, Title: cur.Title, Text: cur.Text, Source: cur.Source, Credibility: cur.Credibility,
 		Observed: cur.Observed, ReportedAt: cur.ReportedAt, Places: cur.Places, Marking: cur.Marking, EditedBy: cur.EditedBy, EditedAt: cur.UpdatedAt})
