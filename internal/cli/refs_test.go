@@ -134,6 +134,9 @@ func TestReferencesFiltered(t *testing.T) {
 		srcHidden := w.create("hidden source", room+"/sources", map[string]any{"name": "CANARY hidden source", "kind": "outlet", "reliability": "C", "marking": onlyRU}, true)
 		repHidden := w.create("hidden report", room+"/reports", map[string]any{"title": "CANARY hidden report", "text": "x", "source": srcOpen, "credibility": 3, "marking": onlyRU}, true)
 		repOpen := w.create("open report", room+"/reports", map[string]any{"title": "Open report", "text": "y", "source": srcHidden, "credibility": 3, "marking": green}, false)
+		// An unnamed source everyone sees, cited by the hidden outlet.
+		unnamed := w.create("unnamed source", room+"/sources", map[string]any{"name": "Unnamed official", "kind": "unnamed-via-outlet", "cited_by": srcHidden,
+			"reliability": "C", "marking": green}, false)
 		// A report whose first version cited the hidden source.
 		repVersioned := w.create("report edited", room+"/reports", map[string]any{"title": "Edited report", "text": "v1", "source": srcHidden, "credibility": 3, "marking": green}, false)
 		if res := w.a.Do("PUT", room+"/reports/"+repVersioned, map[string]any{"title": "Edited report", "text": "v2", "source": srcOpen, "credibility": 3,
@@ -236,7 +239,7 @@ func TestReferencesFiltered(t *testing.T) {
 			"/api/v1/items/" + claim, "/api/v1/items/" + claimHiddenEvent, "/api/v1/items/" + repOpen, "/api/v1/items/" + linked, "/api/v1/items/" + notice,
 			room + "/items", room + "/items?kind=claim", room + "/items?kind=report", room + "/items?kind=log-entry", room + "/items?limit=500",
 			room + "/claims/" + claim, room + "/claims/" + claimHiddenEvent, room + "/events/" + evOpen + "/claims", room + "/events/" + evOpen + "/board",
-			room + "/reports/" + repOpen, room + "/reports?limit=500", room + "/reports/" + repOpen + "/links", room + "/reports/" + repOpen + "/versions", room + "/reports/" + repVersioned + "/versions",
+			room + "/reports/" + repOpen, room + "/reports?limit=500", room + "/reports/" + repOpen + "/links", room + "/reports/" + repOpen + "/versions", room + "/sources/" + unnamed, room + "/sources?limit=500", "/api/v1/items/" + unnamed, room + "/reports/" + repVersioned + "/versions",
 			room + "/search?q=CANARY", room + "/search?q=report",
 			"/api/v1/events/" + linked, room + "/events?limit=500", "/api/v1/site-notices/" + notice, room + "/site-notices",
 			"/api/v1/rfis/" + rfi.ID, room + "/rfis", room + "/log?limit=500", room + "/conflicts",

@@ -175,8 +175,11 @@ func (sc *Scope) source(ctx context.Context, q queryer, id string) (string, erro
 	return rel, nil
 }
 
-const sourceColumns = item.Columns + `, s.source_kind, s.behind, COALESCE(pp.code, ''), COALESCE(s.cited_by, ''), s.reliability`
-const sourceJoins = ` JOIN sources s ON s.item_id = i.id` + item.Joins + ` LEFT JOIN partners pp ON pp.id = s.partner_id`
+// The outlet citing an unnamed source is named only to a reader who may
+// see it.
+const sourceColumns = item.Columns + `, s.source_kind, s.behind, COALESCE(pp.code, ''), COALESCE(cs.id, ''), s.reliability`
+const sourceJoins = ` JOIN sources s ON s.item_id = i.id` + item.Joins + ` LEFT JOIN partners pp ON pp.id = s.partner_id
+	LEFT JOIN {items cs} ON cs.id = s.cited_by AND {visible cs}`
 
 func scanSource(sc interface{ Scan(...any) error }) (SharedSource, error) {
 	var it item.Item
