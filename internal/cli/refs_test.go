@@ -137,6 +137,10 @@ func TestReferencesFiltered(t *testing.T) {
 		// An unnamed source everyone sees, cited by the hidden outlet.
 		unnamed := w.create("unnamed source", room+"/sources", map[string]any{"name": "Unnamed official", "kind": "unnamed-via-outlet", "cited_by": srcHidden,
 			"reliability": "C", "marking": green}, false)
+		// RU regrades it: the change names the outlet to RU only.
+		if res := w.a.Do("POST", room+"/sources/"+unnamed+"/grade", map[string]any{"reliability": "D", "reason": "r"}); res.Status != http.StatusOK {
+			t.Fatalf("regrade: %d %s", res.Status, res.Body)
+		}
 		// A report whose first version cited the hidden source.
 		repVersioned := w.create("report edited", room+"/reports", map[string]any{"title": "Edited report", "text": "v1", "source": srcHidden, "credibility": 3, "marking": green}, false)
 		if res := w.a.Do("PUT", room+"/reports/"+repVersioned, map[string]any{"title": "Edited report", "text": "v2", "source": srcOpen, "credibility": 3,

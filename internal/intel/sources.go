@@ -276,8 +276,12 @@ func (s *Service) RegradeSource(ctx context.Context, p access.Principal, slug, i
 			return err
 		}
 		cur.Reliability, cur.ReliabilityText = rel.String(), rel.Description()
-		_, err := item.Touch(ctx, tx, s.bus, sc.Room.ID, ItemSource, id, "regrade", m, audit.By(p),
-			map[string]any{"fields": []string{"reliability"}}, cur)
+		refs, err := item.RefsTo(ctx, tx, "cited_by", cur.CitedBy)
+		if err != nil {
+			return err
+		}
+		_, err = item.Touch(ctx, tx, s.bus, sc.Room.ID, ItemSource, id, "regrade", m, audit.By(p),
+			map[string]any{"fields": []string{"reliability"}}, item.WithRefs(cur, refs))
 		return err
 	})
 	if err != nil {
