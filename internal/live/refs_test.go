@@ -85,6 +85,10 @@ func TestRefsMarksForgotten(t *testing.T) {
 	if len(bus.marks) != 1 || bus.marks["z"] == nil {
 		t.Errorf("marks kept after the change left: %v", bus.marks)
 	}
+	bus.ResetRoom("r", 2)
+	if len(bus.marks) != 0 {
+		t.Errorf("marks kept after a reset: %v", bus.marks)
+	}
 }
 
 // References and their markings cross NATS with the change.
