@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -305,4 +306,68 @@ func (w *refsWorld) checkAudit(claim string) {
 	if !bytes.Contains(res.Body, []byte(claim)) || !bytes.Contains(res.Body, []byte("note.create")) {
 		w.t.Errorf("the director's audit list lost records it may read")
 	}
+}
+
+// TestMigrationMovesReferencesOutOfBodies: the statements of migration
+// 0010 that rewrite existing rows take a claim's event and reports and a
+// report's source out of items.body (as earlier versions wrote them) and
+// leave the rest of the body; the generic endpoint then shows the
+// references through the kind's hook, filtered.
+func TestMigrationMovesReferencesOutOfBodies(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		svc := NewServices(db)
+		if _, err := svc.LoadDemo(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ids, err := store.Strings(ctx, db, `SELECT item_id FROM claims ORDER BY item_id LIMIT 1`)
+		if err != nil || len(ids) == 0 {
+			t.Fatalf("no claim in the demo: %v", err)
+		}
+		claim := ids[0]
+		old := `{"actor":"A","proposition":"p","stance":"asserts","statement":"","event":"E","supporting":["R1"],"disputing":["R2"]}`
+		if err := db.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE items SET body = ? WHERE id = ?`, old, claim)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile("../store/migrations/" + string(db.Engine()) + "/0010_references.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, stmt := range strings.Split(string(b), ";") {
+			var lines []string
+			for _, l := range strings.Split(stmt, "\n") {
+				if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+					lines = append(lines, l)
+				}
+			}
+			if stmt = strings.TrimSpace(strings.Join(lines, "\n")); strings.HasPrefix(stmt, "UPDATE items SET body") {
+				if err := db.Write(ctx, func(tx *store.Tx) error { _, err := tx.Exec(ctx, stmt); return err }); err != nil {
+					t.Fatalf("%s: %v", stmt, err)
+				}
+			}
+		}
+		var body string
+		if err := store.Scan(db.QueryRow(ctx, `SELECT body FROM items WHERE id = ?`, claim), &body); err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]any
+		if err := json.Unmarshal([]byte(body), &got); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"event", "supporting", "disputing"} {
+			if _, ok := got[k]; ok {
+				t.Errorf("the body keeps %s: %s", k, body)
+			}
+		}
+		if got["actor"] != "A" || got["proposition"] != "p" {
+			t.Errorf("the body lost its own fields: %s", body)
+		}
+		n, err := store.Strings(ctx, db, `SELECT id FROM items WHERE kind IN ('claim', 'report') AND (body LIKE '%"supporting"%' OR body LIKE '%"source"%')`)
+		if err != nil || len(n) > 0 {
+			t.Errorf("bodies still naming references: %v %v", n, err)
+		}
+	})
 }
