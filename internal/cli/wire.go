@@ -60,7 +60,7 @@ func (s *Services) logSignificant(ctx context.Context, tx *store.Tx, e intel.Sig
 		return nil
 	}
 	return ops.AutoLog(ctx, tx, s.Bus, ops.AutoEntry{RoomID: e.RoomID, Text: e.Text, Marking: m, Owner: e.Owner, Author: e.Author,
-		SourceKind: e.Kind, SourceID: e.ID})
+		SourceKind: e.Kind, SourceID: e.ID, About: e.AboutIDs})
 }
 
 // loadDemo loads the reference scenario: the embedded scenario.json

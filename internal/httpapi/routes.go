@@ -243,8 +243,28 @@ func (s *Server) auditList(r *http.Request, p access.Principal, after string, li
 		return nil, access.ErrForbidden
 	}
 	recs, err := audit.List(r.Context(), s.DB, q)
+	if err != nil {
+		return nil, err
+	}
 	if recs == nil {
 		recs = []audit.Record{}
 	}
-	return recs, err
+	// A record about an item the reader may not see keeps its place in
+	// the trail without naming the item.
+	ids := make([]string, 0, len(recs))
+	for _, rec := range recs {
+		if rec.ObjectID != "" {
+			ids = append(ids, rec.ObjectID)
+		}
+	}
+	hidden, err := item.Hidden(r.Context(), s.DB, p.Viewer, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range recs {
+		if hidden[recs[i].ObjectID] {
+			recs[i].ObjectID = ""
+		}
+	}
+	return recs, nil
 }

@@ -129,8 +129,10 @@ func (s *Service) CreateClaimTx(ctx context.Context, tx *store.Tx, sc *Scope, in
 	if len(title) > 500 {
 		title = title[:500]
 	}
-	body, _ := json.Marshal(map[string]any{"event": in.Event, "actor": in.Actor, "proposition": in.Proposition, "stance": stance,
-		"statement": in.Statement, "supporting": in.Supporting, "disputing": in.Disputing})
+	// The event and the reports are kept in claims and claim_reports only:
+	// the body names no other item (item.RegisterAttach adds them back,
+	// filtered, for the generic endpoints).
+	body, _ := json.Marshal(map[string]any{"actor": in.Actor, "proposition": in.Proposition, "stance": stance, "statement": in.Statement})
 	rec := &item.Record{ID: in.ID, RoomID: sc.Room.ID, Room: sc.Room.Slug, Kind: ItemClaim, Title: title, Marking: m, Shown: shown,
 		Owner: sc.P.PartnerID, Author: sc.P.ID, Body: body}
 	if rec.ID == "" {
@@ -139,7 +141,21 @@ func (s *Service) CreateClaimTx(ctx context.Context, tx *store.Tx, sc *Scope, in
 	view := SharedClaim{ID: rec.ID, Room: sc.Room.Slug, Event: in.Event, Actor: in.Actor, Proposition: in.Proposition, Stance: string(stance),
 		Statement: in.Statement, Supporting: in.Supporting, Disputing: in.Disputing, Marking: shown,
 		Owner: sc.View.PartnerCodes[sc.P.PartnerID], CreatedBy: sc.P.Username, Version: 1}
-	if err := item.Insert(ctx, tx, s.bus, rec, audit.By(sc.P), &view); err != nil {
+	refs, err := item.RefsTo(ctx, tx, "event", in.Event)
+	if err != nil {
+		return "", err
+	}
+	for _, side := range []struct {
+		path string
+		ids  []string
+	}{{"supporting[]", in.Supporting}, {"disputing[]", in.Disputing}} {
+		r, err := item.RefsTo(ctx, tx, side.path, side.ids...)
+		if err != nil {
+			return "", err
+		}
+		refs = append(refs, r...)
+	}
+	if err := item.Insert(ctx, tx, s.bus, rec, audit.By(sc.P), item.WithRefs(&view, refs)); err != nil {
 		return "", err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO claims (item_id, event_id, actor, proposition, stance, statement) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -173,10 +189,24 @@ func scanClaim(sc interface{ Scan(...any) error }) (SharedClaim, error) {
 	return c, nil
 }
 
-// claimReports fills each claim's reports with those the viewer may see.
+// claimReports fills each claim's reports with those the viewer may see,
+// and leaves out its event when the viewer may not see it.
 func (s *Service) claimReports(ctx context.Context, v access.Viewer, claims []SharedClaim) error {
 	if len(claims) == 0 {
 		return nil
+	}
+	events := make([]string, len(claims))
+	for i := range claims {
+		events[i] = claims[i].Event
+	}
+	seen, err := item.Visible(ctx, s.db, v, events)
+	if err != nil {
+		return err
+	}
+	for i := range claims {
+		if !slices.Contains(seen, claims[i].Event) {
+			claims[i].Event = ""
+		}
 	}
 	byID := make(map[string]*SharedClaim, len(claims))
 	ids := make([]string, len(claims))

@@ -9,6 +9,7 @@ import (
 	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/item"
+	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/validate"
 )
@@ -172,7 +173,7 @@ func (s *Service) CreateLinkTx(ctx context.Context, tx *store.Tx, sc *Scope, rep
 		return SharedLink{}, err
 	}
 	_, err = item.Touch(ctx, tx, s.bus, sc.Room.ID, ItemReport, report, "link", narrower(m, mt), audit.By(sc.P),
-		map[string]any{"link": string(kind)}, out)
+		map[string]any{"link": string(kind)}, item.WithRefs(out, []live.Ref{{ID: in.Target, Path: "target", Marking: mt}}))
 	return out, err
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -90,11 +91,11 @@ type ReportVersion struct {
 	EditedAt    time.Time     `json:"edited_at"`
 }
 
-// reportBody is the items.body of a report (what exports and the generic
-// item API show).
+// reportBody is the items.body of a report (what the generic item API
+// shows). Its source is kept in reports.source_id only: a body names no
+// other item (item.RegisterAttach adds the source back, filtered).
 type reportBody struct {
 	Text        string        `json:"text"`
-	Source      string        `json:"source"`
 	Credibility int           `json:"credibility"`
 	Observed    timespan.Span `json:"observed"`
 	ReportedAt  *time.Time    `json:"reported_at,omitempty"`
@@ -157,7 +158,7 @@ func (sc *Scope) checkReport(ctx context.Context, q queryer, in NewReport) (chec
 		in.Places = []Place{}
 	}
 	places, _ := json.Marshal(in.Places)
-	body, _ := json.Marshal(reportBody{Text: in.Text, Source: in.Source, Credibility: in.Credibility, Observed: in.Observed, ReportedAt: in.ReportedAt, Places: in.Places})
+	body, _ := json.Marshal(reportBody{Text: in.Text, Credibility: in.Credibility, Observed: in.Observed, ReportedAt: in.ReportedAt, Places: in.Places})
 	return checked{in: in, marking: m, shown: shown, box: box, places: string(places), body: body}, nil
 }
 
@@ -218,7 +219,11 @@ func (s *Service) CreateReportTx(ctx context.Context, tx *store.Tx, sc *Scope, i
 		rec.ID = store.NewID()
 	}
 	view.ID = rec.ID
-	if err := item.Insert(ctx, tx, s.bus, rec, audit.By(sc.P), &view); err != nil {
+	refs, err := item.RefsTo(ctx, tx, "source", c.in.Source)
+	if err != nil {
+		return "", err
+	}
+	if err := item.Insert(ctx, tx, s.bus, rec, audit.By(sc.P), item.WithRefs(&view, refs)); err != nil {
 		return "", err
 	}
 	doc, err := s.nextDoc(ctx, tx)
@@ -281,7 +286,11 @@ func (s *Service) UpdateReport(ctx context.Context, p access.Principal, slug, id
 		view := SharedReport{ID: id, Room: sc.Room.Slug, Title: c.in.Title, Text: c.in.Text, Source: c.in.Source, Credibility: c.in.Credibility,
 			Observed: c.in.Observed, ReportedAt: c.in.ReportedAt, Places: c.in.Places, Marking: c.shown, Owner: cur.Owner, CreatedBy: cur.CreatedBy,
 			CreatedAt: cur.CreatedAt, Version: in.Version + 1, EditedBy: p.Username}
-		if err := item.Update(ctx, tx, s.bus, rec, in.Version, changedFields(cur, c), audit.By(p), &view); err != nil {
+		refs, err := item.RefsTo(ctx, tx, "source", c.in.Source)
+		if err != nil {
+			return err
+		}
+		if err := item.Update(ctx, tx, s.bus, rec, in.Version, changedFields(cur, c), audit.By(p), item.WithRefs(&view, refs)); err != nil {
 			return err
 		}
 		start, end := observedCols(c.in.Observed)
@@ -452,6 +461,20 @@ func (s *Service) Versions(ctx context.Context, p access.Principal, slug, id str
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	// An earlier version's source is named only to a reader who may see it.
+	srcs := make([]string, len(out))
+	for i, v := range out {
+		srcs[i] = v.Source
+	}
+	seen, err := item.Visible(ctx, s.db, p.Viewer, srcs)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if !slices.Contains(seen, out[i].Source) {
+			out[i].Source = ""
+		}
 	}
 	out = append(out, ReportVersion{Version: cur.Version, Title: cur.Title, Text: cur.Text, Source: cur.Source, Credibility: cur.Credibility,
 		Observed: cur.Observed, ReportedAt: cur.ReportedAt, Places: cur.Places, Marking: cur.Marking, EditedBy: cur.EditedBy, EditedAt: cur.UpdatedAt})

@@ -18,10 +18,13 @@ type Significant struct {
 	RoomID string
 	Text   string
 	About  []access.Marking
-	Owner  string // partner ID of who made the change
-	Author string // member ID
-	Kind   string // the kind of the item it is about (report, event)
-	ID     string // and its ID
+	// AboutIDs are the items About are the markings of: the entry
+	// narrows whenever one of them does.
+	AboutIDs []string
+	Owner    string // partner ID of who made the change
+	Author   string // member ID
+	Kind     string // the kind of the item it is about (report, event)
+	ID       string // and its ID
 }
 
 // logReport tells OnSignificant about a report whose grade is at or above
@@ -49,7 +52,7 @@ func (s *Service) logReport(ctx context.Context, tx *store.Tx, roomID, threshold
 		return err
 	}
 	return s.OnSignificant(ctx, tx, Significant{RoomID: roomID, Text: fmt.Sprintf("Report %s%d from %s: %s", rel, cred, source, title),
-		About: []access.Marking{rm, sm}, Owner: p.PartnerID, Author: p.ID, Kind: ItemReport, ID: reportID})
+		About: []access.Marking{rm, sm}, AboutIDs: []string{reportID, sourceID}, Owner: p.PartnerID, Author: p.ID, Kind: ItemReport, ID: reportID})
 }
 
 // reportGradeMet reports whether a report's current grade in tx is at or
@@ -134,7 +137,7 @@ func (s *Service) logContested(ctx context.Context, tx *store.Tx, sc *Scope, cla
 		}
 		return s.OnSignificant(ctx, tx, Significant{RoomID: sc.Room.ID,
 			Text:  fmt.Sprintf("Event %s is now contested: %q is asserted by %s and denied by %s", title, proposition, asserts, denies),
-			About: []access.Marking{em, cm, om}, Owner: sc.P.PartnerID, Author: sc.P.ID, Kind: ItemEvent, ID: event})
+			About: []access.Marking{em, cm, om}, AboutIDs: []string{event, claimID, id}, Owner: sc.P.PartnerID, Author: sc.P.ID, Kind: ItemEvent, ID: event})
 	}
 	return nil
 }

@@ -175,8 +175,11 @@ func (sc *Scope) source(ctx context.Context, q queryer, id string) (string, erro
 	return rel, nil
 }
 
-const sourceColumns = item.Columns + `, s.source_kind, s.behind, COALESCE(pp.code, ''), COALESCE(s.cited_by, ''), s.reliability`
-const sourceJoins = ` JOIN sources s ON s.item_id = i.id` + item.Joins + ` LEFT JOIN partners pp ON pp.id = s.partner_id`
+// The outlet citing an unnamed source is named only to a reader who may
+// see it.
+const sourceColumns = item.Columns + `, s.source_kind, s.behind, COALESCE(pp.code, ''), COALESCE(cs.id, ''), s.reliability`
+const sourceJoins = ` JOIN sources s ON s.item_id = i.id` + item.Joins + ` LEFT JOIN partners pp ON pp.id = s.partner_id
+	LEFT JOIN {items cs} ON cs.id = s.cited_by AND {visible cs}`
 
 func scanSource(sc interface{ Scan(...any) error }) (SharedSource, error) {
 	var it item.Item
@@ -273,8 +276,12 @@ func (s *Service) RegradeSource(ctx context.Context, p access.Principal, slug, i
 			return err
 		}
 		cur.Reliability, cur.ReliabilityText = rel.String(), rel.Description()
-		_, err := item.Touch(ctx, tx, s.bus, sc.Room.ID, ItemSource, id, "regrade", m, audit.By(p),
-			map[string]any{"fields": []string{"reliability"}}, cur)
+		refs, err := item.RefsTo(ctx, tx, "cited_by", cur.CitedBy)
+		if err != nil {
+			return err
+		}
+		_, err = item.Touch(ctx, tx, s.bus, sc.Room.ID, ItemSource, id, "regrade", m, audit.By(p),
+			map[string]any{"fields": []string{"reliability"}}, item.WithRefs(cur, refs))
 		return err
 	})
 	if err != nil {

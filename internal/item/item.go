@@ -170,17 +170,20 @@ func Update(ctx context.Context, tx *store.Tx, bus *live.Bus, r *Record, version
 	if err := writeMarking(ctx, tx, r.ID, r.Marking); err != nil {
 		return err
 	}
+	hookActor := actor
 	actor.Action, actor.RoomID, actor.Kind, actor.ObjectID = r.Kind+".update", r.RoomID, r.Kind, r.ID
 	actor.Detail = audit.Detail(map[string]any{"fields": changed, "version": version + 1})
 	rec, err := audit.Append(ctx, tx, actor)
 	if err != nil {
 		return err
 	}
+
 	if data == nil {
 		data = r.item(version + 1)
 	}
 	publish(tx, bus, rec, r.RoomID, r.Kind, r.ID, "update", r.Marking, data)
-	return nil
+	// What describes this item narrows with it (published after it).
+	return markingChanged(ctx, tx, bus, r.ID, r.Marking, hookActor)
 }
 
 // Touch audits and publishes a change to an item's own tables that does
@@ -220,11 +223,15 @@ func publish(tx *store.Tx, bus *live.Bus, rec audit.Record, roomID, kind, id, op
 	if bus == nil {
 		return
 	}
+	var refs []live.Ref
+	if p, ok := data.(Published); ok {
+		data, refs = p.Data, p.Refs
+	}
 	b, err := json.Marshal(data)
 	if err != nil {
 		b = nil
 	}
-	c := live.Change{Seq: rec.Seq, RoomID: roomID, Kind: kind, ItemID: id, Op: op, At: rec.At, Marking: m, Data: b}
+	c := live.Change{Seq: rec.Seq, RoomID: roomID, Kind: kind, ItemID: id, Op: op, At: rec.At, Marking: m, Data: b, Refs: refs}
 	tx.AfterCommit(func() { bus.Publish(c) })
 }
 

@@ -102,7 +102,11 @@ func (s *Service) Get(ctx context.Context, p access.Principal, id string) (Item,
 	if err := Scan(For(p.Viewer).Select(Columns).Join(Joins).Where("i.id = ?", id).Row(ctx, s.db), &it); err != nil {
 		return Item{}, NotFound(ctx, s.db, p, id, err)
 	}
-	return it, nil
+	one := []Item{it}
+	if err := attach(ctx, s.db, For(p.Viewer), one); err != nil {
+		return Item{}, err
+	}
+	return one[0], nil
 }
 
 // ListQuery selects a room's items.
@@ -143,7 +147,11 @@ func (s *Service) List(ctx context.Context, p access.Principal, slug string, q L
 		}
 		out = append(out, it)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	return out, attach(ctx, s.db, For(p.Viewer), out)
 }
 
 // WritingRoom is the room p shares in, with its view (partners and

@@ -33,6 +33,10 @@ type Change struct {
 	At      time.Time       `json:"at"`
 	Marking access.Marking  `json:"-"`
 	Data    json.RawMessage `json:"data,omitempty"` // the item as the API shows it, encoded once
+	// Refs are the other items Data names. A subscriber who may not see
+	// one gets Data without it (see Ref); a change without Refs is
+	// encoded once for everyone.
+	Refs []Ref `json:"-"`
 
 	idx   int    // position among the changes sharing Seq, set by Deliver
 	frame []byte // the Server-Sent Event, encoded once by Deliver
@@ -159,6 +163,8 @@ type ring struct {
 	n     int
 	floor Pos
 	last  Pos // the newest change delivered (floor when none)
+	// drop is told of every change that leaves the ring.
+	drop func(*Change)
 }
 
 type entry struct {
@@ -177,6 +183,7 @@ func (r *ring) push(e entry, max int) {
 	}
 	if r.n == len(r.buf) {
 		r.floor = r.buf[r.head].c.Pos()
+		r.dropped(&r.buf[r.head].c)
 		r.buf[r.head] = entry{}
 		r.head = (r.head + 1) % len(r.buf)
 		r.n--
@@ -197,9 +204,23 @@ func max2(a, b int) int {
 func (r *ring) expire(cutoff time.Time) {
 	for r.n > 0 && r.buf[r.head].at.Before(cutoff) {
 		r.floor = r.buf[r.head].c.Pos()
+		r.dropped(&r.buf[r.head].c)
 		r.buf[r.head] = entry{}
 		r.head = (r.head + 1) % len(r.buf)
 		r.n--
+	}
+}
+
+func (r *ring) dropped(c *Change) {
+	if r.drop != nil {
+		r.drop(c)
+	}
+}
+
+// clear drops every entry.
+func (r *ring) clear() {
+	for i := 0; i < r.n; i++ {
+		r.dropped(&r.buf[(r.head+i)%len(r.buf)].c)
 	}
 }
 
@@ -238,6 +259,13 @@ type Bus struct {
 	obsMu     sync.Mutex
 	observers atomic.Pointer[[]*func(Change)]
 
+	// marks holds the newest marking of every item that a kept change is
+	// about or references (guarded by mu), so that on replay a change
+	// whose item, or a reference whose target, narrowed since is hidden
+	// too. Counted by the kept changes naming it; forgotten with the
+	// last of them.
+	marks map[string]*refMark
+
 	published   atomic.Int64
 	lagged      atomic.Int64
 	removed     atomic.Int64
@@ -247,7 +275,7 @@ type Bus struct {
 // NewBus returns an empty bus keeping DefaultRetainCount changes of each
 // room for at most DefaultRetainAge.
 func NewBus() *Bus {
-	return &Bus{subs: map[string]map[*Subscription]struct{}{}, rings: map[string]*ring{},
+	return &Bus{subs: map[string]map[*Subscription]struct{}{}, rings: map[string]*ring{}, marks: map[string]*refMark{},
 		retainN: DefaultRetainCount, retainAge: DefaultRetainAge, now: time.Now}
 }
 
@@ -317,8 +345,13 @@ func (b *Bus) SubscribeFrom(roomID string, v access.Viewer, size int, after *Pos
 		if after.Less(r.floor) {
 			res.Reset = true
 		} else {
+			marks := b.markLocked()
 			r.after(*after, func(c Change) {
-				if access.CanSee(v, roomID, c.Marking) {
+				// An item whose marking narrowed since is judged on both.
+				if access.CanSee(v, roomID, c.Marking) && marks.canSee(v, roomID, c.ItemID) {
+					if hidden := hiddenRefs(v, &c, marks); len(hidden) > 0 {
+						c = redact(c, hidden)
+					}
 					res.Replay = append(res.Replay, c)
 				}
 			})
@@ -341,7 +374,7 @@ func (b *Bus) addLocked(s *Subscription) {
 func (b *Bus) ringLocked(roomID string) *ring {
 	r := b.rings[roomID]
 	if r == nil {
-		r = &ring{floor: b.floor, last: b.floor}
+		r = &ring{floor: b.floor, last: b.floor, drop: b.unrefLocked}
 		b.rings[roomID] = r
 	}
 	return r
@@ -405,23 +438,42 @@ func (b *Bus) Deliver(c Change) {
 		c.idx = r.last.Idx + 1
 	}
 	c.frame = encodeFrame(c)
+	b.refLocked(&c)
 	r.expire(now.Add(-b.retainAge))
 	r.push(entry{c: c, at: now}, b.retainN)
 	ref := &c
+	// Subscribers who may not see some of the references share one
+	// redacted copy per set of hidden references.
+	var redacted map[string]*Change
 	for s := range b.subs[c.RoomID] {
 		if !access.CanSee(s.Viewer, c.RoomID, c.Marking) {
 			continue
 		}
+		send := ref
+		if len(c.Refs) > 0 {
+			if hidden := hiddenRefs(s.Viewer, &c, b.markLocked()); len(hidden) > 0 {
+				key := strings.Join(hidden, ",")
+				if send = redacted[key]; send == nil {
+					rc := redact(c, hidden)
+					rc.frame = encodeFrame(rc)
+					send = &rc
+					if redacted == nil {
+						redacted = map[string]*Change{}
+					}
+					redacted[key] = send
+				}
+			}
+		}
 		full := false
 		if s.C != nil {
 			select {
-			case s.C <- c:
+			case s.C <- *send:
 			default:
 				full = true
 			}
 		} else {
 			select {
-			case s.Refs <- ref:
+			case s.Refs <- send:
 			default:
 				full = true
 			}
@@ -431,6 +483,59 @@ func (b *Bus) Deliver(c Change) {
 			b.endLocked(s, EndLagged)
 		}
 	}
+}
+
+// refMark is the newest marking of a referenced item and how many kept
+// changes reference it.
+type refMark struct {
+	m access.Marking
+	n int
+}
+
+// refLocked records the markings of c's item and references: read in
+// the transaction that made c, they are the newest ones.
+func (b *Bus) refLocked(c *Change) {
+	b.markOneLocked(c.ItemID, c.Marking)
+	for _, r := range c.Refs {
+		b.markOneLocked(r.ID, r.Marking)
+	}
+}
+
+func (b *Bus) markOneLocked(id string, m access.Marking) {
+	if r, ok := b.marks[id]; ok {
+		r.m, r.n = m, r.n+1
+	} else {
+		b.marks[id] = &refMark{m: m, n: 1}
+	}
+}
+
+func (b *Bus) unmarkOneLocked(id string) {
+	if r, ok := b.marks[id]; ok {
+		if r.n--; r.n <= 0 {
+			delete(b.marks, id)
+		}
+	}
+}
+
+// unrefLocked forgets c's item and references as c leaves its room's
+// ring.
+func (b *Bus) unrefLocked(c *Change) {
+	b.unmarkOneLocked(c.ItemID)
+	for _, r := range c.Refs {
+		b.unmarkOneLocked(r.ID)
+	}
+}
+
+// markLocked returns the newest markings of referenced items by ID.
+func (b *Bus) markLocked() marks { return marks(b.marks) }
+
+type marks map[string]*refMark
+
+// canSee reports whether v may see item id as its newest known marking
+// stands (true when the bus knows none).
+func (m marks) canSee(v access.Viewer, roomID, id string) bool {
+	r, ok := m[id]
+	return !ok || access.CanSee(v, roomID, r.m)
 }
 
 // Observe calls fn with every change this process delivers, whoever may
@@ -472,7 +577,8 @@ func (b *Bus) ResetRoom(roomID string, upTo int64) {
 	// The cluster delivers nothing at or before upTo after a reset, so a
 	// client resuming from Pos{upTo} (the reset's id) misses nothing.
 	p := Pos{Seq: upTo}
-	*r = ring{floor: p, last: p}
+	r.clear()
+	*r = ring{floor: p, last: p, drop: b.unrefLocked}
 	for s := range b.subs[roomID] {
 		b.endLocked(s, EndReset)
 	}

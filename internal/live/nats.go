@@ -109,6 +109,9 @@ type wireChange struct {
 	ReleasableTo []string        `json:"releasable_to,omitempty"`
 	Recipients   []string        `json:"recipients,omitempty"`
 	Data         json.RawMessage `json:"data,omitempty"`
+	// Refs travel with their markings: the receiving instance removes
+	// the hidden ones for its own subscribers.
+	Refs []Ref `json:"refs,omitempty"`
 }
 
 // JoinNATS connects to the NATS server at url and makes bus publish
@@ -161,7 +164,7 @@ func (c *Cluster) Close() {
 // it never blocks on the network (the NATS client buffers).
 func (c *Cluster) publish(ch Change) {
 	w := wireChange{Origin: c.origin, Seq: ch.Seq, RoomID: ch.RoomID, Kind: ch.Kind, ItemID: ch.ItemID, Op: ch.Op, At: ch.At,
-		TLP: ch.Marking.TLP, ReleasableTo: ch.Marking.ReleasableTo, Recipients: ch.Marking.Recipients, Data: ch.Data}
+		TLP: ch.Marking.TLP, ReleasableTo: ch.Marking.ReleasableTo, Recipients: ch.Marking.Recipients, Data: ch.Data, Refs: ch.Refs}
 	if b, err := json.Marshal(w); err != nil {
 		c.log.Error("live: encode change for NATS", "err", err)
 	} else if err := c.nc.Publish(Subject(ch.RoomID), b); err != nil {
@@ -180,7 +183,7 @@ func (c *Cluster) receive(m *nats.Msg) {
 		return // delivered locally already
 	}
 	c.enqueue(Change{Seq: w.Seq, RoomID: w.RoomID, Kind: w.Kind, ItemID: w.ItemID, Op: w.Op, At: w.At,
-		Marking: access.Marking{TLP: w.TLP, ReleasableTo: w.ReleasableTo, Recipients: w.Recipients}, Data: w.Data})
+		Marking: access.Marking{TLP: w.TLP, ReleasableTo: w.ReleasableTo, Recipients: w.Recipients}, Data: w.Data, Refs: w.Refs})
 }
 
 func (c *Cluster) enqueue(ch Change) {

@@ -9,11 +9,14 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/httpapi"
+	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/store/storetest"
@@ -116,6 +119,56 @@ func TestNATSCarriesChangesBetweenInstances(t *testing.T) {
 			if e, ok := streams[w][u].next(200 * time.Millisecond); ok {
 				t.Errorf("%s: an extra event %+v", u, e)
 			}
+		}
+	}
+}
+
+// TestNATSCarriesReferences: a change naming a note only a1 may read,
+// committed on one instance, reaches every member's stream on the other
+// instance, and only a1's names the note.
+func TestNATSCarriesReferences(t *testing.T) {
+	db1, db2 := twoInstances(t)
+	bus1, bus2 := live.NewBus(), live.NewBus()
+	one := newStreamWorld(t, db1, httpapi.StreamConfig{}, bus1)
+	two := newStreamInstance(t, db2, httpapi.StreamConfig{}, bus2)
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for b, db := range map[*live.Bus]*store.DB{bus1: db1, bus2: db2} {
+		stop, err := live.Start(ctx, db, b, natsURL, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stop)
+	}
+	streams := map[string]*sseClient{}
+	for _, u := range two.users {
+		streams[u] = openStream(t, two.URL, two.tokens[u], "", "")
+	}
+	hidden, _ := one.noteWith(t, "a1", item.Marking{TLP: "RED", Recipients: []string{"a1"}})
+	p := one.who["a1"]
+	rec := &item.Record{RoomID: one.roomID, Room: "ops", Kind: "note", Title: "pointer", Marking: access.Marking{TLP: access.Green},
+		Shown: item.Marking{TLP: "GREEN"}, Owner: p.PartnerID, Author: p.ID}
+	if err := db1.Write(ctx, func(tx *store.Tx) error {
+		refs, err := item.RefsTo(ctx, tx, "points_at", hidden)
+		if err != nil {
+			return err
+		}
+		return item.Insert(ctx, tx, bus1, rec, audit.By(p), item.WithRefs(map[string]any{"title": "pointer", "points_at": hidden}, refs))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range two.users {
+		want := 1
+		if u == "a1" {
+			want = 2
+		}
+		evs := streams[u].changes(t, want)
+		last := evs[len(evs)-1].Data
+		if !strings.Contains(last, `"pointer"`) {
+			t.Fatalf("%s: the last change is not the pointer: %s", u, last)
+		}
+		if named := strings.Contains(last, hidden); named != (u == "a1") {
+			t.Errorf("%s on the other instance: names the hidden note %v; want %v: %s", u, named, u == "a1", last)
 		}
 	}
 }

@@ -282,12 +282,18 @@ func (s *Service) NotifySite(ctx context.Context, p access.Principal, slug strin
 	if err := errs.Err(); err != nil {
 		return SiteNotice{}, err
 	}
-	rec := &item.Record{ID: store.NewID(), RoomID: rm.ID, Room: rm.Slug, Kind: "site-notice", Title: "Protected: " + site.Title, Marking: m, Shown: shown,
+	rec := &item.Record{ID: store.NewID(), RoomID: rm.ID, Room: rm.Slug, Kind: "site-notice", Title: "Protected site", Marking: m, Shown: shown,
 		Owner: p.PartnerID, Author: p.ID, At: s.at()}
 	err = s.db.Write(ctx, func(tx *store.Tx) error {
 		n := SiteNotice{Item: item.Item{ID: rec.ID, Room: rm.Slug, Kind: "site-notice", Title: rec.Title, Marking: shown, Owner: rv.PartnerCodes[p.PartnerID],
 			CreatedBy: p.Username, CreatedAt: rec.At, UpdatedAt: rec.At, Version: 1}, Site: in.Site, Note: in.Note, Status: Notified}
-		if err := item.Insert(ctx, tx, s.bus, rec, audit.By(p), n); err != nil {
+		// The title does not name the site, and the site is named to
+		// those who may see it only.
+		refs, err := item.RefsTo(ctx, tx, "site", in.Site)
+		if err != nil {
+			return err
+		}
+		if err := item.Insert(ctx, tx, s.bus, rec, audit.By(p), item.WithRefs(n, refs)); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO site_notices (item_id, site_item_id, note, status) VALUES (?, ?, ?, 'active')`, rec.ID, in.Site, in.Note); err != nil {
@@ -370,8 +376,9 @@ func (s *Service) recheckSite(ctx context.Context, tx *store.Tx, p access.Princi
 	return nil
 }
 
-const noticeColumns = item.Columns + `, n.site_item_id, n.note, n.status`
-const noticeFrom = ` FROM {items i} JOIN site_notices n ON n.item_id = i.id` + item.Joins
+// A notice names its site only to a reader who may see the site.
+const noticeColumns = item.Columns + `, COALESCE(si.id, ''), n.note, n.status`
+const noticeFrom = ` FROM {items i} JOIN site_notices n ON n.item_id = i.id LEFT JOIN {items si} ON si.id = n.site_item_id AND {visible si}` + item.Joins
 
 func scanNotice(sc interface{ Scan(...any) error }) (SiteNotice, error) {
 	var n SiteNotice

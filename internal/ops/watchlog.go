@@ -48,6 +48,9 @@ type AutoEntry struct {
 	Author     string // member ID whose action caused the entry
 	SourceKind string // kind of the item it is about
 	SourceID   string // and its ID
+	// About are the items the entry describes besides SourceID (a
+	// report's source): the entry narrows whenever any of them does.
+	About []string
 }
 
 // AutoLog adds an automatic entry to a room's watch log inside tx, so it
@@ -105,12 +108,77 @@ func writeEntry(ctx context.Context, tx *store.Tx, bus *live.Bus, slug string, e
 		CreatedAt: now, UpdatedAt: now, Version: 1}, At: now, Text: e.Text, Automatic: automatic, SourceKind: e.SourceKind, SourceID: e.SourceID}
 	actor := audit.By(p)
 	actor.PartnerID = e.Owner
-	if err := item.Insert(ctx, tx, bus, rec, actor, view); err != nil {
+	refs, err := item.RefsTo(ctx, tx, "source_id", e.SourceID)
+	if err != nil {
 		return "", err
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO log_entries (item_id, at, text, automatic, source_kind, source_id) VALUES (?, ?, ?, ?, ?, ?)`,
-		rec.ID, store.Micros(now), e.Text, boolInt(automatic), e.SourceKind, e.SourceID)
-	return rec.ID, err
+	if err := item.Insert(ctx, tx, bus, rec, actor, item.WithRefs(view, refs)); err != nil {
+		return "", err
+	}
+	if _, err = tx.Exec(ctx, `INSERT INTO log_entries (item_id, at, text, automatic, source_kind, source_id) VALUES (?, ?, ?, ?, ?, ?)`,
+		rec.ID, store.Micros(now), e.Text, boolInt(automatic), e.SourceKind, e.SourceID); err != nil {
+		return "", err
+	}
+	if automatic {
+		for _, id := range append([]string{e.SourceID}, e.About...) {
+			if id == "" {
+				continue
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO log_entry_about (entry_id, item_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, rec.ID, id); err != nil {
+				return "", err
+			}
+		}
+	}
+	return rec.ID, nil
+}
+
+func init() { item.OnMarkingChange(narrowEntries) }
+
+// narrowEntries keeps the automatic entries about an item (its subject,
+// or another item it describes, such as a report's source) no wider than
+// the item: when its marking changes, each entry about it takes the meet
+// of its own marking and the item's new one (no one, when they have no
+// reader in common). An entry never widens again.
+func narrowEntries(ctx context.Context, tx *store.Tx, bus *live.Bus, id string, m access.Marking, actor audit.Record) error {
+	entries, err := store.Strings(ctx, tx, `SELECT entry_id FROM log_entry_about WHERE item_id = ? ORDER BY entry_id`, id)
+	if err != nil || len(entries) == 0 {
+		return err
+	}
+	for _, eid := range entries {
+		cur, err := item.LoadMarking(ctx, tx, eid)
+		if err != nil {
+			return err
+		}
+		meet, ok := access.Meet(cur, m)
+		if !ok {
+			meet = access.Marking{TLP: access.Red} // no recipient: no one
+		}
+		if sameMarking(meet, cur) {
+			continue
+		}
+		own, err := item.LoadOwnership(ctx, tx, eid)
+		if err != nil {
+			return err
+		}
+		shown, err := shownMarking(ctx, tx, meet)
+		if err != nil {
+			return err
+		}
+		if err := item.Remark(ctx, tx, bus, own.RoomID, "log-entry", eid, meet, shown, actor, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sameMarking(a, b access.Marking) bool {
+	return a.TLP == b.TLP && slices.Equal(sorted(a.ReleasableTo), sorted(b.ReleasableTo)) && slices.Equal(sorted(a.Recipients), sorted(b.Recipients))
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
 }
 
 // NewLogEntry is a member's entry.
@@ -146,8 +214,10 @@ func (s *Service) AddEntry(ctx context.Context, p access.Principal, slug string,
 	return s.Entry(ctx, p, id)
 }
 
-const entryColumns = item.Columns + `, e.at, e.text, e.automatic, e.source_kind, e.source_id, e.struck_at, COALESCE(sm.username, ''), e.strike_reason`
-const entryFrom = ` FROM {items i} JOIN log_entries e ON e.item_id = i.id LEFT JOIN members sm ON sm.id = e.struck_by` + item.Joins
+// The item an entry is about is named only to a reader who may see it.
+const entryColumns = item.Columns + `, e.at, e.text, e.automatic, CASE WHEN si.id IS NULL THEN '' ELSE e.source_kind END, COALESCE(si.id, ''), e.struck_at, COALESCE(sm.username, ''), e.strike_reason`
+const entryFrom = ` FROM {items i} JOIN log_entries e ON e.item_id = i.id LEFT JOIN members sm ON sm.id = e.struck_by
+	LEFT JOIN {items si} ON si.id = e.source_id AND {visible si}` + item.Joins
 
 func scanEntry(sc interface{ Scan(...any) error }) (LogEntry, error) {
 	var e LogEntry
@@ -241,7 +311,11 @@ func (s *Service) Strike(ctx context.Context, p access.Principal, id string, in 
 		if err != nil {
 			return err
 		}
-		_, err = item.Touch(ctx, tx, s.bus, rec.RoomID, "log-entry", id, "strike", rec.Marking, audit.By(p), map[string]any{"struck": true}, e)
+		refs, err := item.RefsTo(ctx, tx, "source_id", e.SourceID)
+		if err != nil {
+			return err
+		}
+		_, err = item.Touch(ctx, tx, s.bus, rec.RoomID, "log-entry", id, "strike", rec.Marking, audit.By(p), map[string]any{"struck": true}, item.WithRefs(e, refs))
 		return err
 	})
 	if err != nil {

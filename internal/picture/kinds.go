@@ -46,6 +46,15 @@ func versionGiven(errs *validate.Errors, v int) {
 func (s *Service) write(ctx context.Context, p access.Principal, rec *item.Record, version int, changed []string, data any, own func(tx *store.Tx) error) error {
 	return s.db.Write(ctx, func(tx *store.Tx) error {
 		var err error
+		// An event's links name other items: the bus leaves out, for
+		// each subscriber, those it may not see.
+		if ev, ok := data.(Event); ok && len(ev.Links) > 0 {
+			refs, err := item.RefsTo(ctx, tx, "links[]", ev.Links...)
+			if err != nil {
+				return err
+			}
+			data = item.WithRefs(ev, refs)
+		}
 		if version == 0 {
 			err = item.Insert(ctx, tx, s.bus, rec, audit.By(p), data)
 		} else {

@@ -1371,7 +1371,7 @@ async function showReport(main, slug, id) {
     h('h1', { class: 'rh' }, grade(r), ' ', r.title),
     h('p', {}, r.text),
     h('dl', {},
-      h('dt', {}, 'Source'), h('dd', {}, `${r.source_name || r.source} (reliability ${r.reliability})`),
+      h('dt', {}, 'Source'), h('dd', {}, r.source ? `${r.source_name || r.source} (reliability ${r.reliability})` : 'not released to you'),
       h('dt', {}, 'Credibility'), h('dd', {}, String(r.credibility)),
       h('dt', {}, 'Observed'), h('dd', {}, r.observed ? `${fmtTime(r.observed.start)} – ${fmtTime(r.observed.end)}` : 'not given'),
       h('dt', {}, 'Reported'), h('dd', {}, r.reported_at ? fmtTime(r.reported_at) : '—'),
@@ -1385,7 +1385,8 @@ async function showReport(main, slug, id) {
     g.links.length ? h('div', { class: 'provbox' }, provenanceGraph(slug, id, g, index)) : null,
     h('h2', {}, 'Claims resting on this report'),
     mine.length ? h('ul', {}, mine.map((c) => h('li', {}, tlpBadge(c.marking), ' ',
-      h('a', { href: `#/r/${enc}/claims/${encodeURIComponent(c.body.event)}` }, c.title),
+      // A claim whose event the reader may not see comes without one.
+      c.body.event ? h('a', { href: `#/r/${enc}/claims/${encodeURIComponent(c.body.event)}` }, c.title) : c.title,
       (c.body.disputing || []).includes(id) ? ' (disputes it)' : ''))) : h('p', { class: 'hint' }, 'None.'));
   if (r.owner === state.me.partner) page.append(await reportEditor(slug, r, () => showReportAgain(main, slug, id)));
   if (r.version > 1) {
