@@ -68,6 +68,7 @@ var tableOwners = map[string]string{
 	"ops_footprint_rtree": "ops",
 	"conflicts":           "ops",
 	"log_entries":         "ops",
+	"log_entry_about":     "ops",
 	"rfis":                "ops",
 	"rfi_answers":         "ops",
 
