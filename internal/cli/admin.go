@@ -39,7 +39,10 @@ func cmdInit(ctx context.Context, env *Env, args []string) error {
 	return withDB(ctx, fs, &dbf, args, func(s *Services) error {
 		pw := env.Getenv("OPSROOM_ADMIN_PASSWORD")
 		if pw == "" {
-			return errors.New("set OPSROOM_ADMIN_PASSWORD to the first admin's password (at least 10 characters); it is not taken as a flag so it stays out of shell history")
+			return fmt.Errorf("set OPSROOM_ADMIN_PASSWORD to the first admin's password (at least %d characters); it is not taken as a flag so it stays out of shell history", account.MinPasswordChars)
+		}
+		if why := account.PasswordProblem(*username, pw); why != "" {
+			return fmt.Errorf("OPSROOM_ADMIN_PASSWORD (the admin's password) %s", why)
 		}
 		if *code == "" {
 			return errors.New("--partner is required: the code of the organization the admin belongs to")
@@ -145,8 +148,14 @@ func cmdMember(ctx context.Context, env *Env, args []string) error {
 			kind := fs.String("kind", access.Person, "person or device")
 			admin := fs.Bool("admin", false, "make a server admin")
 			return withDB(ctx, fs, &dbf, args, func(s *Services) error {
+				pw := env.Getenv("OPSROOM_PASSWORD")
+				if pw != "" && *kind == access.Person {
+					if why := account.PasswordProblem(*username, pw); why != "" {
+						return fmt.Errorf("OPSROOM_PASSWORD (the member's password) %s", why)
+					}
+				}
 				m, err := s.Members.CreateMember(ctx, access.System, account.NewMember{Partner: *partner, Username: *username,
-					DisplayName: *name, Kind: *kind, Password: env.Getenv("OPSROOM_PASSWORD"), IsAdmin: *admin})
+					DisplayName: *name, Kind: *kind, Password: pw, IsAdmin: *admin})
 				if err == nil {
 					fmt.Fprintf(env.Stdout, "member %s (partner %s) added\n", m.Username, m.Partner)
 				}

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,11 @@ type Server struct {
 	// SecureCookies marks the session cookie Secure (set when served over
 	// TLS or behind a TLS proxy).
 	SecureCookies bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed. A request from any other peer is from its peer address,
+	// whatever headers it sends, so that a client cannot choose the
+	// address its failed sign-ins are counted against.
+	TrustedProxies []netip.Prefix
 	// Extra lets other packages add routes (UI, metrics, streams) to the
 	// same mux and OpenAPI document.
 	Extra []func(*API)
@@ -106,7 +112,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				s.writeError(w, r, access.ErrUnauthenticated)
 				return
 			}
-			p, err = s.Members.Token(r.Context(), strings.TrimSpace(tok), remoteAddr(r))
+			p, err = s.Members.Token(r.Context(), strings.TrimSpace(tok), s.clientAddr(r))
 		default:
 			c, cerr := r.Cookie(SessionCookie)
 			if cerr != nil {
@@ -133,12 +139,63 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-func remoteAddr(r *http.Request) string {
+// clientAddr is the address a request comes from: its peer, or, when the
+// peer is a trusted proxy, the nearest address in X-Forwarded-For that is
+// not a trusted proxy. The list is read from the right, where the proxies
+// append, because everything to the left of them is what the client said.
+func (s *Server) clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !s.trusted(peer) {
+		return host
+	}
+	client := peer
+	hops := r.Header.Values("X-Forwarded-For")
+	for i := len(hops) - 1; i >= 0; i-- {
+		list := strings.Split(hops[i], ",")
+		for j := len(list) - 1; j >= 0; j-- {
+			a, ok := parseHop(list[j])
+			if !ok {
+				// Garbage where an address should be: the last hop
+				// that could be read is as far as can be trusted.
+				return client.String()
+			}
+			client = a
+			if !s.trusted(a) {
+				return a.String()
+			}
+		}
+	}
+	return client.String()
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, possibly with a
+// port or in brackets.
+func parseHop(v string) (netip.Addr, bool) {
+	v = strings.TrimSpace(v)
+	if a, err := netip.ParseAddr(v); err == nil {
+		return a.Unmap(), true
+	}
+	if ap, err := netip.ParseAddrPort(v); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(v, "["), "]")); err == nil {
+		return a.Unmap(), true
+	}
+	return netip.Addr{}, false
 }
 
 func (s *Server) recoverer(next http.Handler) http.Handler {
