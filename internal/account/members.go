@@ -72,7 +72,7 @@ func (s *Service) CreateMember(ctx context.Context, actor access.Principal, in N
 	if in.DisplayName == "" {
 		in.DisplayName = in.Username
 	}
-	errs.Text("display_name", in.DisplayName, true, 200)
+	errs.Line("display_name", in.DisplayName, true, 200)
 	if in.Kind == "" {
 		in.Kind = access.Person
 	}
@@ -143,7 +143,7 @@ func (s *Service) UpdateMember(ctx context.Context, actor access.Principal, user
 	}
 	var errs validate.Errors
 	if p.DisplayName != nil {
-		errs.Text("display_name", *p.DisplayName, true, 200)
+		errs.Line("display_name", *p.DisplayName, true, 200)
 	}
 	var hash string
 	if p.Password != nil {

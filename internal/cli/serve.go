@@ -90,6 +90,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	ln = httpapi.ProblemListener(ln)
 	log.Info("opsroom listening", "url", "http://"+ln.Addr().String(), "engine", db.Engine(), "version", version.String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -6,19 +6,24 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/account"
@@ -253,7 +258,23 @@ func decodeMax(r *http.Request, w http.ResponseWriter, v any, max int64) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return &statusError{status: http.StatusUnsupportedMediaType, detail: "send the body as application/json"}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, max))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	if err != nil {
+		return err
+	}
+	// encoding/json would put U+FFFD in place of bytes that are not
+	// UTF-8, storing something other than what was sent; refuse instead.
+	if !utf8.Valid(body) {
+		f := invalidUTF8Field(body)
+		if f == "" {
+			return badRequest("", "the body is not valid UTF-8")
+		}
+		return badRequest(f, "%s is not valid UTF-8", f)
+	}
+	if t := bytes.TrimSpace(body); string(t) == "null" {
+		return badRequest("", "the body is null; send a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
@@ -284,6 +305,62 @@ func decodeMax(r *http.Request, w http.ResponseWriter, v any, max int64) error {
 	return nil
 }
 
+// invalidUTF8Field names the first field of a JSON body whose string (or
+// key) holds bytes that are not UTF-8, as a path such as "places[2].name",
+// or "" when it cannot tell. Each bad byte is replaced by a noncharacter
+// no client sends, the body decoded, and the value holding it found.
+func invalidUTF8Field(body []byte) string {
+	const mark = "\U0010FFFF"
+	var b strings.Builder
+	for len(body) > 0 {
+		r, n := utf8.DecodeRune(body)
+		if r == utf8.RuneError && n <= 1 {
+			b.WriteString(mark)
+		} else {
+			b.Write(body[:n])
+		}
+		body = body[n:]
+	}
+	var v any
+	if json.Unmarshal([]byte(b.String()), &v) != nil {
+		return ""
+	}
+	var find func(path string, v any) (string, bool)
+	find = func(path string, v any) (string, bool) {
+		switch t := v.(type) {
+		case string:
+			return path, strings.Contains(t, mark)
+		case []any:
+			for i, e := range t {
+				if p, ok := find(fmt.Sprintf("%s[%d]", path, i), e); ok {
+					return p, true
+				}
+			}
+		case map[string]any:
+			keys := make([]string, 0, len(t))
+			for k := range t {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				p := k
+				if path != "" {
+					p = path + "." + k
+				}
+				if strings.Contains(k, mark) {
+					return strings.ReplaceAll(p, mark, "\uFFFD"), true
+				}
+				if p, ok := find(p, t[k]); ok {
+					return p, true
+				}
+			}
+		}
+		return "", false
+	}
+	p, _ := find("", v)
+	return p
+}
+
 // writeJSON writes v with status.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Content-Type", "application/json")
@@ -298,6 +375,10 @@ type Page[T any] struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
+// whole marks a Page answered by Call: the whole list at once, so that a
+// cursor sent to it is refused rather than ignored.
+func (Page[T]) whole() {}
+
 // pageParams reads ?limit= (1..500, default 50) and ?cursor=.
 func pageParams(r *http.Request) (limit int, after string, err error) {
 	limit = 50
@@ -309,13 +390,33 @@ func pageParams(r *http.Request) (limit int, after string, err error) {
 		limit = n
 	}
 	if c := r.URL.Query().Get("cursor"); c != "" {
-		b, err := base64.RawURLEncoding.DecodeString(c)
-		if err != nil {
+		var ok bool
+		if after, ok = decodeCursor(c); !ok {
 			return 0, "", badRequest("cursor", "cursor is not one this server gave out")
 		}
-		after = string(b)
 	}
 	return limit, after, nil
+}
+
+// A cursor is the last element's key and a CRC-32 of it, in base64url: the
+// check tells a cursor this server gave out from garbage, which would
+// otherwise be taken as a key and answer some page. It is not a secret: a
+// made-up key only starts a page elsewhere among what the caller may see.
+func encodeCursor(key string) string {
+	b := binary.BigEndian.AppendUint32([]byte(key), crc32.ChecksumIEEE([]byte(key)))
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(c string) (string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) < 5 {
+		return "", false
+	}
+	key, sum := b[:len(b)-4], binary.BigEndian.Uint32(b[len(b)-4:])
+	if crc32.ChecksumIEEE(key) != sum || !utf8.Valid(key) {
+		return "", false
+	}
+	return string(key), true
 }
 
 // page builds a Page; key gives the cursor value of an element. It asks
@@ -324,7 +425,7 @@ func page[T any](items []T, limit int, key func(T) string) Page[T] {
 	p := Page[T]{Items: items}
 	if len(items) > limit {
 		p.Items = items[:limit]
-		p.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(key(items[limit-1])))
+		p.NextCursor = encodeCursor(key(items[limit-1]))
 	}
 	return p
 }
