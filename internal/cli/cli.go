@@ -112,7 +112,7 @@ func describe(err error) string {
 
 // dbFlags are the flags every command that opens the database shares.
 type dbFlags struct {
-	data, db string
+	data, db, sync string
 }
 
 func (d *dbFlags) register(fs *flag.FlagSet, env *Env) {
@@ -122,10 +122,30 @@ func (d *dbFlags) register(fs *flag.FlagSet, env *Env) {
 	}
 	fs.StringVar(&d.data, "data", dataDefault, "data directory for embedded SQLite (env OPSROOM_DATA)")
 	fs.StringVar(&d.db, "db", env.Getenv("OPSROOM_DB"), "postgres://... to use PostgreSQL instead of SQLite (env OPSROOM_DB)")
+	registerSync(fs, env, &d.sync)
+}
+
+// registerSync adds --sqlite-sync (env OPSROOM_SQLITE_SYNC).
+func registerSync(fs *flag.FlagSet, env *Env, v *string) {
+	def := env.Getenv("OPSROOM_SQLITE_SYNC")
+	if def == "" {
+		def = store.SyncFull
+	}
+	fs.StringVar(v, "sqlite-sync", def, "SQLite durability: full (an acknowledged write survives a power cut) or normal (faster; the last writes before a power cut or OS crash may be lost) (env OPSROOM_SQLITE_SYNC)")
 }
 
 func (d *dbFlags) open(ctx context.Context) (*store.DB, error) {
-	return store.Open(ctx, store.Options{URL: d.db, Dir: d.data})
+	if err := checkSync(d.sync); err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, store.Options{URL: d.db, Dir: d.data, SQLiteSync: d.sync})
+}
+
+func checkSync(v string) error {
+	if v != store.SyncFull && v != store.SyncNormal {
+		return fmt.Errorf("--sqlite-sync %q: want %s (the default) or %s", v, store.SyncFull, store.SyncNormal)
+	}
+	return nil
 }
 
 // Services are the domain services a command or the server uses.

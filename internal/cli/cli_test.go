@@ -123,3 +123,22 @@ func TestDemoListensOnLoopback(t *testing.T) {
 		t.Errorf("a bad --trusted-proxy: exit %d, %q", code, stderr)
 	}
 }
+
+// TestSQLiteSyncFlag: the faster SQLite mode is named, and a mode that
+// is neither is refused before anything is opened.
+func TestSQLiteSyncFlag(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"OPSROOM_DATA": dir, "OPSROOM_ADMIN_PASSWORD": "first operator passphrase"}
+	if code, _, stderr := run(t, env, "init", "--partner", "UN", "--sqlite-sync", "normal"); code != 0 {
+		t.Fatalf("--sqlite-sync normal: %s", stderr)
+	}
+	for _, args := range [][]string{{"partner", "list", "--sqlite-sync", "off"}, {"bench", "--sqlite-sync", "off", "items"}} {
+		if code, _, stderr := run(t, env, args...); code == 0 || !strings.Contains(stderr, `--sqlite-sync "off": want full (the default) or normal`) {
+			t.Errorf("%v: exit %d, %q", args, code, stderr)
+		}
+	}
+	env["OPSROOM_SQLITE_SYNC"] = "sometimes"
+	if code, _, stderr := run(t, env, "partner", "list"); code == 0 || !strings.Contains(stderr, `"sometimes"`) {
+		t.Errorf("OPSROOM_SQLITE_SYNC=sometimes: exit %d, %q", code, stderr)
+	}
+}
