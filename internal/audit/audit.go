@@ -276,3 +276,12 @@ func Of(p access.Principal, action, roomID, kind, objectID string, detail any) R
 	}
 	return r
 }
+
+// Head returns the chain's recorded head: the last record's sequence
+// number and hash (0 and "" for an empty trail).
+func Head(ctx context.Context, db *store.DB) (int64, string, error) {
+	var seq int64
+	var hash string
+	err := store.Scan(db.QueryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`), &seq, &hash)
+	return seq, hash, err
+}

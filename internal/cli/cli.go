@@ -45,6 +45,8 @@ func commands() []command {
 		{"room", "open rooms, list them, seat members", cmdRoom},
 		{"token", "make, list and revoke API tokens", cmdToken},
 		{"audit", "verify the audit trail's hash chain", cmdAudit},
+		{"backup", "write a consistent copy of the SQLite database while serving", cmdBackup},
+		{"restore", "bring a backup into an empty data directory", cmdRestore},
 		{"bench", "measure the headline performance figures", cmdBench},
 		{"import", "load an exchange document (all or nothing)", cmdImport},
 		{"export", "write what one member may see as an exchange document", cmdExport},

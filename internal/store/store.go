@@ -131,7 +131,7 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	path := filepath.Join(dir, "opsroom.db")
+	path := filepath.Join(dir, FileName)
 	// In WAL mode, synchronous=FULL syncs the log at every commit, so a
 	// commit that was acknowledged is on disk; NORMAL syncs only at
 	// checkpoints, which survives a killed process but not a power cut.
