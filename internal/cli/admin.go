@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -322,11 +323,27 @@ func dateOr(zero bool, s string) string {
 func cmdAudit(ctx context.Context, env *Env, args []string) error {
 	return sub(args, env, "audit", map[string]func([]string) error{
 		"verify": func(args []string) error {
-			fs := newFlags(env, "audit verify", "audit verify: recompute the hash chain and name the first broken record")
+			fs := newFlags(env, "audit verify", "audit verify [--against SEQ:HASH]...: recompute the hash chain, check it against the data directory's checkpoint and the values given, and name the first broken record")
 			var dbf dbFlags
 			dbf.register(fs, env)
+			var against []audit.Checkpoint
+			fs.Func("against", "a checkpoint printed earlier by opsroom audit checkpoint (repeatable)", func(v string) error {
+				c, err := audit.ParseCheckpoint(v)
+				if err == nil {
+					against = append(against, c)
+				}
+				return err
+			})
 			return withDB(ctx, fs, &dbf, args, func(s *Services) error {
-				n, err := audit.Verify(ctx, s.DB)
+				anchors := against
+				file, ok, err := audit.ReadCheckpointFile(dbf.data)
+				if err != nil {
+					return err
+				}
+				if ok {
+					anchors = append(anchors, file)
+				}
+				n, err := audit.VerifyAgainst(ctx, s.DB, anchors...)
 				if err != nil {
 					var be *audit.BrokenError
 					if errors.As(err, &be) {
@@ -335,6 +352,29 @@ func cmdAudit(ctx context.Context, env *Env, args []string) error {
 					return err
 				}
 				fmt.Fprintf(env.Stdout, "audit trail intact: %d records verified\n", n)
+				if ok {
+					fmt.Fprintf(env.Stdout, "it holds the checkpoint in %s (record %d)\n", filepath.Join(dbf.data, audit.CheckpointFile), file.Seq)
+				}
+				for _, c := range against {
+					fmt.Fprintf(env.Stdout, "it holds checkpoint %s\n", c)
+				}
+				return nil
+			})
+		},
+		"checkpoint": func(args []string) error {
+			fs := newFlags(env, "audit checkpoint", "audit checkpoint: verify the chain and print its head as SEQ:HASH, to keep somewhere the database's writers cannot reach")
+			var dbf dbFlags
+			dbf.register(fs, env)
+			return withDB(ctx, fs, &dbf, args, func(s *Services) error {
+				// Anchoring a broken chain would vouch for it.
+				if _, err := audit.Verify(ctx, s.DB); err != nil {
+					return fmt.Errorf("the audit trail is broken, no checkpoint printed: %w", err)
+				}
+				c, err := audit.CurrentHead(ctx, s.DB)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(env.Stdout, c)
 				return nil
 			})
 		},

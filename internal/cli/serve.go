@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/demo"
 	"github.com/opsroom/opsroom/internal/httpapi"
 	"github.com/opsroom/opsroom/internal/item"
@@ -36,6 +37,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	})
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	secure := fs.Bool("secure-cookies", false, "mark the session cookie Secure (when served over HTTPS)")
+	every := fs.Int64("audit-checkpoint-every", 1000, "write the audit chain's head to DATA/audit-checkpoint every this many records (and at shutdown)")
 	natsURL := fs.String("nats", env.Getenv("OPSROOM_NATS"), "nats://host:4222 to share live changes with other instances on the same PostgreSQL database (env OPSROOM_NATS)")
 	var tf takFlags
 	tf.register(fs)
@@ -60,6 +62,16 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
+	// The checkpoint file anchors the audit chain outside the database
+	// (see opsroom audit verify); it is written last at shutdown.
+	anchorCtx, stopAnchor := context.WithCancel(context.WithoutCancel(ctx))
+	anchorDone := make(chan struct{})
+	go func() {
+		defer close(anchorDone)
+		a := &audit.Anchor{DB: db, Dir: dbf.data, Every: *every}
+		a.Run(anchorCtx, func(err error) { log.Error("audit checkpoint", "err", err) })
+	}()
+	defer func() { stopAnchor(); <-anchorDone }()
 	stopLive, err := live.Start(ctx, db, svc.Bus, *natsURL, log)
 	if err != nil {
 		return err
