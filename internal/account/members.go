@@ -26,16 +26,19 @@ type Service struct {
 	// watch's length).
 	SessionTTL time.Duration
 	now        func() time.Time
-	byUser     *throttle
-	byAddr     *throttle
+	byPair     *throttle // failures per username and address
+	byAddr     *throttle // failures per address, whatever the username
 }
 
 // NewService returns the member service on db.
 func NewService(db *store.DB) *Service {
-	// Ten failures in 15 minutes per username; a hundred per address, since
-	// a whole operations centre may sit behind one address.
+	// Ten failures in 15 minutes per username from one address; a hundred
+	// per address, since a whole operations centre may sit behind one
+	// address. There is no count per username alone: an attacker failing
+	// against a username must not lock its owner out, so the failing
+	// address is slowed and the owner, from another address, signs in.
 	return &Service{db: db, SessionTTL: 12 * time.Hour, now: time.Now,
-		byUser: newThrottle(10, 15*time.Minute), byAddr: newThrottle(100, 15*time.Minute)}
+		byPair: newThrottle(10, 15*time.Minute), byAddr: newThrottle(100, 15*time.Minute)}
 }
 
 const memberCols = `m.id, m.partner_id, p.code, m.username, m.display_name, m.kind, m.is_admin, m.disabled, m.created_at`
@@ -69,21 +72,19 @@ func (s *Service) CreateMember(ctx context.Context, actor access.Principal, in N
 	if in.DisplayName == "" {
 		in.DisplayName = in.Username
 	}
-	errs.Text("display_name", in.DisplayName, true, 200)
+	errs.Line("display_name", in.DisplayName, true, 200)
 	if in.Kind == "" {
 		in.Kind = access.Person
 	}
 	errs.OneOf("kind", in.Kind, access.Person, access.Device)
 	// A person without a password cannot sign in until an admin sets one
 	// (members imported from another server arrive so).
-	if in.Kind == access.Person && in.Password != "" && len(in.Password) < 10 {
-		errs.Add("password", "must be at least 10 characters")
-	}
 	if in.Kind == access.Device && in.Password != "" {
 		errs.Add("password", "devices sign in with tokens or certificates, not passwords")
-	}
-	if len(in.Password) > 1024 {
-		errs.Add("password", "is longer than 1024 bytes")
+	} else if in.Password != "" {
+		if why := PasswordProblem(in.Username, in.Password); why != "" {
+			errs.Add("password", "%s", why)
+		}
 	}
 	var partnerID string
 	if in.Partner == "" {
@@ -142,14 +143,14 @@ func (s *Service) UpdateMember(ctx context.Context, actor access.Principal, user
 	}
 	var errs validate.Errors
 	if p.DisplayName != nil {
-		errs.Text("display_name", *p.DisplayName, true, 200)
+		errs.Line("display_name", *p.DisplayName, true, 200)
 	}
 	var hash string
 	if p.Password != nil {
 		if m.Kind != access.Person {
 			errs.Add("password", "devices have no password")
-		} else if len(*p.Password) < 10 || len(*p.Password) > 1024 {
-			errs.Add("password", "must be 10 to 1024 characters")
+		} else if why := PasswordProblem(m.Username, *p.Password); why != "" {
+			errs.Add("password", "%s", why)
 		} else if hash, err = HashPassword(*p.Password); err != nil {
 			return access.Member{}, err
 		}
@@ -286,8 +287,11 @@ func (s *Service) AsMember(ctx context.Context, username, via string) (access.Pr
 // Login checks a username and password and opens a session. It returns
 // the session secret for the cookie. Success and failure are audited.
 func (s *Service) Login(ctx context.Context, username, password, remote string) (access.Principal, string, error) {
-	user, addr := strings.ToLower(username), remote
-	if s.byUser.blocked(s.now(), user) || s.byAddr.blocked(s.now(), addr) {
+	// The address is a key of its own; the pair key puts the address
+	// first so that no username can collide with another address's key.
+	addr := remote
+	pair := remote + "\x00" + strings.ToLower(username)
+	if s.byPair.blocked(s.now(), pair) || s.byAddr.blocked(s.now(), addr) {
 		_ = audit.Log(ctx, s.db, audit.Record{Action: "login.throttled",
 			Detail: audit.Detail(map[string]string{"username": truncate(username, 64), "remote": remote})})
 		return access.Principal{}, "", ErrTooManyAttempts
@@ -303,13 +307,16 @@ func (s *Service) Login(ctx context.Context, username, password, remote string) 
 		CheckPassword(dummyHash, password) // same work whether or not the account exists
 	}
 	if hash == "" || !CheckPassword(hash, password) || disabled {
-		s.byUser.fail(s.now(), user)
+		s.byPair.fail(s.now(), pair)
 		s.byAddr.fail(s.now(), addr)
 		_ = audit.Log(ctx, s.db, audit.Record{ActorID: id, Action: "login.fail", Kind: "member", ObjectID: id,
 			Detail: audit.Detail(map[string]string{"username": truncate(username, 64), "remote": remote})})
 		return access.Principal{}, "", ErrBadCredentials
 	}
-	s.byUser.reset(user)
+	// Success forgets this address's failures against this username, not
+	// the address's other failures: signing in to one's own account must
+	// not buy more guesses at others.
+	s.byPair.reset(pair)
 	p, err := s.principal(ctx, id, "session")
 	if err != nil {
 		return access.Principal{}, "", err

@@ -6,11 +6,12 @@ import (
 	"time"
 )
 
-// ErrTooManyAttempts refuses a sign-in after too many recent failures for
-// the same username or from the same address.
+// ErrTooManyAttempts refuses a sign-in from an address after too many
+// recent failures from it (against one username, or against any).
 var ErrTooManyAttempts = errors.New("too many failed sign-ins; wait a few minutes and try again")
 
-// throttle counts failed sign-ins per key (username, remote address) in a
+// throttle counts failed sign-ins per key (an address, or an address and a
+// username) in a
 // sliding window. It is per process: several instances each keep their
 // own count, which still bounds guessing to a few attempts a minute.
 type throttle struct {

@@ -58,7 +58,7 @@ func (s *Service) CreateToken(ctx context.Context, actor access.Principal, in Ne
 		owner = m
 	}
 	var errs validate.Errors
-	errs.Text("name", in.Name, true, 200)
+	errs.Line("name", in.Name, true, 200)
 	life := 90 * 24 * time.Hour
 	if in.ExpiresIn != "" {
 		d, err := time.ParseDuration(in.ExpiresIn)

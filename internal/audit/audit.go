@@ -277,13 +277,13 @@ func Of(p access.Principal, action, roomID, kind, objectID string, detail any) R
 	return r
 }
 
-// Head returns the seq of the newest record (0 for an empty log): where
-// a reader that follows the log (the live stream's cluster and membership
-// watch) starts.
-func Head(ctx context.Context, db *store.DB) (int64, error) {
-	var head int64
-	err := store.Scan(db.QueryRow(ctx, `SELECT seq FROM audit_head WHERE id = 1`), &head)
-	return head, err
+// Head returns the chain's recorded head: the last record's sequence
+// number and hash (0 and "" for an empty trail).
+func Head(ctx context.Context, db *store.DB) (int64, string, error) {
+	var seq int64
+	var hash string
+	err := store.Scan(db.QueryRow(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`), &seq, &hash)
+	return seq, hash, err
 }
 
 // CountActions returns how many records in (after, upTo] have one of the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -39,7 +40,10 @@ func cmdInit(ctx context.Context, env *Env, args []string) error {
 	return withDB(ctx, fs, &dbf, args, func(s *Services) error {
 		pw := env.Getenv("OPSROOM_ADMIN_PASSWORD")
 		if pw == "" {
-			return errors.New("set OPSROOM_ADMIN_PASSWORD to the first admin's password (at least 10 characters); it is not taken as a flag so it stays out of shell history")
+			return fmt.Errorf("set OPSROOM_ADMIN_PASSWORD to the first admin's password (at least %d characters); it is not taken as a flag so it stays out of shell history", account.MinPasswordChars)
+		}
+		if why := account.PasswordProblem(*username, pw); why != "" {
+			return fmt.Errorf("OPSROOM_ADMIN_PASSWORD (the admin's password) %s", why)
 		}
 		if *code == "" {
 			return errors.New("--partner is required: the code of the organization the admin belongs to")
@@ -145,8 +149,14 @@ func cmdMember(ctx context.Context, env *Env, args []string) error {
 			kind := fs.String("kind", access.Person, "person or device")
 			admin := fs.Bool("admin", false, "make a server admin")
 			return withDB(ctx, fs, &dbf, args, func(s *Services) error {
+				pw := env.Getenv("OPSROOM_PASSWORD")
+				if pw != "" && *kind == access.Person {
+					if why := account.PasswordProblem(*username, pw); why != "" {
+						return fmt.Errorf("OPSROOM_PASSWORD (the member's password) %s", why)
+					}
+				}
 				m, err := s.Members.CreateMember(ctx, access.System, account.NewMember{Partner: *partner, Username: *username,
-					DisplayName: *name, Kind: *kind, Password: env.Getenv("OPSROOM_PASSWORD"), IsAdmin: *admin})
+					DisplayName: *name, Kind: *kind, Password: pw, IsAdmin: *admin})
 				if err == nil {
 					fmt.Fprintf(env.Stdout, "member %s (partner %s) added\n", m.Username, m.Partner)
 				}
@@ -313,11 +323,27 @@ func dateOr(zero bool, s string) string {
 func cmdAudit(ctx context.Context, env *Env, args []string) error {
 	return sub(args, env, "audit", map[string]func([]string) error{
 		"verify": func(args []string) error {
-			fs := newFlags(env, "audit verify", "audit verify: recompute the hash chain and name the first broken record")
+			fs := newFlags(env, "audit verify", "audit verify [--against SEQ:HASH]...: recompute the hash chain, check it against the data directory's checkpoint and the values given, and name the first broken record")
 			var dbf dbFlags
 			dbf.register(fs, env)
+			var against []audit.Checkpoint
+			fs.Func("against", "a checkpoint printed earlier by opsroom audit checkpoint (repeatable)", func(v string) error {
+				c, err := audit.ParseCheckpoint(v)
+				if err == nil {
+					against = append(against, c)
+				}
+				return err
+			})
 			return withDB(ctx, fs, &dbf, args, func(s *Services) error {
-				n, err := audit.Verify(ctx, s.DB)
+				anchors := against
+				file, ok, err := audit.ReadCheckpointFile(dbf.data)
+				if err != nil {
+					return err
+				}
+				if ok {
+					anchors = append(anchors, file)
+				}
+				n, err := audit.VerifyAgainst(ctx, s.DB, anchors...)
 				if err != nil {
 					var be *audit.BrokenError
 					if errors.As(err, &be) {
@@ -326,6 +352,29 @@ func cmdAudit(ctx context.Context, env *Env, args []string) error {
 					return err
 				}
 				fmt.Fprintf(env.Stdout, "audit trail intact: %d records verified\n", n)
+				if ok {
+					fmt.Fprintf(env.Stdout, "it holds the checkpoint in %s (record %d)\n", filepath.Join(dbf.data, audit.CheckpointFile), file.Seq)
+				}
+				for _, c := range against {
+					fmt.Fprintf(env.Stdout, "it holds checkpoint %s\n", c)
+				}
+				return nil
+			})
+		},
+		"checkpoint": func(args []string) error {
+			fs := newFlags(env, "audit checkpoint", "audit checkpoint: verify the chain and print its head as SEQ:HASH, to keep somewhere the database's writers cannot reach")
+			var dbf dbFlags
+			dbf.register(fs, env)
+			return withDB(ctx, fs, &dbf, args, func(s *Services) error {
+				// Anchoring a broken chain would vouch for it.
+				if _, err := audit.Verify(ctx, s.DB); err != nil {
+					return fmt.Errorf("the audit trail is broken, no checkpoint printed: %w", err)
+				}
+				c, err := audit.CurrentHead(ctx, s.DB)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(env.Stdout, c)
 				return nil
 			})
 		},

@@ -32,7 +32,12 @@ func cmdBench(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "bench", "bench [--db postgres://...] [--scale 1] [WORKLOAD ...]   (default: every workload)")
 	dbURL := fs.String("db", "", "measure on this PostgreSQL database (a fresh schema is made and dropped) instead of a temporary SQLite")
 	scale := fs.Float64("scale", 1, "multiply data sizes by this (0.1 for a quick look)")
+	var sync string
+	registerSync(fs, env, &sync)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkSync(sync); err != nil {
 		return err
 	}
 	names := fs.Args()
@@ -52,11 +57,15 @@ func cmdBench(ctx context.Context, env *Env, args []string) error {
 			sort.Strings(known)
 			return fmt.Errorf("unknown workload %q; known: %s", name, strings.Join(known, ", "))
 		}
-		db, cleanup, err := benchDB(ctx, *dbURL)
+		db, cleanup, err := benchDB(ctx, *dbURL, sync)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(env.Stdout, "== %s on %s: %s\n", name, db.Engine(), w.summary)
+		mode := ""
+		if db.Engine() == store.SQLite {
+			mode = " (synchronous=" + sync + ")"
+		}
+		fmt.Fprintf(env.Stdout, "== %s on %s%s: %s\n", name, db.Engine(), mode, w.summary)
 		results, err := w.run(ctx, env, db, *scale)
 		cleanup()
 		if err != nil {
@@ -71,13 +80,13 @@ func cmdBench(ctx context.Context, env *Env, args []string) error {
 
 // benchDB opens a throw-away database: SQLite in a temporary directory,
 // or a fresh schema on the PostgreSQL server given.
-func benchDB(ctx context.Context, url string) (*store.DB, func(), error) {
+func benchDB(ctx context.Context, url, sync string) (*store.DB, func(), error) {
 	if url == "" {
 		dir, err := os.MkdirTemp("", "opsroom-bench-")
 		if err != nil {
 			return nil, nil, err
 		}
-		db, err := store.Open(ctx, store.Options{Dir: dir})
+		db, err := store.Open(ctx, store.Options{Dir: dir, SQLiteSync: sync})
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, nil, err

@@ -45,6 +45,8 @@ func commands() []command {
 		{"room", "open rooms, list them, seat members", cmdRoom},
 		{"token", "make, list and revoke API tokens", cmdToken},
 		{"audit", "verify the audit trail's hash chain", cmdAudit},
+		{"backup", "write a consistent copy of the SQLite database while serving", cmdBackup},
+		{"restore", "bring a backup into an empty data directory", cmdRestore},
 		{"bench", "measure the headline performance figures", cmdBench},
 		{"import", "load an exchange document (all or nothing)", cmdImport},
 		{"export", "write what one member may see as an exchange document", cmdExport},
@@ -112,7 +114,7 @@ func describe(err error) string {
 
 // dbFlags are the flags every command that opens the database shares.
 type dbFlags struct {
-	data, db string
+	data, db, sync string
 }
 
 func (d *dbFlags) register(fs *flag.FlagSet, env *Env) {
@@ -122,10 +124,30 @@ func (d *dbFlags) register(fs *flag.FlagSet, env *Env) {
 	}
 	fs.StringVar(&d.data, "data", dataDefault, "data directory for embedded SQLite (env OPSROOM_DATA)")
 	fs.StringVar(&d.db, "db", env.Getenv("OPSROOM_DB"), "postgres://... to use PostgreSQL instead of SQLite (env OPSROOM_DB)")
+	registerSync(fs, env, &d.sync)
+}
+
+// registerSync adds --sqlite-sync (env OPSROOM_SQLITE_SYNC).
+func registerSync(fs *flag.FlagSet, env *Env, v *string) {
+	def := env.Getenv("OPSROOM_SQLITE_SYNC")
+	if def == "" {
+		def = store.SyncFull
+	}
+	fs.StringVar(v, "sqlite-sync", def, "SQLite durability: full (an acknowledged write survives a power cut) or normal (faster; the last writes before a power cut or OS crash may be lost) (env OPSROOM_SQLITE_SYNC)")
 }
 
 func (d *dbFlags) open(ctx context.Context) (*store.DB, error) {
-	return store.Open(ctx, store.Options{URL: d.db, Dir: d.data})
+	if err := checkSync(d.sync); err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, store.Options{URL: d.db, Dir: d.data, SQLiteSync: d.sync})
+}
+
+func checkSync(v string) error {
+	if v != store.SyncFull && v != store.SyncNormal {
+		return fmt.Errorf("--sqlite-sync %q: want %s (the default) or %s", v, store.SyncFull, store.SyncNormal)
+	}
+	return nil
 }
 
 // Services are the domain services a command or the server uses.

@@ -20,7 +20,7 @@ func run(t *testing.T, env map[string]string, args ...string) (int, string, stri
 
 func TestAdministrationAndAuditVerify(t *testing.T) {
 	dir := t.TempDir()
-	env := map[string]string{"OPSROOM_DATA": dir, "OPSROOM_ADMIN_PASSWORD": "first admin password", "OPSROOM_PASSWORD": "member password"}
+	env := map[string]string{"OPSROOM_DATA": dir, "OPSROOM_ADMIN_PASSWORD": "first operator passphrase", "OPSROOM_PASSWORD": "member password"}
 	steps := []struct {
 		args []string
 		code int
@@ -73,5 +73,72 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		if code != 0 || out+errs == "" {
 			t.Errorf("opsroom %s --help: exit %d, nothing printed", c.name, code)
 		}
+	}
+}
+
+// TestWeakPasswordsRefused: init and member add hold the admin's and a
+// member's password to the same rule as the API, naming the variable.
+func TestWeakPasswordsRefused(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"OPSROOM_DATA": dir, "OPSROOM_ADMIN_PASSWORD": "          "}, []string{"init", "--partner", "UN"}, "OPSROOM_ADMIN_PASSWORD (the admin's password) must not be only spaces"},
+		{map[string]string{"OPSROOM_DATA": dir, "OPSROOM_ADMIN_PASSWORD": "password1234"}, []string{"init", "--partner", "UN"}, "OPSROOM_ADMIN_PASSWORD (the admin's password) is on the list of common passwords"},
+		{map[string]string{"OPSROOM_DATA": dir, "OPSROOM_ADMIN_PASSWORD": "admin-of-the-room"}, []string{"init", "--partner", "UN"}, "must not contain the username"},
+		{map[string]string{"OPSROOM_DATA": dir, "OPSROOM_ADMIN_PASSWORD": "ten chars!"}, []string{"init", "--partner", "UN"}, "must be at least 12 characters"},
+	} {
+		code, _, stderr := run(t, c.env, c.args...)
+		if code == 0 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v with %v: exit %d, stderr %q, want %q", c.args, c.env, code, stderr, c.want)
+		}
+	}
+	env := map[string]string{"OPSROOM_DATA": dir, "OPSROOM_ADMIN_PASSWORD": "first operator passphrase", "OPSROOM_PASSWORD": "aaaaaaaaaaaa"}
+	if code, _, stderr := run(t, env, "init", "--partner", "UN"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, stderr := run(t, env, "member", "add", "--partner", "UN", "--username", "un.one"); code == 0 || !strings.Contains(stderr, "OPSROOM_PASSWORD (the member's password) has too few different characters") {
+		t.Errorf("member add with a weak password: exit %d, %q", code, stderr)
+	}
+}
+
+// TestDemoListensOnLoopback: the demo's passwords are published, so it
+// refuses any other address unless --demo-public says so.
+func TestDemoListensOnLoopback(t *testing.T) {
+	env := map[string]string{"OPSROOM_DATA": t.TempDir()}
+	for _, addr := range []string{"0.0.0.0:0", ":0", "192.0.2.1:8080", "[::]:0", "example.org:80"} {
+		code, _, stderr := run(t, env, "serve", "--demo", "--addr", addr)
+		if code == 0 || !strings.Contains(stderr, "--demo-public") {
+			t.Errorf("--demo --addr %s: exit %d, %q", addr, code, stderr)
+		}
+	}
+	for _, addr := range []string{"127.0.0.1:8080", "[::1]:8080", "localhost:8080", "127.1.2.3:0"} {
+		if !loopback(addr) {
+			t.Errorf("%s is not taken for loopback", addr)
+		}
+	}
+	if code, _, stderr := run(t, env, "serve", "--trusted-proxy", "not-a-cidr"); code == 0 || !strings.Contains(stderr, `--trusted-proxy "not-a-cidr"`) {
+		t.Errorf("a bad --trusted-proxy: exit %d, %q", code, stderr)
+	}
+}
+
+// TestSQLiteSyncFlag: the faster SQLite mode is named, and a mode that
+// is neither is refused before anything is opened.
+func TestSQLiteSyncFlag(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"OPSROOM_DATA": dir, "OPSROOM_ADMIN_PASSWORD": "first operator passphrase"}
+	if code, _, stderr := run(t, env, "init", "--partner", "UN", "--sqlite-sync", "normal"); code != 0 {
+		t.Fatalf("--sqlite-sync normal: %s", stderr)
+	}
+	for _, args := range [][]string{{"partner", "list", "--sqlite-sync", "off"}, {"bench", "--sqlite-sync", "off", "items"}} {
+		if code, _, stderr := run(t, env, args...); code == 0 || !strings.Contains(stderr, `--sqlite-sync "off": want full (the default) or normal`) {
+			t.Errorf("%v: exit %d, %q", args, code, stderr)
+		}
+	}
+	env["OPSROOM_SQLITE_SYNC"] = "sometimes"
+	if code, _, stderr := run(t, env, "partner", "list"); code == 0 || !strings.Contains(stderr, `"sometimes"`) {
+		t.Errorf("OPSROOM_SQLITE_SYNC=sometimes: exit %d, %q", code, stderr)
 	}
 }

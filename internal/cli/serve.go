@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os/signal"
 	"syscall"
 	"time"
 
+	"github.com/opsroom/opsroom/internal/audit"
 	"github.com/opsroom/opsroom/internal/demo"
 	"github.com/opsroom/opsroom/internal/httpapi"
 	"github.com/opsroom/opsroom/internal/item"
@@ -18,18 +20,32 @@ import (
 )
 
 func cmdServe(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "serve", "serve [--addr 127.0.0.1:8080] [--data DIR | --db postgres://...] [--demo]")
+	fs := newFlags(env, "serve", "serve [--addr 127.0.0.1:8080] [--data DIR | --db postgres://...] [--trusted-proxy CIDR]... [--demo [--demo-public]]")
 	var dbf dbFlags
 	dbf.register(fs, env)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	withDemo := fs.Bool("demo", false, "load the reference scenario into an empty server and print its logins")
+	demoPublic := fs.Bool("demo-public", false, "with --demo, listen on an address that is not loopback (the demo's passwords are published)")
+	var proxies []netip.Prefix
+	fs.Func("trusted-proxy", "CIDR or address of a reverse proxy whose X-Forwarded-For names the client (repeatable)", func(v string) error {
+		p, err := parseProxy(v)
+		if err != nil {
+			return err
+		}
+		proxies = append(proxies, p)
+		return nil
+	})
 	level := fs.String("log-level", "info", "debug, info, warn or error")
 	secure := fs.Bool("secure-cookies", false, "mark the session cookie Secure (when served over HTTPS)")
+	every := fs.Int64("audit-checkpoint-every", 1000, "write the audit chain's head to DATA/audit-checkpoint every this many records (and at shutdown)")
 	natsURL := fs.String("nats", env.Getenv("OPSROOM_NATS"), "nats://host:4222 to share live changes with other instances on the same PostgreSQL database (env OPSROOM_NATS)")
 	var tf takFlags
 	tf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *withDemo && !*demoPublic && !loopback(*addr) {
+		return fmt.Errorf("--addr %s: the demo's passwords are published, so --demo listens only on loopback (127.0.0.1, ::1, localhost); add --demo-public if the demo is meant to be reached from other machines", *addr)
 	}
 	log := logger(env.Stderr, *level)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
@@ -46,6 +62,16 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
+	// The checkpoint file anchors the audit chain outside the database
+	// (see opsroom audit verify); it is written last at shutdown.
+	anchorCtx, stopAnchor := context.WithCancel(context.WithoutCancel(ctx))
+	anchorDone := make(chan struct{})
+	go func() {
+		defer close(anchorDone)
+		a := &audit.Anchor{DB: db, Dir: dbf.data, Every: *every}
+		a.Run(anchorCtx, func(err error) { log.Error("audit checkpoint", "err", err) })
+	}()
+	defer func() { stopAnchor(); <-anchorDone }()
 	stopLive, err := live.Start(ctx, db, svc.Bus, *natsURL, log)
 	if err != nil {
 		return err
@@ -61,7 +87,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	}
 	extra := svc.routes()
 	api := httpapi.New(&httpapi.Server{DB: db, Members: svc.Members, Rooms: svc.Rooms, Items: svc.Items, Bus: svc.Bus,
-		SecureCookies: *secure, Extra: extra}, log)
+		SecureCookies: *secure, TrustedProxies: proxies, Extra: extra}, log)
 	srv := &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -76,6 +102,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	ln = httpapi.ProblemListener(ln)
 	log.Info("opsroom listening", "url", "http://"+ln.Addr().String(), "engine", db.Engine(), "version", version.String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -128,4 +155,29 @@ func loadDemo(ctx context.Context, env *Env, svc *Services) error {
 		fmt.Fprintf(env.Stdout, "  %-14s partner %s  %s\n", l.Username, l.Partner, l.Roles)
 	}
 	return nil
+}
+
+// parseProxy reads a --trusted-proxy value: a CIDR or a single address.
+func parseProxy(v string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(v); err == nil {
+		return p.Masked(), nil
+	}
+	if a, err := netip.ParseAddr(v); err == nil {
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	return netip.Prefix{}, fmt.Errorf("--trusted-proxy %q: want a CIDR such as 10.0.0.0/8 or an address such as 127.0.0.1", v)
+}
+
+// loopback reports whether a listen address is on loopback only; an empty
+// host listens on every interface.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
 }

@@ -10,6 +10,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/opsroom/opsroom/internal/audit"
+	"github.com/opsroom/opsroom/internal/store"
 )
 
 // lockedBuffer is a bytes.Buffer safe for a server goroutine writing and
@@ -39,9 +42,10 @@ func TestServeDemoWithTAK(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errb lockedBuffer
+	data := t.TempDir()
 	env := &Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string {
 		if k == "OPSROOM_DATA" {
-			return t.TempDir()
+			return data
 		}
 		return ""
 	}}
@@ -98,5 +102,50 @@ func TestServeDemoWithTAK(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop within 30 s of the signal")
+	}
+	checkAnchoredAudit(t, data)
+}
+
+// checkAnchoredAudit: the server left the chain's head in the data
+// directory at shutdown; audit verify checks against it and so detects a
+// tail cut off with the head moved back, which the chain alone does not.
+func checkAnchoredAudit(t *testing.T, data string) {
+	ctx := context.Background()
+	cp, ok, err := audit.ReadCheckpointFile(data)
+	if err != nil || !ok || cp.Seq < 10 {
+		t.Fatalf("no checkpoint left at shutdown: %v %v %v", cp, ok, err)
+	}
+	env := map[string]string{"OPSROOM_DATA": data}
+	code, stdout, stderr := run(t, env, "audit", "checkpoint")
+	if code != 0 || strings.TrimSpace(stdout) != cp.String() {
+		t.Fatalf("audit checkpoint printed %q (%s), the file holds %s", stdout, stderr, cp)
+	}
+	if code, stdout, _ := run(t, env, "audit", "verify", "--against", cp.String()); code != 0 || !strings.Contains(stdout, "holds the checkpoint in") || !strings.Contains(stdout, "holds checkpoint "+cp.String()) {
+		t.Fatalf("audit verify: %q", stdout)
+	}
+	db, err := store.Open(ctx, store.Options{Dir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hash string
+	err = db.Write(ctx, func(tx *store.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT hash FROM audit WHERE seq = ?`, cp.Seq-2).Scan(&hash); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM audit WHERE seq > ?`, cp.Seq-2); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, cp.Seq-2, hash)
+		return err
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := run(t, env, "audit", "verify"); code == 0 || !strings.Contains(stderr, "records were removed from the end") {
+		t.Errorf("audit verify after the tail was cut: %d %q", code, stderr)
+	}
+	if code, _, stderr := run(t, map[string]string{"OPSROOM_DATA": t.TempDir()}, "audit", "verify", "--against", "12:nothex"); code == 0 || !strings.Contains(stderr, "SEQ:HASH") {
+		t.Errorf("a malformed --against: %d %q", code, stderr)
 	}
 }

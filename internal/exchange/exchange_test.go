@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -137,4 +138,37 @@ func TestDecodeRefusesUnknownFormatAndFields(t *testing.T) {
 			t.Errorf("%s: accepted", in)
 		}
 	}
+}
+
+// TestDecodeRefusesInvalidUTF8: bytes that are not UTF-8 stop the import
+// with their offset, wherever a read cuts them, instead of being stored as
+// U+FFFD; valid multi-byte text cut by a read passes.
+func TestDecodeRefusesInvalidUTF8(t *testing.T) {
+	good := `{"format":"opsroom-exchange/1","partners":[{"code":"SY","name":"سوريا ✓ Ḩamāh","kind":"state"}]}`
+	bad := `{"format":"opsroom-exchange/1","partners":[{"code":"SY","name":"Syria ` + "\xe2\x82" + `","kind":"state"}]}`
+	for _, chunk := range []int{1, 2, 3, 7, 4096} {
+		if _, err := exchange.Decode(&chunked{s: good, n: chunk}); err != nil {
+			t.Errorf("valid UTF-8 in reads of %d bytes: %v", chunk, err)
+		}
+		_, err := exchange.Decode(&chunked{s: bad, n: chunk})
+		if err == nil || !strings.Contains(err.Error(), "not valid UTF-8 (at byte 70)") {
+			t.Errorf("invalid UTF-8 in reads of %d bytes: %v", chunk, err)
+		}
+	}
+}
+
+// chunked reads s at most n bytes at a time.
+type chunked struct {
+	s string
+	n int
+}
+
+func (c *chunked) Read(p []byte) (int, error) {
+	if c.s == "" {
+		return 0, io.EOF
+	}
+	k := min(c.n, len(p), len(c.s))
+	copy(p, c.s[:k])
+	c.s = c.s[k:]
+	return k, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/account"
@@ -22,13 +23,16 @@ const MaxDocument = 1 << 30
 
 // Decode reads a document, refusing unknown fields and a wrong format.
 func Decode(r io.Reader) (*Document, error) {
-	dec := json.NewDecoder(io.LimitReader(r, MaxDocument))
+	dec := json.NewDecoder(&utf8Reader{r: io.LimitReader(r, MaxDocument)})
 	dec.DisallowUnknownFields()
 	var d Document
 	if err := dec.Decode(&d); err != nil {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
+		var bad *notUTF8
 		switch {
+		case errors.As(err, &bad):
+			return nil, bad
 		case errors.As(err, &syn):
 			return nil, fmt.Errorf("not valid JSON at byte %d: %w", syn.Offset, err)
 		case errors.As(err, &typ):
@@ -407,4 +411,44 @@ func (st *importer) roomOf(ref string) (string, error) {
 		return "", validate.Field("report", "no earlier record has ref %q", ref)
 	}
 	return slug, nil
+}
+
+// notUTF8 stops an import at the first byte that is not UTF-8, which
+// encoding/json would otherwise store replaced by U+FFFD.
+type notUTF8 struct{ offset int64 }
+
+func (e *notUTF8) Error() string {
+	return fmt.Sprintf("the document is not valid UTF-8 (at byte %d)", e.offset)
+}
+
+// utf8Reader passes bytes through and fails at the first one that is not
+// UTF-8. A character cut by a read's end is checked with the next read,
+// which the decoder must make to finish the string that holds it.
+type utf8Reader struct {
+	r       io.Reader
+	offset  int64  // of pending[0] in the stream
+	pending []byte // the start of a character cut by the last read
+}
+
+func (u *utf8Reader) Read(p []byte) (int, error) {
+	n, err := u.r.Read(p)
+	b := append(u.pending, p[:n]...)
+	i := 0
+	for i < len(b) {
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			if !utf8.FullRune(b[i:]) && err == nil {
+				break
+			}
+			return 0, &notUTF8{offset: u.offset + int64(i)}
+		}
+		i += size
+	}
+	u.offset += int64(i)
+	u.pending = append([]byte(nil), b[i:]...)
+	return n, err
 }

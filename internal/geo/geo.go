@@ -11,7 +11,9 @@
 // the great-circle arc. A room covers a region (a few hundred kilometres), so
 // the difference is small, it is the same choice the map makes when it draws
 // the edge, and it lets the predicates be exact. Geometries must not cross
-// the antimeridian (longitudes stay in [-180, 180]). Distances, areas and
+// the antimeridian (longitudes stay in [-180, 180], and an edge spanning
+// more than 180° of longitude is refused: one meant to cross ±180° is sent
+// split there, as two parts). Distances, areas and
 // corridor widths are in metres (haversine, a spherical ring area, and a
 // local equirectangular projection).
 //

@@ -21,6 +21,7 @@ func TestDecodeValid(t *testing.T) {
 		{` { "coordinates" : [ [ [0,0],[10,0],[10,10],[0,10],[0,0] ], [[3,3],[3,7],[7,7],[7,3],[3,3]] ], "type":"Polygon", "bbox":[0,0,10,10] }`,
 			Polygon{sq(0, 0, 10, 10)[0], Ring{{3, 3}, {3, 7}, {7, 7}, {7, 3}, {3, 3}}}.Geometry()},
 		{`{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,1],[0,0]]],[[[2,2],[3,2],[3,3],[2,3],[2,2]]]]}`, MultiPolygon{sq(0, 0, 1, 1), sq(2, 2, 3, 3)}.Geometry()},
+		{`{"type":"MultiPolygon","coordinates":[[[[179,0],[180,0],[180,1],[179,1],[179,0]]],[[[-180,0],[-179,0],[-179,1],[-180,1],[-180,0]]]]}`, MultiPolygon{sq(179, 0, 180, 1), sq(-180, 0, -179, 1)}.Geometry()}, // an area across the antimeridian, split at it
 		{`{"type":"Point","coordinates":[-180,-90]}`, Point{-180, -90}.Geometry()},
 		{`{"type":"Point","coordinates":[1e-7,-0.0]}`, Point{1e-7, 0}.Geometry()},
 	}
@@ -77,6 +78,8 @@ func TestDecodeInvalid(t *testing.T) {
 		{`{"type":"Polygon","coordinates":[[[0,0],[2,0],[1,0],[1,1],[0,0]]]}`, Options{}, "coordinates[0]", "crosses or touches itself"},
 		{`{"type":"Polygon","coordinates":[[[0,0],[2,0],[2,2],[1,0],[0,2],[0,0]]]}`, Options{}, "coordinates[0]", "crosses or touches itself"},
 		{`{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,0],[1,1],[0,0]]]}`, Options{}, "coordinates[0][2]", "zero-length"},
+		{`{"type":"Polygon","coordinates":[[[179,0],[-179,0],[-179,1],[179,1],[179,0]]]}`, Options{}, "coordinates[0][1]", "crosses the antimeridian"},
+		{`{"type":"LineString","coordinates":[[170,10],[-170,10]]}`, Options{}, "coordinates[1]", "split the shape at longitude 180"},
 		{`{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,10],[0,0]],[[20,20],[21,20],[21,21],[20,20]]]}`, Options{}, "coordinates[1]", "outside the outer ring"},
 		{`{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,10],[0,0]],[[5,5],[15,5],[15,6],[5,5]]]}`, Options{}, "coordinates[1]", "crosses ring 0"},
 		{`{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,1],[0,0]]],[[[0,0],[1,0],[1,1],[0,1]]]]}`, Options{}, "coordinates[1][0]", "not closed"},

@@ -129,6 +129,13 @@ func validPath(path string, pts []Point) error {
 		if i > 0 && pts[i-1] == p {
 			return invalid(fmt.Sprintf("%s[%d]", path, i), "repeats the previous position (a zero-length segment)")
 		}
+		// An edge spanning more than half the world is, almost always, one
+		// meant to go the short way across ±180°, which the planar
+		// predicates would take the long way round: refuse it rather than
+		// answer about a different shape.
+		if i > 0 && math.Abs(p.Lon-pts[i-1].Lon) > 180 {
+			return invalid(fmt.Sprintf("%s[%d]", path, i), "the edge from longitude %g to %g crosses the antimeridian, which is not supported; split the shape at longitude 180 into two (a MultiPolygon or MultiLineString)", pts[i-1].Lon, p.Lon)
+		}
 	}
 	return nil
 }

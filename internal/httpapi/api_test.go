@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/netip"
 
 	"github.com/opsroom/opsroom/internal/account"
 	"github.com/opsroom/opsroom/internal/httpapi"
@@ -54,7 +55,7 @@ func demoServer(t *testing.T, db *store.DB) *testServer {
 	if _, err := demo.Load(context.Background(), ts.members, ts.rooms); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ts.members.CreateMember(context.Background(), access.System, account.NewMember{Partner: "RU", Username: "admin", Password: "admin-password-1", IsAdmin: true}); err != nil {
+	if _, err := ts.members.CreateMember(context.Background(), access.System, account.NewMember{Partner: "RU", Username: "admin", Password: "keep-the-watch-7", IsAdmin: true}); err != nil {
 		t.Fatal(err)
 	}
 	return ts
@@ -63,7 +64,7 @@ func demoServer(t *testing.T, db *store.DB) *testServer {
 func TestBadInputWritesNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ts := demoServer(t, db)
-		admin := ts.login(t, "admin", "admin-password-1")
+		admin := ts.login(t, "admin", "keep-the-watch-7")
 		ru := ts.login(t, "ru.general", demo.Password)
 		expired, err := ts.members.CreateToken(context.Background(), access.System, account.NewToken{Member: "ru.general", Name: "old"})
 		if err != nil {
@@ -110,6 +111,24 @@ func TestBadInputWritesNothing(t *testing.T) {
 			{"no credentials", ts.anon(t), "GET", "/api/v1/me", nil, 401, "", ""},
 			{"bad cursor", ru, "GET", "/api/v1/rooms/damascus/items?cursor=!!", nil, 400, "cursor", ""},
 			{"bad limit", ru, "GET", "/api/v1/rooms/damascus/items?limit=0", nil, 400, "limit", ""},
+			{"well-formed garbage cursor", ru, "GET", "/api/v1/rooms/damascus/items?cursor=Yg", nil, 400, "cursor", ""},
+			{"garbage audit cursor", admin, "GET", "/api/v1/audit?cursor=MTIzNDU2", nil, 400, "cursor", ""},
+			{"garbage members cursor", admin, "GET", "/api/v1/members?cursor=cnUuZ2VuZXJhbA", nil, 400, "cursor", ""},
+			{"cursor on a whole list", ru, "GET", "/api/v1/rooms?cursor=anything", nil, 400, "cursor", ""},
+			{"title not UTF-8", ru, "POST", "/api/v1/rooms/damascus/notes", "{\"title\": \"ok \xff\xfe ok\"}", 400, "title", ""},
+			{"nested field not UTF-8", ru, "POST", "/api/v1/rooms/damascus/notes", "{\"title\": \"t\", \"marking\": {\"tlp\": \"GREEN\", \"releasable_to\": [\"RU\", \"S\xc0\"]}}", 400, "marking.releasable_to[1]", ""},
+			{"NUL in a title", ru, "POST", "/api/v1/rooms/damascus/notes", map[string]any{"title": "a\x00b"}, 422, "title", ""},
+			{"control character in a title", ru, "POST", "/api/v1/rooms/damascus/notes", map[string]any{"title": "ring\abell"}, 422, "title", ""},
+			{"line break in a title", ru, "POST", "/api/v1/rooms/damascus/notes", map[string]any{"title": "two\nlines"}, 422, "title", ""},
+			{"bidi override in a title", ru, "POST", "/api/v1/rooms/damascus/notes", map[string]any{"title": "invoice \u202Efdp.exe"}, 422, "title", ""},
+			{"bidi isolate in a partner name", admin, "POST", "/api/v1/partners", map[string]any{"code": "NZ", "name": "New \u2067Zealand", "kind": "state"}, 422, "name", ""},
+			{"bidi override in a display name", admin, "POST", "/api/v1/members", map[string]any{"partner": "RU", "username": "ru.new", "display_name": "\u202Dadmin", "password": "long-enough-pw"}, 422, "display_name", ""},
+			{"control character in a username", admin, "POST", "/api/v1/members", map[string]any{"partner": "RU", "username": "ru.\x1bnew", "password": "long-enough-pw"}, 422, "username", ""},
+			{"bidi override in a username", admin, "POST", "/api/v1/members", map[string]any{"partner": "RU", "username": "ru.\u202Enew", "password": "long-enough-pw"}, 422, "username", ""},
+			{"NUL in a room name", admin, "PATCH", "/api/v1/rooms/damascus", map[string]any{"name": "Damascus\x00"}, 422, "name", ""},
+			{"room PATCH with a null body", admin, "PATCH", "/api/v1/rooms/damascus", "null", 400, "", ""},
+			{"weak password", admin, "POST", "/api/v1/members", map[string]any{"partner": "RU", "username": "ru.new", "password": "password1234"}, 422, "password", ""},
+			{"short password in characters", admin, "PATCH", "/api/v1/members/ru.general", map[string]any{"password": "Дежурный-1"}, 422, "password", ""},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -157,7 +176,7 @@ func TestAuditTamperingIsNamed(t *testing.T) {
 			t.Fatalf("fresh chain: %d records, %v", n, err)
 		}
 		// An admin reads the trail through the API; a plain member may not.
-		admin := ts.login(t, "admin", "admin-password-1")
+		admin := ts.login(t, "admin", "keep-the-watch-7")
 		if res := admin.Do("GET", "/api/v1/audit?limit=5", nil); res.Status != 200 {
 			t.Fatalf("admin audit: %d", res.Status)
 		}
@@ -187,7 +206,7 @@ func TestAuditTamperingIsNamed(t *testing.T) {
 func TestOpenAPIDescribesEveryResponse(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	ts := demoServer(t, db)
-	admin := ts.login(t, "admin", "admin-password-1")
+	admin := ts.login(t, "admin", "keep-the-watch-7")
 	ru := ts.login(t, "ru.general", demo.Password)
 	var docMap map[string]any
 	res := ts.anon(t).Do("GET", "/api/v1/openapi.json", nil)
@@ -395,20 +414,66 @@ func TestCrossSiteWritesAreRefused(t *testing.T) {
 	}
 }
 
-// TestPasswordGuessingIsThrottled: after ten failures even the right
-// password is refused for a while, with 429 and Retry-After.
+// forwardedFor is a transport that says the request comes from addr, as
+// a reverse proxy would.
+type forwardedFor struct{ addr string }
+
+func (f forwardedFor) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Forwarded-For", f.addr)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// from returns an anonymous client whose requests reach the server through
+// a proxy on loopback, from addr.
+func (ts *testServer) from(t *testing.T, addr string) *client {
+	c := ts.anon(t)
+	c.HTTP.Transport = forwardedFor{addr}
+	return c
+}
+
+// TestPasswordGuessingIsThrottled: an address failing against a username
+// is refused for a while, with 429 and Retry-After, even with the right
+// password; the owner signs in from another address meanwhile. Behind a
+// trusted proxy the address is the client's, from X-Forwarded-For.
 func TestPasswordGuessingIsThrottled(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	ts := demoServer(t, db)
-	c := ts.anon(t)
-	for i := range 10 {
-		if res := c.Do("POST", "/api/v1/login", map[string]string{"username": "sy.officer", "password": fmt.Sprint("guess", i)}); res.Status != 401 {
-			t.Fatalf("guess %d: %d", i, res.Status)
+	ts.api.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	attacker := ts.from(t, "203.0.113.7")
+	for i := range 20 {
+		res := attacker.Do("POST", "/api/v1/login", map[string]string{"username": "sy.officer", "password": fmt.Sprint("guess", i)})
+		if want := map[bool]int{true: 401, false: 429}[i < 10]; res.Status != want {
+			t.Fatalf("guess %d: %d, want %d", i, res.Status, want)
 		}
 	}
-	res := c.Do("POST", "/api/v1/login", map[string]string{"username": "sy.officer", "password": demo.Password})
+	res := attacker.Do("POST", "/api/v1/login", map[string]string{"username": "sy.officer", "password": demo.Password})
 	if res.Status != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
-		t.Fatalf("after ten failures: %d %v", res.Status, res.Header)
+		t.Fatalf("the failing address with the right password: %d %v", res.Status, res.Header)
+	}
+	// The owner, from elsewhere, is not locked out, and neither is
+	// another member behind the same proxy.
+	owner := ts.from(t, "198.51.100.20")
+	if res := owner.Do("POST", "/api/v1/login", map[string]string{"username": "sy.officer", "password": demo.Password}); res.Status != 200 {
+		t.Fatalf("the owner from another address: %d %s", res.Status, res.Body)
+	}
+	if res := ts.from(t, "198.51.100.21").Do("POST", "/api/v1/login", map[string]string{"username": "ru.general", "password": demo.Password}); res.Status != 200 {
+		t.Fatalf("another member: %d %s", res.Status, res.Body)
+	}
+	// The attacker's address has failed against one username ten times,
+	// far from the per-address limit: other usernames still answer 401.
+	if res := attacker.Do("POST", "/api/v1/login", map[string]string{"username": "ru.general", "password": "wrong"}); res.Status != 401 {
+		t.Fatalf("the attacker against another username: %d", res.Status)
+	}
+	// Without a trusted proxy, X-Forwarded-For is the client's word and
+	// is not believed: every request is from loopback.
+	ts.api.TrustedProxies = nil
+	direct := ts.from(t, "192.0.2.1")
+	for i := range 10 {
+		direct.Do("POST", "/api/v1/login", map[string]string{"username": "iq.commander", "password": fmt.Sprint("guess", i)})
+	}
+	if res := ts.from(t, "192.0.2.2").Do("POST", "/api/v1/login", map[string]string{"username": "iq.commander", "password": demo.Password}); res.Status != 429 {
+		t.Fatalf("an untrusted peer chose its address with X-Forwarded-For: %d", res.Status)
 	}
 }
 
@@ -416,7 +481,7 @@ func TestPasswordGuessingIsThrottled(t *testing.T) {
 func TestLeavingARoomTakesItsItemsAway(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ts := demoServer(t, db)
-		admin := ts.login(t, "admin", "admin-password-1")
+		admin := ts.login(t, "admin", "keep-the-watch-7")
 		ru := ts.login(t, "ru.general", demo.Password)
 		ir := ts.login(t, "ir.commander", demo.Password)
 		var note struct{ ID string }

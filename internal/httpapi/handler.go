@@ -60,7 +60,12 @@ func JSON[In, Out any](a *API, rt Route, fn func(r *http.Request, p access.Princ
 // Call registers a member route without a request body that answers fn's
 // Out with rt.Status.
 func Call[Out any](a *API, rt Route, fn func(r *http.Request, p access.Principal) (Out, error)) {
+	var out Out
+	_, whole := any(out).(interface{ whole() })
 	a.Handle(member[Out](rt), func(w http.ResponseWriter, r *http.Request) error {
+		if whole && r.URL.Query().Has("cursor") {
+			return badRequest("cursor", "this list is answered whole; it gives out no cursor")
+		}
 		out, err := fn(r, principal(r))
 		if err != nil {
 			return err

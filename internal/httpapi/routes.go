@@ -195,7 +195,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, w, &in); err != nil {
 		return err
 	}
-	p, secret, err := s.Members.Login(r.Context(), in.Username, in.Password, remoteAddr(r))
+	p, secret, err := s.Members.Login(r.Context(), in.Username, in.Password, s.clientAddr(r))
 	if err != nil {
 		return err
 	}

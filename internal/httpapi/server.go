@@ -6,18 +6,24 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/account"
@@ -43,6 +49,11 @@ type Server struct {
 	// SecureCookies marks the session cookie Secure (set when served over
 	// TLS or behind a TLS proxy).
 	SecureCookies bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed. A request from any other peer is from its peer address,
+	// whatever headers it sends, so that a client cannot choose the
+	// address its failed sign-ins are counted against.
+	TrustedProxies []netip.Prefix
 	// Extra lets other packages add routes (UI, metrics, streams) to the
 	// same mux and OpenAPI document.
 	Extra []func(*API)
@@ -106,7 +117,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				s.writeError(w, r, access.ErrUnauthenticated)
 				return
 			}
-			p, err = s.Members.Token(r.Context(), strings.TrimSpace(tok), remoteAddr(r))
+			p, err = s.Members.Token(r.Context(), strings.TrimSpace(tok), s.clientAddr(r))
 		default:
 			c, cerr := r.Cookie(SessionCookie)
 			if cerr != nil {
@@ -133,12 +144,63 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-func remoteAddr(r *http.Request) string {
+// clientAddr is the address a request comes from: its peer, or, when the
+// peer is a trusted proxy, the nearest address in X-Forwarded-For that is
+// not a trusted proxy. The list is read from the right, where the proxies
+// append, because everything to the left of them is what the client said.
+func (s *Server) clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !s.trusted(peer) {
+		return host
+	}
+	client := peer
+	hops := r.Header.Values("X-Forwarded-For")
+	for i := len(hops) - 1; i >= 0; i-- {
+		list := strings.Split(hops[i], ",")
+		for j := len(list) - 1; j >= 0; j-- {
+			a, ok := parseHop(list[j])
+			if !ok {
+				// Garbage where an address should be: the last hop
+				// that could be read is as far as can be trusted.
+				return client.String()
+			}
+			client = a
+			if !s.trusted(a) {
+				return a.String()
+			}
+		}
+	}
+	return client.String()
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, possibly with a
+// port or in brackets.
+func parseHop(v string) (netip.Addr, bool) {
+	v = strings.TrimSpace(v)
+	if a, err := netip.ParseAddr(v); err == nil {
+		return a.Unmap(), true
+	}
+	if ap, err := netip.ParseAddrPort(v); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	if a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(v, "["), "]")); err == nil {
+		return a.Unmap(), true
+	}
+	return netip.Addr{}, false
 }
 
 func (s *Server) recoverer(next http.Handler) http.Handler {
@@ -196,7 +258,23 @@ func decodeMax(r *http.Request, w http.ResponseWriter, v any, max int64) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return &statusError{status: http.StatusUnsupportedMediaType, detail: "send the body as application/json"}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, max))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	if err != nil {
+		return err
+	}
+	// encoding/json would put U+FFFD in place of bytes that are not
+	// UTF-8, storing something other than what was sent; refuse instead.
+	if !utf8.Valid(body) {
+		f := invalidUTF8Field(body)
+		if f == "" {
+			return badRequest("", "the body is not valid UTF-8")
+		}
+		return badRequest(f, "%s is not valid UTF-8", f)
+	}
+	if t := bytes.TrimSpace(body); string(t) == "null" {
+		return badRequest("", "the body is null; send a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
@@ -227,6 +305,62 @@ func decodeMax(r *http.Request, w http.ResponseWriter, v any, max int64) error {
 	return nil
 }
 
+// invalidUTF8Field names the first field of a JSON body whose string (or
+// key) holds bytes that are not UTF-8, as a path such as "places[2].name",
+// or "" when it cannot tell. Each bad byte is replaced by a noncharacter
+// no client sends, the body decoded, and the value holding it found.
+func invalidUTF8Field(body []byte) string {
+	const mark = "\U0010FFFF"
+	var b strings.Builder
+	for len(body) > 0 {
+		r, n := utf8.DecodeRune(body)
+		if r == utf8.RuneError && n <= 1 {
+			b.WriteString(mark)
+		} else {
+			b.Write(body[:n])
+		}
+		body = body[n:]
+	}
+	var v any
+	if json.Unmarshal([]byte(b.String()), &v) != nil {
+		return ""
+	}
+	var find func(path string, v any) (string, bool)
+	find = func(path string, v any) (string, bool) {
+		switch t := v.(type) {
+		case string:
+			return path, strings.Contains(t, mark)
+		case []any:
+			for i, e := range t {
+				if p, ok := find(fmt.Sprintf("%s[%d]", path, i), e); ok {
+					return p, true
+				}
+			}
+		case map[string]any:
+			keys := make([]string, 0, len(t))
+			for k := range t {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				p := k
+				if path != "" {
+					p = path + "." + k
+				}
+				if strings.Contains(k, mark) {
+					return strings.ReplaceAll(p, mark, "\uFFFD"), true
+				}
+				if p, ok := find(p, t[k]); ok {
+					return p, true
+				}
+			}
+		}
+		return "", false
+	}
+	p, _ := find("", v)
+	return p
+}
+
 // writeJSON writes v with status.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
 	w.Header().Set("Content-Type", "application/json")
@@ -241,6 +375,10 @@ type Page[T any] struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
+// whole marks a Page answered by Call: the whole list at once, so that a
+// cursor sent to it is refused rather than ignored.
+func (Page[T]) whole() {}
+
 // pageParams reads ?limit= (1..500, default 50) and ?cursor=.
 func pageParams(r *http.Request) (limit int, after string, err error) {
 	limit = 50
@@ -252,13 +390,33 @@ func pageParams(r *http.Request) (limit int, after string, err error) {
 		limit = n
 	}
 	if c := r.URL.Query().Get("cursor"); c != "" {
-		b, err := base64.RawURLEncoding.DecodeString(c)
-		if err != nil {
+		var ok bool
+		if after, ok = decodeCursor(c); !ok {
 			return 0, "", badRequest("cursor", "cursor is not one this server gave out")
 		}
-		after = string(b)
 	}
 	return limit, after, nil
+}
+
+// A cursor is the last element's key and a CRC-32 of it, in base64url: the
+// check tells a cursor this server gave out from garbage, which would
+// otherwise be taken as a key and answer some page. It is not a secret: a
+// made-up key only starts a page elsewhere among what the caller may see.
+func encodeCursor(key string) string {
+	b := binary.BigEndian.AppendUint32([]byte(key), crc32.ChecksumIEEE([]byte(key)))
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(c string) (string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || len(b) < 5 {
+		return "", false
+	}
+	key, sum := b[:len(b)-4], binary.BigEndian.Uint32(b[len(b)-4:])
+	if crc32.ChecksumIEEE(key) != sum || !utf8.Valid(key) {
+		return "", false
+	}
+	return string(key), true
 }
 
 // page builds a Page; key gives the cursor value of an element. It asks
@@ -267,7 +425,7 @@ func page[T any](items []T, limit int, key func(T) string) Page[T] {
 	p := Page[T]{Items: items}
 	if len(items) > limit {
 		p.Items = items[:limit]
-		p.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(key(items[limit-1])))
+		p.NextCursor = encodeCursor(key(items[limit-1]))
 	}
 	return p
 }

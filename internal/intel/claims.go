@@ -85,7 +85,7 @@ func (s *Service) CreateClaim(ctx context.Context, p access.Principal, slug stri
 // every report must be in the scope's room and visible to the writer.
 func (s *Service) CreateClaimTx(ctx context.Context, tx *store.Tx, sc *Scope, in NewClaim) (string, error) {
 	var errs validate.Errors
-	errs.Text("actor", in.Actor, true, 300)
+	errs.Line("actor", in.Actor, true, 300)
 	errs.Text("proposition", in.Proposition, true, 1000)
 	errs.Text("statement", in.Statement, false, 10_000)
 	in.Proposition = strings.TrimSpace(in.Proposition)

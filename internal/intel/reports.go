@@ -114,7 +114,7 @@ type checked struct {
 
 func (sc *Scope) checkReport(ctx context.Context, q queryer, in NewReport) (checked, error) {
 	var errs validate.Errors
-	errs.Text("title", in.Title, true, 500)
+	errs.Line("title", in.Title, true, 500)
 	errs.Text("text", in.Text, true, 200_000)
 	if in.Source == "" {
 		errs.Add("source", "is required: the ID of a source in this room")
@@ -131,7 +131,7 @@ func (sc *Scope) checkReport(ctx context.Context, q queryer, in NewReport) (chec
 	}
 	box := geo.EmptyBBox()
 	for i, p := range in.Places {
-		errs.Text(fmt.Sprintf("places[%d].name", i), p.Name, false, 300)
+		errs.Line(fmt.Sprintf("places[%d].name", i), p.Name, false, 300)
 		g, err := geo.Decode(p.Geometry, geo.Options{})
 		if err != nil {
 			errs.Add(fmt.Sprintf("places[%d].geometry", i), "%v", err)

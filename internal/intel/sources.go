@@ -92,8 +92,8 @@ func (s *Service) CreateSource(ctx context.Context, p access.Principal, slug str
 // written then.
 func (s *Service) CreateSourceTx(ctx context.Context, tx *store.Tx, sc *Scope, in NewSource) (string, error) {
 	var errs validate.Errors
-	errs.Text("name", in.Name, true, 300)
-	errs.Text("behind", in.Behind, false, 300)
+	errs.Line("name", in.Name, true, 300)
+	errs.Line("behind", in.Behind, false, 300)
 	errs.Text("notes", in.Notes, false, 10_000)
 	kind, kerr := ParseSourceKind(in.Kind)
 	if kerr != nil {

@@ -63,7 +63,7 @@ func (s *Service) CreateNote(ctx context.Context, p access.Principal, slug strin
 		return Item{}, err
 	}
 	var errs validate.Errors
-	errs.Text("title", in.Title, true, 500)
+	errs.Line("title", in.Title, true, 500)
 	errs.Text("text", in.Text, false, 100_000)
 	if len(in.Data) > 0 && !json.Valid(in.Data) {
 		errs.Add("data", "is not valid JSON")

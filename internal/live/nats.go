@@ -23,7 +23,7 @@ import (
 // exchanged with the other instances sharing the database. stop undoes
 // it.
 func Start(ctx context.Context, db *store.DB, bus *Bus, natsURL string, log *slog.Logger) (stop func(), err error) {
-	head, err := audit.Head(ctx, db)
+	head, _, err := audit.Head(ctx, db)
 	if err != nil {
 		return nil, err
 	}

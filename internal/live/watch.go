@@ -21,7 +21,7 @@ var membershipActions = []string{"room.member.remove", "room.partner.remove", "m
 // (or by the CLI) ends this instance's streams too. It polls every
 // interval until ctx ends.
 func WatchMembership(ctx context.Context, db *store.DB, bus *Bus, every time.Duration, log *slog.Logger) {
-	last, err := audit.Head(ctx, db)
+	last, _, err := audit.Head(ctx, db)
 	if err != nil {
 		log.Error("live: read the audit head", "err", err)
 	}
@@ -48,7 +48,7 @@ func WatchMembership(ctx context.Context, db *store.DB, bus *Bus, every time.Dur
 // taken someone out of a room, it checks every open subscription against
 // the database. It returns the audit head it read up to.
 func checkMembership(ctx context.Context, db *store.DB, bus *Bus, after int64) (int64, error) {
-	head, err := audit.Head(ctx, db)
+	head, _, err := audit.Head(ctx, db)
 	if err != nil {
 		return after, err
 	}

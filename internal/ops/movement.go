@@ -52,7 +52,7 @@ type Movement struct {
 func checkMovement(in *MovementInput) (part, error) {
 	var errs validate.Errors
 	in.Title = strings.TrimSpace(in.Title)
-	errs.Text("title", in.Title, true, 300)
+	errs.Line("title", in.Title, true, 300)
 	errs.Text("purpose", in.Purpose, true, 300)
 	var g geo.Geometry
 	if len(in.Route) == 0 {

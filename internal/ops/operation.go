@@ -137,7 +137,7 @@ type part struct {
 func checkOperation(in *OperationInput, rv room.View, p access.Principal, oldPhases []Phase) ([]part, string, error) {
 	var errs validate.Errors
 	in.Name = strings.TrimSpace(in.Name)
-	errs.Text("name", in.Name, true, 300)
+	errs.Line("name", in.Name, true, 300)
 	lead := p.PartnerID
 	if in.Lead != "" {
 		id, ok := rv.PartnerIDs[strings.ToUpper(in.Lead)]
@@ -156,7 +156,7 @@ func checkOperation(in *OperationInput, rv room.View, p access.Principal, oldPha
 			errs.Add(f+".partner", "%q is not a partner of this room", c.Partner)
 		}
 		in.Components[i].Partner = strings.ToUpper(c.Partner)
-		errs.Text(f+".component", c.Component, true, 300)
+		errs.Line(f+".component", c.Component, true, 300)
 	}
 	area := checkArea(&errs, "area", in.Area)
 	checkWindow(&errs, "window", in.Window)
@@ -166,7 +166,7 @@ func checkOperation(in *OperationInput, rv room.View, p access.Principal, oldPha
 	parts := []part{{Kind: "operation", Raw: in.Area, Geom: area, Window: in.Window}}
 	for i, ph := range in.Phases {
 		f := fmt.Sprintf("phases[%d]", i)
-		errs.Text(f+".name", ph.Name, true, 300)
+		errs.Line(f+".name", ph.Name, true, 300)
 		g := checkArea(&errs, f+".area", ph.Area)
 		checkWindow(&errs, f+".window", ph.Window)
 		if ph.ID == "" {

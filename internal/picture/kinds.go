@@ -70,9 +70,9 @@ func (s *Service) write(ctx context.Context, p access.Principal, rec *item.Recor
 // ---- sites ----
 
 func checkSite(errs *validate.Errors, in SiteInput) geo.Geometry {
-	errs.Text("title", in.Title, true, 500)
-	errs.Text("category", in.Category, false, 100)
-	errs.Text("place_name", in.PlaceName, false, 200)
+	errs.Line("title", in.Title, true, 500)
+	errs.Line("category", in.Category, false, 100)
+	errs.Line("place_name", in.PlaceName, false, 200)
 	validWindow(errs, in.ValidFrom, in.ValidTo)
 	g, _ := geometry(errs, "geometry", in.Geometry, true)
 	return g
@@ -186,9 +186,9 @@ func sameMarking(a, b item.Marking) bool {
 // ---- events ----
 
 func checkEvent(errs *validate.Errors, in EventInput) *geo.Geometry {
-	errs.Text("title", in.Title, true, 500)
-	errs.Text("event_kind", in.EventKind, true, 100)
-	errs.Text("place_name", in.PlaceName, false, 200)
+	errs.Line("title", in.Title, true, 500)
+	errs.Line("event_kind", in.EventKind, true, 100)
+	errs.Line("place_name", in.PlaceName, false, 200)
 	if in.Start.IsZero() {
 		errs.Add("start", "is required (RFC 3339); for an uncertain time give the earliest")
 	}
@@ -431,12 +431,12 @@ func (s *Service) EventByTitle(ctx context.Context, p access.Principal, slug, ti
 // ---- areas ----
 
 func checkArea(errs *validate.Errors, in AreaInput) geo.Geometry {
-	errs.Text("title", in.Title, true, 500)
+	errs.Line("title", in.Title, true, 500)
 	kind := in.AreaKind
 	if kind == "" {
 		kind = "zone"
 	}
-	errs.Text("area_kind", kind, false, 100)
+	errs.Line("area_kind", kind, false, 100)
 	validWindow(errs, in.ValidFrom, in.ValidTo)
 	g, ok := geometry(errs, "geometry", in.Geometry, true)
 	if ok && len(g.Polygons) == 0 {
@@ -531,7 +531,7 @@ func (s *Service) Areas(ctx context.Context, p access.Principal, slug, after str
 // ---- places ----
 
 func checkPlace(errs *validate.Errors, in PlaceInput) {
-	errs.Text("name", in.Name, true, 200)
+	errs.Line("name", in.Name, true, 200)
 	if in.Country != "" && (len(in.Country) != 2 || strings.ToUpper(in.Country) != in.Country) {
 		errs.Add("country", "is an ISO 3166-1 alpha-2 code in upper case (e.g. SY)")
 	}
@@ -630,8 +630,8 @@ func (s *Service) Places(ctx context.Context, p access.Principal, slug, after st
 // ---- tracks ----
 
 func checkTrack(errs *validate.Errors, in TrackInput) {
-	errs.Text("title", in.Title, true, 500)
-	errs.Text("uid", in.UID, true, 200)
+	errs.Line("title", in.Title, true, 500)
+	errs.Line("uid", in.UID, true, 200)
 	errs.Code("type", in.Type, 100)
 	if in.StaleSeconds < 0 {
 		errs.Add("stale_seconds", "must not be negative")

@@ -108,7 +108,7 @@ func (s *Service) CreatePartner(ctx context.Context, actor access.Principal, in 
 	}
 	var errs validate.Errors
 	errs.Code("code", in.Code, 16)
-	errs.Text("name", in.Name, true, 200)
+	errs.Line("name", in.Name, true, 200)
 	errs.OneOf("kind", in.Kind, PartnerKinds...)
 	if err := errs.Err(); err != nil {
 		return Partner{}, err
@@ -181,9 +181,9 @@ func (s *Service) CreateRoom(ctx context.Context, actor access.Principal, in New
 	}
 	var errs validate.Errors
 	errs.Code("slug", in.Slug, 64)
-	errs.Text("name", in.Name, true, 200)
+	errs.Line("name", in.Name, true, 200)
 	errs.Text("purpose", in.Purpose, true, 2000)
-	errs.Text("place.name", in.Place.Name, false, 200)
+	errs.Line("place.name", in.Place.Name, false, 200)
 	errs.Text("note", in.Note, false, 2000)
 	if (in.Place.Lat == nil) != (in.Place.Lon == nil) {
 		errs.Add("place", "give both lat and lon, or neither")
@@ -549,7 +549,7 @@ func (s *Service) UpdateRoom(ctx context.Context, actor access.Principal, slug s
 		changed = append(changed, "log_grade")
 	}
 	if p.Name != nil {
-		r.Name = errs.Text("name", *p.Name, true, 200)
+		r.Name = errs.Line("name", *p.Name, true, 200)
 		changed = append(changed, "name")
 	}
 	if p.Purpose != nil {

@@ -65,7 +65,20 @@ type Options struct {
 	Dir string
 	// ReadConns caps the SQLite reader pool (default 4).
 	ReadConns int
+	// SQLiteSync is SQLite's synchronous mode: SyncFull (the default: an
+	// acknowledged write is on disk and survives a power cut or an OS
+	// crash) or SyncNormal (faster; a write survives the process being
+	// killed, but the last ones before a power cut or an OS crash may be
+	// lost). PostgreSQL ignores it: its durability is the server's
+	// synchronous_commit, on by default.
+	SQLiteSync string
 }
+
+// SQLite synchronous modes (Options.SQLiteSync).
+const (
+	SyncFull   = "full"
+	SyncNormal = "normal"
+)
 
 // Open opens the database, applies pending migrations and refuses a schema
 // newer than this binary.
@@ -118,10 +131,21 @@ func openSQLite(ctx context.Context, o Options) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	path := filepath.Join(dir, "opsroom.db")
+	path := filepath.Join(dir, FileName)
+	// In WAL mode, synchronous=FULL syncs the log at every commit, so a
+	// commit that was acknowledged is on disk; NORMAL syncs only at
+	// checkpoints, which survives a killed process but not a power cut.
+	sync := "FULL"
+	switch strings.ToLower(o.SQLiteSync) {
+	case "", SyncFull:
+	case SyncNormal:
+		sync = "NORMAL"
+	default:
+		return nil, fmt.Errorf("sqlite sync mode %q: want %q (the default) or %q", o.SQLiteSync, SyncFull, SyncNormal)
+	}
 	// busy_timeout comes before journal_mode so that switching to WAL waits
 	// for another process instead of failing.
-	pragmas := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)&_pragma=cache_size(-65536)&_pragma=mmap_size(68719476736)&_txlock=immediate"
+	pragmas := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(" + sync + ")&_pragma=foreign_keys(ON)&_pragma=cache_size(-65536)&_pragma=mmap_size(68719476736)&_txlock=immediate"
 	w, err := sql.Open("sqlite", "file:"+path+pragmas)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -69,18 +70,64 @@ func Names(err error, field string) bool {
 	return false
 }
 
-// Text checks a required or optional free-text field: valid UTF-8, trimmed
-// of nothing, at most max bytes. It returns the value unchanged.
+// Text checks a required or optional free-text field that may hold
+// several lines: valid UTF-8, at most max bytes, and no character that
+// hides or disguises what a reader sees (see Unsafe); tabs and line breaks
+// are allowed. It returns the value unchanged.
 func (e *Errors) Text(field, v string, required bool, max int) string {
+	e.text(field, v, required, max, true)
+	return v
+}
+
+// Line is Text for a one-line field (a title, a name): a tab or a line
+// break is refused too.
+func (e *Errors) Line(field, v string, required bool, max int) string {
+	e.text(field, v, required, max, false)
+	return v
+}
+
+func (e *Errors) text(field, v string, required bool, max int, lines bool) {
 	switch {
-	case required && strings.TrimSpace(v) == "":
-		e.Add(field, "is required")
 	case !utf8.ValidString(v):
 		e.Add(field, "is not valid UTF-8")
+	case required && strings.TrimSpace(v) == "":
+		e.Add(field, "is required")
 	case len(v) > max:
 		e.Add(field, "is longer than %d bytes", max)
+	default:
+		if r, bad := Unsafe(v, lines); bad {
+			e.Add(field, "may not contain %s (U+%04X)", describe(r), r)
+		}
 	}
-	return v
+}
+
+// Unsafe returns the first character of v that no title, name or text may
+// hold: NUL and the other control characters (but for tab, line feed and
+// carriage return when lines is true) and the bidirectional embeddings,
+// overrides and isolates U+202A-U+202E and U+2066-U+2069, which make text
+// read differently from what it holds.
+func Unsafe(v string, lines bool) (rune, bool) {
+	for _, r := range v {
+		switch {
+		case lines && (r == '\t' || r == '\n' || r == '\r'):
+		case unicode.IsControl(r), r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+func describe(r rune) string {
+	switch {
+	case r == 0:
+		return "a NUL character"
+	case r == '\t' || r == '\n' || r == '\r':
+		return "a tab or line break"
+	case unicode.IsControl(r):
+		return "a control character"
+	default:
+		return "a bidirectional override"
+	}
 }
 
 // Code checks a short identifier: 1..max characters of A-Z, a-z, 0-9, '-',

@@ -117,7 +117,7 @@ func (sb Workload) Run(ctx context.Context, db *store.DB) ([]bench.Result, error
 	body := []byte(`{"id":"01a2","room":"` + w.Room.Slug + `","kind":"track","title":"convoy 7","marking":{"tlp":"AMBER"},"owner":"P1","created_by":"p1m1","version":3,` +
 		`"body":{"uid":"ANDROID-1c2d","type":"a-f-G-U-C","position":{"lat":35.1354,"lon":36.7553,"hae":312.5,"course":84.1,"speed":11.2,"ce":9.5},"stale":"2015-09-30T12:05:00Z","remarks":"` +
 		strings.Repeat("x", 160) + `"}}`)
-	head, err := audit.Head(ctx, db)
+	head, _, err := audit.Head(ctx, db)
 	if err != nil {
 		return nil, err
 	}

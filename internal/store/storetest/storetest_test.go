@@ -113,3 +113,37 @@ func TestBatchCommitsAllOrNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestDurableByDefault: SQLite syncs every commit (synchronous=FULL)
+// unless the faster mode is asked for by name; PostgreSQL commits
+// synchronously.
+func TestDurableByDefault(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		mode string
+		want int
+	}{{"", 2}, {store.SyncFull, 2}, {store.SyncNormal, 1}} {
+		db, err := store.Open(ctx, store.Options{Dir: t.TempDir(), SQLiteSync: c.mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got int
+		if err := db.Write(ctx, func(tx *store.Tx) error {
+			return tx.QueryRow(ctx, `PRAGMA synchronous`).Scan(&got)
+		}); err != nil || got != c.want {
+			t.Errorf("mode %q: the writer's synchronous is %d (%v), want %d", c.mode, got, err, c.want)
+		}
+		db.Close()
+	}
+	if _, err := store.Open(ctx, store.Options{Dir: t.TempDir(), SQLiteSync: "off"}); err == nil {
+		t.Error("synchronous=off accepted")
+	}
+	if PostgresURL() == "" {
+		return
+	}
+	db := Open(t, store.Postgres)
+	var sc string
+	if err := db.QueryRow(ctx, `SHOW synchronous_commit`).Scan(&sc); err != nil || sc != "on" {
+		t.Errorf("PostgreSQL synchronous_commit %q (%v), want on", sc, err)
+	}
+}
