@@ -1,0 +1,674 @@
+package canary
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/opsroom/opsroom/internal/cli"
+	"github.com/opsroom/opsroom/internal/httpapi"
+	"github.com/opsroom/opsroom/internal/store"
+	"github.com/opsroom/opsroom/internal/store/storetest"
+)
+
+// kinds are the item kinds the world must hold, named like the API's
+// collections.
+var kinds = []string{"notes", "sources", "reports", "events", "claims", "places", "areas", "sites", "tracks",
+	"operations", "movements", "site-notices", "log", "rfis"}
+
+// perKind is how many items of each kind each room gets (reports, claims
+// and sites twice as many).
+const perKind = 6
+
+// minPairs is the least number of (viewer, item) checks a run must make:
+// each response a viewer reads is checked against every item that viewer
+// may not see.
+const minPairs = 20000
+
+// skipRoutes are the GET routes the crawl does not fill from the OpenAPI
+// document, each with the reason. Everything else is crawled, so a new
+// route is read without anyone adding it here.
+var skipRoutes = map[string]string{
+	// An endless Server-Sent Events stream: read live while the world is
+	// written and replayed with Last-Event-ID, by listen and replay.
+	"/api/v1/rooms/{room}/stream": "read by listen and replay",
+}
+
+func seed(t *testing.T) uint64 {
+	if s := os.Getenv("OPSROOM_CANARY_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("OPSROOM_CANARY_SEED=%q is not a number", s)
+		}
+		return n
+	}
+	return uint64(time.Now().UnixNano())
+}
+
+// TestCanaryCrawl builds a random world through the API and reads
+// everything every member can reach, failing on any byte that names an
+// item the reader may not see (but leaks listed in leaks_test.go, which
+// must still occur).
+func TestCanaryCrawl(t *testing.T) {
+	sd := seed(t)
+	t.Logf("seed %d (OPSROOM_CANARY_SEED=%d replays this world)", sd, sd)
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		start := time.Now()
+		svc := cli.NewServices(db)
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		api := httpapi.New(&httpapi.Server{DB: db, Members: svc.Members, Rooms: svc.Rooms, Items: svc.Items, Bus: svc.Bus, Extra: svc.Routes()}, log)
+		srv := httptest.NewServer(api.Handler())
+		defer srv.Close()
+
+		w := buildWorld(t, srv.URL, svc, rand.New(rand.NewPCG(sd, sd^0x9e3779b97f4a7c15)))
+		live := w.listen()
+		w.fillRooms(perKind)
+		w.check(kinds)
+		built := time.Now()
+
+		cr := newCrawl(w)
+		live.stop(cr)
+		cr.replay(live.first)
+		for _, m := range w.members {
+			cr.crawlAPI(m)
+			cr.search(m)
+			cr.exchange(m, svc)
+		}
+		cr.finish(t)
+		t.Logf("world built in %v, crawled in %v", built.Sub(start).Round(time.Millisecond), time.Since(built).Round(time.Millisecond))
+	})
+}
+
+var (
+	idPattern     = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	canaryPattern = regexp.MustCompile(`cnry[a-z]{10}`)
+)
+
+// leak is one (route, kind leaked, what) with how often and a first
+// example.
+type leak struct {
+	count   int
+	example string
+}
+
+type crawl struct {
+	w       *world
+	pairs   int
+	leaks   map[string]*leak // "route: kind what" -> leak
+	ok      map[string]int   // route template -> 2xx answers
+	reached map[string]map[string]bool
+	hidden  map[string]int // member -> items it may not see
+	routes  map[string]bool
+	reqs    int
+}
+
+func newCrawl(w *world) *crawl {
+	cr := &crawl{w: w, leaks: map[string]*leak{}, ok: map[string]int{}, reached: map[string]map[string]bool{}, hidden: map[string]int{}, routes: map[string]bool{}}
+	for _, m := range w.members {
+		cr.reached[m.name] = map[string]bool{}
+		for _, s := range w.items {
+			if !w.canSee(m, s) {
+				cr.hidden[m.name]++
+			}
+		}
+	}
+	return cr
+}
+
+// scan checks body, read by m through route (a template) at target (the
+// request's path and query, whose own ids and words are not leaks: a
+// 404 may name what was asked for).
+func (cr *crawl) scan(m *member, route, target string, body []byte) {
+	cr.pairs += cr.hidden[m.name]
+	check := func(s *secret, what string, at []int) {
+		if s == nil {
+			return
+		}
+		if cr.w.canSee(m, s) {
+			cr.reached[m.name][s.id] = true
+			return
+		}
+		if strings.Contains(target, body2s(body, at)) {
+			return
+		}
+		key := fmt.Sprintf("%s: %s %s", route, s.kind, what)
+		l := cr.leaks[key]
+		if l == nil {
+			l = &leak{example: fmt.Sprintf("%s read %s: …%s…", m.name, target, excerpt(body, at))}
+			cr.leaks[key] = l
+		}
+		l.count++
+	}
+	for _, at := range idPattern.FindAllIndex(body, -1) {
+		check(cr.w.byID[string(body[at[0]:at[1]])], "id", at)
+	}
+	for _, at := range canaryPattern.FindAllIndex(body, -1) {
+		check(cr.w.byWord[string(body[at[0]:at[1]])], "canary", at)
+	}
+}
+
+func body2s(b []byte, at []int) string { return string(b[at[0]:at[1]]) }
+
+func excerpt(b []byte, at []int) string {
+	lo, hi := max(0, at[0]-60), min(len(b), at[1]+60)
+	return strings.ReplaceAll(string(b[lo:hi]), "\n", " ")
+}
+
+// get reads target as m, following next_cursor, scanning every page, and
+// returns the pages' bodies.
+func (cr *crawl) get(m *member, route, target string) [][]byte {
+	var pages [][]byte
+	next := target
+	for range 100 {
+		res := m.c.Do("GET", next, nil)
+		cr.reqs++
+		cr.scan(m, route, next, res.Body)
+		if res.Status/100 != 2 {
+			return pages
+		}
+		cr.ok[route]++
+		pages = append(pages, res.Body)
+		var page struct {
+			Next string `json:"next_cursor"`
+		}
+		if json.Unmarshal(res.Body, &page) != nil || page.Next == "" {
+			return pages
+		}
+		sep := "?"
+		if strings.Contains(target, "?") {
+			sep = "&"
+		}
+		next = target + sep + "cursor=" + url.QueryEscape(page.Next)
+	}
+	return pages
+}
+
+// found is what one viewer learnt while crawling: values for path
+// parameters.
+type found struct {
+	ids   map[string]map[string]bool // collection -> ids listed in it; "" holds every id seen anywhere
+	codes map[string]bool
+	users map[string]bool
+}
+
+// learn walks a JSON body: every id anywhere, the ids of a list's items
+// under the list's collection, partner codes and usernames.
+func (f *found) learn(coll string, body []byte) {
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return
+	}
+	add := func(c, id string) {
+		if f.ids[c] == nil {
+			f.ids[c] = map[string]bool{}
+		}
+		f.ids[c][id] = true
+	}
+	if obj, ok := v.(map[string]any); ok && coll != "" {
+		if items, ok := obj["items"].([]any); ok {
+			for _, it := range items {
+				if o, ok := it.(map[string]any); ok {
+					if id, ok := o["id"].(string); ok && idPattern.MatchString(id) {
+						add(coll, id)
+					}
+				}
+			}
+		}
+	}
+	var walk func(x any, key string)
+	walk = func(x any, key string) {
+		switch x := x.(type) {
+		case map[string]any:
+			for k, y := range x {
+				walk(y, k)
+			}
+		case []any:
+			for _, y := range x {
+				walk(y, key)
+			}
+		case string:
+			switch {
+			case idPattern.MatchString(x) && len(x) == 36:
+				add("", x)
+			case key == "code" || key == "partner" || key == "lead" || key == "assignee" || key == "owner":
+				if x != "" && len(x) <= 16 {
+					f.codes[x] = true
+				}
+			case key == "username" || key == "member" || key == "author" || key == "by":
+				if x != "" && len(x) <= 64 {
+					f.users[x] = true
+				}
+			}
+		}
+	}
+	walk(v, "")
+}
+
+// crawlAPI reads every GET route of the OpenAPI document as m, in rounds
+// so that ids found in one round fill the next.
+func (cr *crawl) crawlAPI(m *member) {
+	t := cr.w.t
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	pages := cr.get(m, "/api/v1/openapi.json", "/api/v1/openapi.json")
+	if len(pages) != 1 || json.Unmarshal(pages[0], &doc) != nil {
+		t.Fatalf("%s: no OpenAPI document", m.name)
+	}
+	var routes []string
+	for path, ops := range doc.Paths {
+		if _, ok := ops["get"]; ok && skipRoutes[path] == "" {
+			routes = append(routes, path)
+			cr.routes[path] = true
+		}
+	}
+	// Lists before the routes their ids fill; a stable order.
+	sort.Slice(routes, func(i, j int) bool {
+		a, b := strings.Count(routes[i], "{"), strings.Count(routes[j], "{")
+		if a != b {
+			return a < b
+		}
+		return routes[i] < routes[j]
+	})
+	f := &found{ids: map[string]map[string]bool{}, codes: map[string]bool{}, users: map[string]bool{}}
+	done := map[string]bool{}
+	for round := 0; round < 3; round++ {
+		for _, route := range routes {
+			targets, fillable := cr.fill(route, f)
+			if !fillable {
+				t.Errorf("GET %s: the crawl cannot fill its path parameters; teach fill, or list it in skipRoutes with the reason", route)
+				continue
+			}
+			for _, target := range targets {
+				if done[target] {
+					continue
+				}
+				done[target] = true
+				for _, page := range cr.get(m, route, target) {
+					f.learn(collection(route), page)
+				}
+			}
+		}
+	}
+}
+
+// collection is the collection a list route lists ("conflicts" for
+// /api/v1/rooms/{room}/conflicts), or "" for a route that reads one thing.
+func collection(route string) string {
+	segs := strings.Split(route, "/")
+	last := segs[len(segs)-1]
+	if strings.HasPrefix(last, "{") {
+		return ""
+	}
+	return last
+}
+
+// fill returns the targets of route for this viewer: {room} every room
+// of the world (the viewer's or not), {code} and {username} those found,
+// {id} the world's items of the route's collection and the ids found in
+// that collection (an id route of an unknown collection: every id).
+// Items scoped by a room are asked for in their own room.
+func (cr *crawl) fill(route string, f *found) ([]string, bool) {
+	params := regexp.MustCompile(`\{[a-z_]+\}`).FindAllString(route, -1)
+	if len(params) == 0 {
+		return []string{route}, true
+	}
+	var out []string
+	type binding map[string]string
+	bindings := []binding{{}}
+	for _, p := range params {
+		var next []binding
+		switch p {
+		case "{room}":
+			for _, b := range bindings {
+				if b["{room}"] != "" {
+					next = append(next, b)
+					continue
+				}
+				for _, r := range cr.w.rooms {
+					next = append(next, binding{"{room}": r.slug, "{id}": b["{id}"]})
+				}
+			}
+		case "{code}", "{username}":
+			set := f.codes
+			if p == "{username}" {
+				set = f.users
+			}
+			for _, b := range bindings {
+				for _, v := range sortedKeys(set) {
+					nb := binding{p: v}
+					for k, x := range b {
+						nb[k] = x
+					}
+					next = append(next, nb)
+				}
+			}
+		case "{id}":
+			ids := cr.idsFor(route, f)
+			for _, b := range bindings {
+				for _, id := range ids {
+					nb := binding{"{id}": id}
+					for k, x := range b {
+						nb[k] = x
+					}
+					if s := cr.w.byID[id]; s != nil && strings.Contains(route, "{room}") {
+						nb["{room}"] = s.room
+					}
+					next = append(next, nb)
+				}
+			}
+		default:
+			return nil, false
+		}
+		bindings = next
+	}
+	for _, b := range bindings {
+		target := route
+		for k, v := range b {
+			target = strings.ReplaceAll(target, k, url.PathEscape(v))
+		}
+		if !strings.Contains(target, "{") {
+			out = append(out, target)
+		}
+	}
+	return out, true
+}
+
+// idsFor: the collection is the path segment before {id}.
+func (cr *crawl) idsFor(route string, f *found) []string {
+	segs := strings.Split(route, "/")
+	coll := ""
+	for i, s := range segs {
+		if s == "{id}" && i > 0 {
+			coll = segs[i-1]
+		}
+	}
+	colls := []string{coll}
+	switch coll {
+	case "items":
+		colls = nil // every id
+	case "ops-history":
+		colls = []string{"operations", "movements", "site-notices"}
+	}
+	set := map[string]bool{}
+	for _, s := range cr.w.items {
+		if colls == nil || slices.Contains(colls, s.kind) {
+			set[s.id] = true
+		}
+	}
+	for _, c := range colls {
+		for id := range f.ids[c] {
+			set[id] = true
+		}
+	}
+	if len(set) == 0 || colls == nil { // a collection the world does not know: every id
+		for _, s := range cr.w.items {
+			set[s.id] = true
+		}
+		for id := range f.ids[""] {
+			set[id] = true
+		}
+	}
+	return sortedKeys(set)
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// search asks, as m, for every canary of the world in every room m sits
+// in: by the intelligence search and by the room's item list.
+func (cr *crawl) search(m *member) {
+	for _, r := range cr.w.rooms {
+		if !m.rooms[r.slug] {
+			continue
+		}
+		for _, s := range cr.w.items {
+			q := url.QueryEscape(s.canary)
+			cr.get(m, "/api/v1/rooms/{room}/search?q=", "/api/v1/rooms/"+r.slug+"/search?q="+q)
+			if cr.w.rng.IntN(4) == 0 {
+				cr.get(m, "/api/v1/rooms/{room}/items?q=", "/api/v1/rooms/"+r.slug+"/items?q="+q)
+			}
+		}
+	}
+}
+
+// exchange checks the exchange document m would export (opsroom export
+// --as m).
+func (cr *crawl) exchange(m *member, svc *cli.Services) {
+	ctx := context.Background()
+	p, err := svc.Members.AsMember(ctx, m.name, "cli")
+	if err != nil {
+		cr.w.t.Fatal(err)
+	}
+	doc, err := svc.Exchanger().Export(ctx, p, nil)
+	if err != nil {
+		cr.w.t.Fatalf("export as %s: %v", m.name, err)
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		cr.w.t.Fatal(err)
+	}
+	cr.scan(m, "opsroom export", "", b)
+}
+
+// listener holds the live streams of every member in every room it sits
+// in, opened before the world is written.
+type listener struct {
+	w      *world
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	got    map[*member]map[string]*bytes.Buffer
+	first  map[string]string // room slug -> the first event id any stream gave
+}
+
+func (w *world) listen() *listener {
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &listener{w: w, cancel: cancel, got: map[*member]map[string]*bytes.Buffer{}, first: map[string]string{}}
+	for _, m := range w.members {
+		l.got[m] = map[string]*bytes.Buffer{}
+		for _, r := range w.rooms {
+			if !m.rooms[r.slug] {
+				continue
+			}
+			buf := &bytes.Buffer{}
+			l.got[m][r.slug] = buf
+			res := stream(ctx, w.t, m, r.slug, "")
+			l.wg.Add(1)
+			go func() {
+				defer l.wg.Done()
+				defer res.Body.Close()
+				sc := bufio.NewScanner(res.Body)
+				sc.Buffer(make([]byte, 1<<20), 1<<24)
+				for sc.Scan() {
+					l.mu.Lock()
+					buf.Write(sc.Bytes())
+					buf.WriteByte('\n')
+					l.mu.Unlock()
+				}
+			}()
+		}
+	}
+	return l
+}
+
+// stream opens a room's stream as m, from after ("" live only).
+func stream(ctx context.Context, t *testing.T, m *member, slug, after string) *http.Response {
+	req, err := http.NewRequestWithContext(ctx, "GET", m.c.Base+"/api/v1/rooms/"+slug+"/stream", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+m.c.Token)
+	}
+	if after != "" {
+		req.Header.Set("Last-Event-ID", after)
+	}
+	res, err := m.c.HTTP.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("stream %s as %s: %d %s", slug, m.name, res.StatusCode, b)
+	}
+	return res
+}
+
+// settle waits until the buffers stop growing.
+func (l *listener) settle() {
+	last := -1
+	for range 50 {
+		time.Sleep(200 * time.Millisecond)
+		n := 0
+		l.mu.Lock()
+		for _, rooms := range l.got {
+			for _, b := range rooms {
+				n += b.Len()
+			}
+		}
+		l.mu.Unlock()
+		if n == last {
+			return
+		}
+		last = n
+	}
+}
+
+// stop closes the streams and scans what each member received.
+func (l *listener) stop(cr *crawl) {
+	l.settle()
+	l.cancel()
+	l.wg.Wait()
+	for m, rooms := range l.got {
+		for slug, b := range rooms {
+			cr.scan(m, "/api/v1/rooms/{room}/stream (live)", "", b.Bytes())
+			cr.ok["/api/v1/rooms/{room}/stream"]++
+			if id := firstID(b.Bytes()); id != "" && (l.first[slug] == "" || id < l.first[slug]) {
+				l.first[slug] = id
+			}
+		}
+	}
+}
+
+func firstID(b []byte) string {
+	for line := range strings.Lines(string(b)) {
+		if id, ok := strings.CutPrefix(strings.TrimSpace(line), "id: "); ok {
+			return id
+		}
+	}
+	return ""
+}
+
+// replay reads every member's stream of every room it sits in again,
+// resuming with Last-Event-ID from the room's first event, and scans what
+// the replay sends.
+func (cr *crawl) replay(first map[string]string) {
+	w := cr.w
+	for _, m := range w.members {
+		for _, r := range w.rooms {
+			if !m.rooms[r.slug] || first[r.slug] == "" {
+				continue
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			res := stream(ctx, w.t, m, r.slug, first[r.slug])
+			var buf bytes.Buffer
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				io.Copy(&buf, res.Body)
+			}()
+			// The replay is sent at once; stop when it has stopped growing.
+			time.Sleep(300 * time.Millisecond)
+			cancel()
+			<-done
+			res.Body.Close()
+			if bytes.Contains(buf.Bytes(), []byte("event: reset")) {
+				w.t.Errorf("%s: the replay of %s began with a reset", m.name, r.slug)
+			}
+			cr.scan(m, "/api/v1/rooms/{room}/stream (replay)", "", buf.Bytes())
+		}
+	}
+}
+
+// finish reports: leaks by route (unknown ones fail, known ones are
+// logged, known ones that did not occur fail), routes never answered,
+// items a viewer may see but never read, and the count of pairs.
+func (cr *crawl) finish(t *testing.T) {
+	t.Logf("%d requests; %d (viewer, item) pairs checked", cr.reqs, cr.pairs)
+	if cr.pairs < minPairs {
+		t.Errorf("only %d (viewer, item) pairs checked, want at least %d", cr.pairs, minPairs)
+	}
+	keys := make([]string, 0, len(cr.leaks))
+	for k := range cr.leaks {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		l := cr.leaks[k]
+		if why, ok := knownLeaks[k]; ok {
+			t.Logf("known leak (%s) %s ×%d\n\t%s", why, k, l.count, l.example)
+		} else {
+			t.Errorf("LEAK %s ×%d\n\t%s", k, l.count, l.example)
+		}
+	}
+	for _, k := range sortedKeys(keySet(knownLeaks)) {
+		if cr.leaks[k] == nil {
+			t.Errorf("known leak %q no longer occurs: take it out of knownLeaks in leaks_test.go", k)
+		}
+	}
+	// Every route answered someone: a route that never does was not
+	// really crawled.
+	for _, route := range sortedKeys(cr.routes) {
+		if cr.ok[route] == 0 {
+			t.Errorf("GET %s never answered 2xx to anyone: the crawl did not reach it", route)
+		}
+	}
+	var unread []string
+	for _, m := range cr.w.members {
+		n := 0
+		for _, s := range cr.w.items {
+			if cr.w.canSee(m, s) && !cr.reached[m.name][s.id] {
+				n++
+				if len(unread) < 10 {
+					unread = append(unread, m.name+":"+s.kind)
+				}
+			}
+		}
+		_ = n
+	}
+	if len(unread) > 0 {
+		t.Errorf("items their viewers may see were never read: %v", unread)
+	}
+}
+
+func keySet(m map[string]string) map[string]bool {
+	out := map[string]bool{}
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
