@@ -35,6 +35,7 @@ type secret struct {
 	id, kind, room, canary string
 	owner                  string // the author's partner
 	marking                access.Marking
+	planted                bool // made by plant
 }
 
 type seatedRoom struct {
@@ -60,6 +61,9 @@ type world struct {
 	byID     map[string]*secret
 	byWord   map[string]*secret
 	refused  map[string]int // write route -> refusals (a random choice the server rejects)
+	// forced, when set, is the marking of what share makes next instead
+	// of a random one (plant's narrow and wide items).
+	forced *access.Marking
 }
 
 const password = "canary-password-1"
@@ -240,6 +244,9 @@ func (w *world) share(kind string, author *member, r *seatedRoom, path string, f
 	w.t.Helper()
 	word := w.word()
 	m := w.marking(author, r)
+	if w.forced != nil {
+		m = *w.forced
+	}
 	body := fill(word)
 	body["marking"] = markingJSON(m)
 	var out struct {
@@ -251,7 +258,7 @@ func (w *world) share(kind string, author *member, r *seatedRoom, path string, f
 	if out.ID == "" {
 		w.t.Fatalf("POST %s answered no id", path)
 	}
-	s := &secret{id: out.ID, kind: kind, room: r.slug, canary: word, owner: author.partner, marking: m}
+	s := &secret{id: out.ID, kind: kind, room: r.slug, canary: word, owner: author.partner, marking: m, planted: w.forced != nil}
 	w.items = append(w.items, s)
 	w.byID[s.id] = s
 	w.byWord[word] = s
@@ -296,7 +303,76 @@ func (w *world) window() map[string]any {
 func (w *world) fillRooms(perKind int) {
 	for _, r := range w.rooms {
 		w.fillRoom(r, perKind)
+		w.plant(r)
 	}
+}
+
+// plant makes, in every world, one reference of each kind from an item
+// everyone in the room may see (TLP:CLEAR) to one only its author may see
+// (TLP:RED to the author alone): chance alone would leave some of them
+// out of some worlds, and the crawl must find a leak of each in every
+// world (knownLeaks must occur in every run).
+func (w *world) plant(r *seatedRoom) {
+	a := r.members[0]
+	base := "/api/v1/rooms/" + r.slug
+	narrow := &access.Marking{TLP: access.Red, Recipients: []string{a.name}}
+	wide := &access.Marking{TLP: access.Clear}
+	as := func(m *access.Marking, kind, path string, fill func(word string) map[string]any) *secret {
+		w.forced = m
+		defer func() { w.forced = nil }()
+		s := w.share(kind, a, r, path, fill)
+		if s == nil {
+			w.t.Fatalf("plant: %s in %s was refused", kind, r.slug)
+		}
+		return s
+	}
+	source := func(word string) map[string]any {
+		return map[string]any{"name": "source " + word, "kind": "outlet", "behind": "outlet " + word, "reliability": "B"}
+	}
+	src := as(narrow, "sources", base+"/sources", source)
+	report := func(src string) func(word string) map[string]any {
+		return func(word string) map[string]any {
+			return map[string]any{"title": "report " + word, "text": "the report says " + word, "source": src, "credibility": 2,
+				"observed": map[string]any{"start": "2015-09-30T00:00:00Z", "end": "2015-09-30T06:00:00Z"}}
+		}
+	}
+	hiddenReport := as(narrow, "reports", base+"/reports", report(src.id))
+	openReport := as(wide, "reports", base+"/reports", report(src.id)) // a report from a source others may not see
+	var cur map[string]any
+	a.c.Get(base+"/reports/"+openReport.id, &cur)
+	w.write(a.c, "PUT", base+"/reports/"+openReport.id, "PUT reports", map[string]any{"version": cur["version"], "title": "report " + openReport.canary,
+		"text": "the report now says " + openReport.canary, "source": src.id, "credibility": 1, "marking": markingJSON(openReport.marking)}, nil)
+	w.write(a.c, "POST", base+"/reports/"+openReport.id+"/links", "POST links", map[string]any{"kind": "repeats", "target": hiddenReport.id}, nil)
+	event := func(links []string) func(word string) map[string]any {
+		return func(word string) map[string]any {
+			return map[string]any{"title": "event " + word, "event_kind": "air strike", "start": "2015-09-30T00:00:00Z", "end": "2015-09-30T23:00:00Z",
+				"geometry": map[string]any{"type": "Point", "coordinates": w.point()}, "links": links}
+		}
+	}
+	hiddenEvent := as(narrow, "events", base+"/events", event(nil))
+	as(wide, "events", base+"/events", event([]string{hiddenReport.id}))
+	for i, stance := range []string{"asserts", "denies"} {
+		as(wide, "claims", base+"/claims", func(word string) map[string]any {
+			c := map[string]any{"event": hiddenEvent.id, "actor": "actor " + word, "proposition": "the planted strike hit its target",
+				"stance": stance, "statement": "claims " + word}
+			if i == 0 {
+				c["supporting"] = []string{hiddenReport.id}
+			} else {
+				c["disputing"] = []string{hiddenReport.id}
+			}
+			return c
+		})
+	}
+	site := as(narrow, "sites", base+"/sites", func(word string) map[string]any {
+		return map[string]any{"title": "site " + word, "category": "hospital", "protected": true, "geometry": w.polygon(), "valid_from": "2015-09-01T00:00:00Z"}
+	})
+	as(wide, "site-notices", base+"/site-notices", func(word string) map[string]any {
+		return map[string]any{"site": site.id, "note": "notice " + word}
+	})
+	rfi := as(wide, "rfis", base+"/rfis", func(word string) map[string]any {
+		return map[string]any{"question": "question " + word, "assignee": a.partner, "deadline": "2015-10-03T00:00:00Z"}
+	})
+	w.write(a.c, "POST", "/api/v1/rfis/"+rfi.id+"/answer", "POST answer", map[string]any{"items": []string{hiddenReport.id}}, nil)
 }
 
 func (w *world) fillRoom(r *seatedRoom, n int) {
