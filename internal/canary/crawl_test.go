@@ -119,6 +119,7 @@ var (
 type leak struct {
 	count   int
 	example string
+	fields  map[string]bool // the JSON fields it was found in
 }
 
 type crawl struct {
@@ -169,10 +170,11 @@ func (cr *crawl) scan(m *member, route, target string, body []byte) {
 		key := fmt.Sprintf("%s: %s %s", route, s.kind, what)
 		l := cr.leaks[key]
 		if l == nil {
-			l = &leak{example: fmt.Sprintf("%s read %s: …%s…", m.name, target, excerpt(body, at))}
+			l = &leak{example: fmt.Sprintf("%s read %s: …%s…", m.name, target, excerpt(body, at)), fields: map[string]bool{}}
 			cr.leaks[key] = l
 		}
 		l.count++
+		l.fields[fieldOf(body, at[0])] = true
 	}
 	for _, at := range idPattern.FindAllIndex(body, -1) {
 		check(cr.w.byID[string(body[at[0]:at[1]])], "id", at)
@@ -180,6 +182,18 @@ func (cr *crawl) scan(m *member, route, target string, body []byte) {
 	for _, at := range canaryPattern.FindAllIndex(body, -1) {
 		check(cr.w.byWord[string(body[at[0]:at[1]])], "canary", at)
 	}
+}
+
+var fieldPattern = regexp.MustCompile(`"([A-Za-z_]+)":`)
+
+// fieldOf names the JSON field a match at i sits in: the last key
+// before it (for a list, the list's), or "-" outside JSON.
+func fieldOf(b []byte, i int) string {
+	keys := fieldPattern.FindAllSubmatch(b[max(0, i-300):i], -1)
+	if len(keys) == 0 {
+		return "-"
+	}
+	return string(keys[len(keys)-1][1])
 }
 
 func body2s(b []byte, at []int) string { return string(b[at[0]:at[1]]) }
@@ -693,9 +707,9 @@ func (cr *crawl) finish(t *testing.T) {
 	for _, k := range keys {
 		l := cr.leaks[k]
 		if why, ok := knownLeaks[k]; ok {
-			t.Logf("known leak (%s) %s ×%d\n\t%s", why, k, l.count, l.example)
+			t.Logf("known leak (%s) %s ×%d in %v\n\t%s", why, k, l.count, sortedKeys(l.fields), l.example)
 		} else {
-			t.Errorf("LEAK %s ×%d\n\t%s", k, l.count, l.example)
+			t.Errorf("LEAK %s ×%d in %v\n\t%s", k, l.count, sortedKeys(l.fields), l.example)
 		}
 	}
 	for _, k := range sortedKeys(keySet(knownLeaks)) {
