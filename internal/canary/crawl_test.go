@@ -85,8 +85,10 @@ func TestCanaryCrawl(t *testing.T) {
 		w := buildWorld(t, srv.URL, svc, rand.New(rand.NewPCG(sd, sd^0x9e3779b97f4a7c15)))
 		live := w.listen()
 		feeds := w.devices(svc)
+		sent := w.sendTAK(feeds)
 		w.fillRooms(perKind)
-		w.check(kinds)
+		w.resolveTAK(sent)
+		w.check(append(kinds, "markers"))
 		built := time.Now()
 
 		cr := newCrawl(w)

@@ -15,6 +15,7 @@ var knownLeaks = map[string]string{
 	"/api/v1/audit: claims id":       "audit object_id",
 	"/api/v1/audit: events id":       "audit object_id",
 	"/api/v1/audit: log id":          "audit object_id",
+	"/api/v1/audit: markers id":      "audit object_id",
 	"/api/v1/audit: movements id":    "audit object_id",
 	"/api/v1/audit: notes id":        "audit object_id",
 	"/api/v1/audit: operations id":   "audit object_id",

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/cli"
 	"github.com/opsroom/opsroom/internal/tak"
 )
@@ -90,5 +93,84 @@ func (cr *crawl) readTAK(feeds []*takFeed) {
 		cr.scan(f.m, "TAK feed (live)", "", f.buf.Bytes())
 		cr.scan(f.m, "TAK snapshot", "", snaps[i])
 		cr.takBytes += len(snaps[i]) + f.buf.Len()
+	}
+}
+
+// takItem is something a device sent, waiting for its id.
+type takItem struct {
+	kind, word string
+	author     *member
+	room       *seatedRoom
+	marking    access.Marking
+}
+
+// sendTAK makes items through TAK: from the devices of two members of
+// every room, a marker placed by hand and a position report (the
+// member's track), each with a canary as its callsign and a random
+// marking CoT can carry (no TLP:RED, which names no recipients there).
+func (w *world) sendTAK(feeds []*takFeed) []takItem {
+	var sent []takItem
+	now := time.Now().UTC()
+	ts, stale := now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339)
+	for _, r := range w.rooms {
+		n := 0
+		for _, f := range feeds {
+			if f.room != r.slug || n == 2 {
+				continue
+			}
+			n++
+			for _, k := range []struct{ kind, typ, how string }{{"markers", "b-m-p-s-m", "h-g-i-g-o"}, {"tracks", "a-f-G-U-C", "m-g"}} {
+				word := w.word()
+				m := w.marking(f.m, r)
+				if m.TLP == access.Red {
+					m.TLP, m.Recipients = access.AmberStrict, nil
+				}
+				p := w.point()
+				ev := fmt.Sprintf(`<event version="2.0" uid="%s-%s" type="%s" how="%s" time="%s" start="%s" stale="%s" access="TLP:%s" releaseableTo="%s">`+
+					`<point lat="%f" lon="%f" hae="0" ce="10" le="10"/><detail><contact callsign="%s"/><remarks>remarks %s</remarks></detail></event>`,
+					k.kind, word, k.typ, k.how, ts, ts, stale, m.TLP, strings.Join(m.ReleasableTo, ","), p[1], p[0], word, word)
+				if _, err := f.nc.Write([]byte(ev)); err != nil {
+					w.t.Fatalf("TAK send: %v", err)
+				}
+				w.byWord[word] = &secret{} // reserved until resolved
+				sent = append(sent, takItem{kind: k.kind, word: word, author: f.m, room: r, marking: m})
+			}
+		}
+	}
+	return sent
+}
+
+// resolveTAK finds the items the devices made, by their titles in the
+// room's item list as their authors read it, and adds them to the world.
+func (w *world) resolveTAK(sent []takItem) {
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		missing := 0
+		for _, s := range sent {
+			if w.byWord[s.word].id != "" {
+				continue
+			}
+			var page struct {
+				Items []struct{ ID, Title string } `json:"items"`
+			}
+			s.author.c.Get("/api/v1/rooms/"+s.room.slug+"/items?q="+s.word, &page)
+			for _, it := range page.Items {
+				if it.Title == s.word {
+					sec := &secret{id: it.ID, kind: s.kind, room: s.room.slug, canary: s.word, owner: s.author.partner, marking: s.marking}
+					w.items = append(w.items, sec)
+					w.byID[sec.id] = sec
+					w.byWord[s.word] = sec
+				}
+			}
+			if w.byWord[s.word].id == "" {
+				missing++
+			}
+		}
+		if missing == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("%d items sent by TAK devices were not stored", missing)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
