@@ -134,6 +134,7 @@ func buildWorld(t *testing.T, base string, svc *cli.Services, rng *rand.Rand) *w
 	models := []string{room.Director, room.CoDirectors}
 	for i, slug := range []string{"alpha", "bravo"} {
 		r := &seatedRoom{slug: slug, model: models[i], roles: map[string]string{}}
+		var co []string // the co-directors' partners
 		for k, p := range w.partners {
 			if k == 0 || k == 1 || rng.IntN(4) > 0 {
 				r.partners = append(r.partners, p)
@@ -154,13 +155,17 @@ func buildWorld(t *testing.T, base string, svc *cli.Services, rng *rand.Rand) *w
 			if m == w.admin && i == 1 {
 				continue
 			}
+			// The authority: a director (not the admin), or two
+			// co-directors of different partners; the last partner never
+			// holds it, so that some sides of conflicts are not the
+			// authority's.
 			role := room.RoleMember
 			switch {
-			case r.model == room.Director && !hasRole(r, room.RoleDirector) && m != w.admin:
+			case r.model == room.Director && len(r.roles) == countRole(r, room.RoleMember) && m != w.admin:
 				role = room.RoleDirector
-			case r.model == room.CoDirectors && countRole(r, room.RoleCoDirector) < 2 && m.partner != w.partners[len(w.partners)-1] &&
-				(countRole(r, room.RoleCoDirector) == 0 || m.partner != r.members[0].partner):
+			case r.model == room.CoDirectors && len(co) < 2 && !slices.Contains(co, m.partner) && m.partner != w.partners[len(w.partners)-1]:
 				role = room.RoleCoDirector
+				co = append(co, m.partner)
 			}
 			adm.Call("PUT", "/api/v1/rooms/"+slug+"/members/"+m.name, map[string]any{"role": role}, nil)
 			m.rooms[slug] = true
@@ -171,8 +176,6 @@ func buildWorld(t *testing.T, base string, svc *cli.Services, rng *rand.Rand) *w
 	}
 	return w
 }
-
-func hasRole(r *seatedRoom, role string) bool { return countRole(r, role) > 0 }
 
 func countRole(r *seatedRoom, role string) int {
 	n := 0
