@@ -35,7 +35,7 @@ var kinds = []string{"notes", "sources", "reports", "events", "claims", "places"
 
 // perKind is how many items of each kind each room gets (reports, claims
 // and sites twice as many).
-const perKind = 6
+const perKind = 4
 
 // minPairs is the least number of (viewer, item) checks a run must make:
 // each response a viewer reads is checked against every item that viewer
@@ -125,16 +125,19 @@ type leak struct {
 }
 
 type crawl struct {
-	w        *world
-	pairs    int
-	leaks    map[string]*leak // "route: kind what" -> leak
-	ok       map[string]int   // route template -> 2xx answers
-	reached  map[string]map[string]bool
-	hidden   map[string]int // member -> items it may not see
-	routes   map[string]bool
-	lists    map[string]bool // collections a list route names
-	reqs     int
-	perRoute map[string]int
+	w       *world
+	pairs   int
+	leaks   map[string]*leak // "route: kind what" -> leak
+	ok      map[string]int   // route template -> 2xx answers
+	reached map[string]map[string]bool
+	hidden  map[string]int // member -> items it may not see
+	routes  map[string]bool
+	// searchers: item id -> the members who search for its canary
+	searchers map[string]map[string]bool
+	order     map[string][]*secret // member -> the world's items in a random order of its own
+	lists     map[string]bool      // collections a list route names
+	reqs      int
+	perRoute  map[string]int
 	// takBytes counts what TAK devices were sent, so that a silent feed
 	// does not pass for a clean one.
 	takBytes int
@@ -142,7 +145,12 @@ type crawl struct {
 
 func newCrawl(w *world) *crawl {
 	cr := &crawl{w: w, leaks: map[string]*leak{}, ok: map[string]int{}, reached: map[string]map[string]bool{}, hidden: map[string]int{}, routes: map[string]bool{}, lists: map[string]bool{}, perRoute: map[string]int{}}
+	cr.chooseSearchers()
+	cr.order = map[string][]*secret{}
 	for _, m := range w.members {
+		o := slices.Clone(w.items)
+		w.rng.Shuffle(len(o), func(i, j int) { o[i], o[j] = o[j], o[i] })
+		cr.order[m.name] = o
 		cr.reached[m.name] = map[string]bool{}
 		for _, s := range w.items {
 			if !w.canSee(m, s) {
@@ -444,16 +452,22 @@ func (cr *crawl) idsFor(m *member, route string, f *found) []string {
 	case "ops-history":
 		colls = []string{"operations", "movements", "site-notices"}
 	}
-	// The world's items of the collection that the viewer may see, and
-	// a few it may not (that a hidden id answers like a missing one is
+	// The planted items, a sample of the others the viewer may see, and a
+	// few it may not (that a hidden id answers like a missing one is
 	// TestHiddenAnswersLikeMissing's to check; here it is enough that it
 	// tells nothing). Ids found in bodies: a bounded sample, in order.
 	var ids []string
-	hidden := 0
-	for _, s := range cr.w.items {
+	hidden, shown := 0, 0
+	for _, s := range cr.order[m.name] {
 		if colls == nil || slices.Contains(colls, s.kind) {
-			if !cr.w.canSee(m, s) {
+			switch {
+			case s.planted:
+			case !cr.w.canSee(m, s):
 				if hidden++; hidden > maxHidden {
+					continue
+				}
+			default:
+				if shown++; shown > maxShown {
 					continue
 				}
 			}
@@ -480,12 +494,15 @@ func (cr *crawl) idsFor(m *member, route string, f *found) []string {
 	return ids
 }
 
-// maxHidden is how many ids of items the viewer may not see each {id}
-// route is asked for; maxFound how many ids found in bodies (conflicts,
-// automatic log entries, ...) beyond the world's own.
+// Each {id} route is asked, by each viewer, for every planted item, up
+// to maxShown other items the viewer may see and maxHidden it may not
+// (in a random order of the viewer's), and up to maxFound ids found in
+// bodies (conflicts, automatic log entries, ...) beyond the world's own.
+// The lists read every item; the samples keep the run short under -race.
 const (
-	maxHidden = 6
-	maxFound  = 40
+	maxShown  = 15
+	maxHidden = 4
+	maxFound  = 20
 )
 
 func sortedKeys(m map[string]bool) []string {
@@ -497,22 +514,47 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// search asks, as m, for every canary of the world in every room m sits
-// in: by the intelligence search and by the room's item list.
+// search asks for every canary of the world in its room, each by up to
+// two members who may not see its item (the search must not find it) and
+// one who may (what it finds must name nothing hidden): by the
+// intelligence search, and by the room's item list and the place lookup
+// for the planted items and about a quarter of the others.
 func (cr *crawl) search(m *member) {
-	for _, r := range cr.w.rooms {
-		if !m.rooms[r.slug] {
+	for i, s := range cr.w.items {
+		if !cr.searchers[s.id][m.name] {
 			continue
 		}
-		for _, s := range cr.w.items {
-			if s.room != r.slug {
-				continue
+		q := url.QueryEscape(s.canary)
+		cr.get(m, "/api/v1/rooms/{room}/search?q=", "/api/v1/rooms/"+s.room+"/search?q="+q)
+		if cr.w.canSee(m, s) && (s.planted || i%4 == 0) {
+			cr.get(m, "/api/v1/rooms/{room}/items?q=", "/api/v1/rooms/"+s.room+"/items?q="+q)
+			cr.get(m, "/api/v1/places?q=", "/api/v1/places?room="+s.room+"&q="+q)
+		}
+	}
+}
+
+// chooseSearchers picks, for every item, the members of its room who
+// search for its canary, rotating through them so that every member
+// searches.
+func (cr *crawl) chooseSearchers() {
+	cr.searchers = map[string]map[string]bool{}
+	for i, s := range cr.w.items {
+		cr.searchers[s.id] = map[string]bool{}
+		var r *seatedRoom
+		for _, x := range cr.w.rooms {
+			if x.slug == s.room {
+				r = x
 			}
-			q := url.QueryEscape(s.canary)
-			cr.get(m, "/api/v1/rooms/{room}/search?q=", "/api/v1/rooms/"+r.slug+"/search?q="+q)
-			if s.planted || len(s.canary)%4 == int(s.canary[4]%4) { // the planted items and about a quarter of the others
-				cr.get(m, "/api/v1/rooms/{room}/items?q=", "/api/v1/rooms/"+r.slug+"/items?q="+q)
-				cr.get(m, "/api/v1/places?q=", "/api/v1/places?room="+r.slug+"&q="+q)
+		}
+		hidden, shown := 0, 0
+		for k := range r.members {
+			m := r.members[(i+k)%len(r.members)]
+			if see := cr.w.canSee(m, s); see && shown == 0 {
+				shown++
+				cr.searchers[s.id][m.name] = true
+			} else if !see && hidden < 2 {
+				hidden++
+				cr.searchers[s.id][m.name] = true
 			}
 		}
 	}

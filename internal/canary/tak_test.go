@@ -30,13 +30,18 @@ type takFeed struct {
 	done chan struct{}
 }
 
-// devices connects a TAK device for every member in every room it sits
-// in.
+// devices connects a TAK device for one member of every partner in every
+// room.
 func (w *world) devices(svc *cli.Services) []*takFeed {
 	var feeds []*takFeed
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, r := range w.rooms {
+		seen := map[string]bool{}
 		for _, m := range r.members {
+			if seen[m.partner] {
+				continue
+			}
+			seen[m.partner] = true
 			s := tak.New(tak.Config{TCPAddr: "127.0.0.1:0", TCPRoom: r.slug, TCPMember: m.name, TCPPartner: m.partner,
 				BatchInterval: 20 * time.Millisecond}, svc.DB, svc.Members, svc.Rooms, svc.Bus, log)
 			if err := s.Start(context.Background()); err != nil {
