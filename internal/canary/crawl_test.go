@@ -516,7 +516,8 @@ func sortedKeys(m map[string]bool) []string {
 
 // search asks for every canary of the world in its room, each by up to
 // two members who may not see its item (the search must not find it) and
-// one who may (what it finds must name nothing hidden): by the
+// one who may (what it finds must name nothing hidden), a planted item's
+// by every member of the room: by the
 // intelligence search, and by the room's item list and the place lookup
 // for the planted items and about a quarter of the others.
 func (cr *crawl) search(m *member) {
@@ -549,7 +550,9 @@ func (cr *crawl) chooseSearchers() {
 		hidden, shown := 0, 0
 		for k := range r.members {
 			m := r.members[(i+k)%len(r.members)]
-			if see := cr.w.canSee(m, s); see && shown == 0 {
+			if s.planted { // each planted reference read by everyone
+				cr.searchers[s.id][m.name] = true
+			} else if see := cr.w.canSee(m, s); see && shown == 0 {
 				shown++
 				cr.searchers[s.id][m.name] = true
 			} else if !see && hidden < 2 {
@@ -643,40 +646,50 @@ func stream(ctx context.Context, t *testing.T, m *member, slug, after string) *h
 	return res
 }
 
-// settle waits until the buffers stop growing.
-func (l *listener) settle() {
-	last := -1
-	for range 50 {
-		time.Sleep(200 * time.Millisecond)
-		n := 0
+// stop waits until every stream has delivered its room's last change
+// (the sentinel note), closes the streams and scans what each member
+// received.
+func (l *listener) stop(cr *crawl) {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		late := ""
 		l.mu.Lock()
-		for _, rooms := range l.got {
-			for _, b := range rooms {
-				n += b.Len()
+		for m, rooms := range l.got {
+			for slug, b := range rooms {
+				if !bytes.Contains(b.Bytes(), []byte(l.w.sentinel[slug])) {
+					late = m.name + " in " + slug
+				}
 			}
 		}
 		l.mu.Unlock()
-		if n == last {
-			return
+		if late == "" {
+			break
 		}
-		last = n
+		if time.Now().After(deadline) {
+			l.w.t.Errorf("the live stream of %s did not deliver the room's last change within a minute", late)
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// stop closes the streams and scans what each member received.
-func (l *listener) stop(cr *crawl) {
-	l.settle()
 	l.cancel()
 	l.wg.Wait()
 	for m, rooms := range l.got {
 		for slug, b := range rooms {
 			cr.scan(m, "/api/v1/rooms/{room}/stream (live)", "", b.Bytes())
 			cr.ok["/api/v1/rooms/{room}/stream"]++
-			if id := firstID(b.Bytes()); id != "" && (l.first[slug] == "" || id < l.first[slug]) {
+			if id := firstID(b.Bytes()); id != "" && (l.first[slug] == "" || earlier(id, l.first[slug])) {
 				l.first[slug] = id
 			}
 		}
 	}
+}
+
+// earlier compares two event ids (decimal positions).
+func earlier(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
 }
 
 func firstID(b []byte) string {
@@ -713,10 +726,18 @@ func (cr *crawl) replay(first map[string]string) {
 			go func() {
 				defer wg.Done()
 				defer res.Body.Close()
-				// The replay is sent at once; stop when it has had time.
-				timer := time.AfterFunc(time.Second, cancel)
+				// Read until the room's last change (the sentinel note).
+				timer := time.AfterFunc(time.Minute, cancel)
 				defer timer.Stop()
-				io.Copy(&g.buf, res.Body)
+				sc := bufio.NewScanner(res.Body)
+				sc.Buffer(make([]byte, 1<<20), 1<<24)
+				for sc.Scan() {
+					g.buf.Write(sc.Bytes())
+					g.buf.WriteByte('\n')
+					if bytes.Contains(sc.Bytes(), []byte(w.sentinel[g.slug])) {
+						cancel()
+					}
+				}
 			}()
 		}
 	}
@@ -724,6 +745,9 @@ func (cr *crawl) replay(first map[string]string) {
 	for _, g := range all {
 		if bytes.Contains(g.buf.Bytes(), []byte("event: reset")) {
 			w.t.Errorf("%s: the replay of %s began with a reset", g.m.name, g.slug)
+		}
+		if !bytes.Contains(g.buf.Bytes(), []byte(w.sentinel[g.slug])) {
+			w.t.Errorf("%s: the replay of %s did not reach the room's last change within a minute", g.m.name, g.slug)
 		}
 		cr.scan(g.m, "/api/v1/rooms/{room}/stream (replay)", "", g.buf.Bytes())
 	}

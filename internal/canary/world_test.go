@@ -64,6 +64,8 @@ type world struct {
 	// forced, when set, is the marking of what share makes next instead
 	// of a random one (plant's narrow and wide items).
 	forced *access.Marking
+	// sentinel holds each room's last note's canary.
+	sentinel map[string]string
 }
 
 const password = "canary-password-1"
@@ -307,6 +309,20 @@ func (w *world) fillRooms(perKind int) {
 	for _, r := range w.rooms {
 		w.fillRoom(r, perKind)
 		w.plant(r)
+	}
+	// The last change of each room: a note everyone in it may read, by
+	// which the streams' readers know they have everything.
+	w.sentinel = map[string]string{}
+	for _, r := range w.rooms {
+		w.forced = &access.Marking{TLP: access.Clear}
+		s := w.share("notes", r.members[0], r, "/api/v1/rooms/"+r.slug+"/notes", func(word string) map[string]any {
+			return map[string]any{"title": "last note " + word, "text": "the last note " + word}
+		})
+		w.forced = nil
+		if s == nil {
+			w.t.Fatalf("the last note of %s was refused", r.slug)
+		}
+		w.sentinel[r.slug] = s.canary
 	}
 }
 
