@@ -69,8 +69,7 @@ func seed(t *testing.T) uint64 {
 
 // TestCanaryCrawl builds a random world through the API and reads
 // everything every member can reach, failing on any byte that names an
-// item the reader may not see (but leaks listed in leaks_test.go, which
-// must still occur).
+// item the reader may not see.
 func TestCanaryCrawl(t *testing.T) {
 	sd := seed(t)
 	t.Logf("seed %d (OPSROOM_CANARY_SEED=%d replays this world)", sd, sd)
@@ -753,8 +752,7 @@ func (cr *crawl) replay(first map[string]string) {
 	}
 }
 
-// finish reports: leaks by route (unknown ones fail, known ones are
-// logged, known ones that did not occur fail), routes never answered,
+// finish reports: leaks by route (every one fails), routes never answered,
 // items a viewer may see but never read, and the count of pairs.
 func (cr *crawl) finish(t *testing.T) {
 	t.Logf("%d requests, %d bytes to TAK devices; %d (viewer, item) pairs checked", cr.reqs, cr.takBytes, cr.pairs)
@@ -772,16 +770,7 @@ func (cr *crawl) finish(t *testing.T) {
 	slices.Sort(keys)
 	for _, k := range keys {
 		l := cr.leaks[k]
-		if why, ok := knownLeaks[k]; ok {
-			t.Logf("known leak (%s) %s ×%d in %v\n\t%s", why, k, l.count, sortedKeys(l.fields), l.example)
-		} else {
-			t.Errorf("LEAK %s ×%d in %v\n\t%s", k, l.count, sortedKeys(l.fields), l.example)
-		}
-	}
-	for _, k := range sortedKeys(keySet(knownLeaks)) {
-		if cr.leaks[k] == nil {
-			t.Errorf("known leak %q no longer occurs: take it out of knownLeaks in leaks_test.go", k)
-		}
+		t.Errorf("LEAK %s ×%d in %v\n\t%s", k, l.count, sortedKeys(l.fields), l.example)
 	}
 	// Every route answered someone: a route that never does was not
 	// really crawled.

@@ -329,8 +329,8 @@ func (w *world) fillRooms(perKind int) {
 // plant makes, in every world, one reference of each kind from an item
 // everyone in the room may see (TLP:CLEAR) to one only its author may see
 // (TLP:RED to the author alone): chance alone would leave some of them
-// out of some worlds, and the crawl must find a leak of each in every
-// world (knownLeaks must occur in every run).
+// out of some worlds, and a leak of any of them must be found in every
+// world.
 func (w *world) plant(r *seatedRoom) {
 	a := r.members[0]
 	base := "/api/v1/rooms/" + r.slug
