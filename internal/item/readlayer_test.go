@@ -4,7 +4,6 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/item"
+	"github.com/opsroom/opsroom/internal/store/storetest"
 )
 
 // readsItems matches SQL that names the items table: every read of it
@@ -30,43 +30,14 @@ var pendingElsewhere = map[string]bool{}
 // this package (the read layer and the write helpers). A new call site
 // cannot read items without the need-to-know predicate.
 func TestNoItemsSQLOutsideTheReadLayer(t *testing.T) {
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	checked := 0
-	for _, top := range []string{"cmd", "internal"} {
-		err := filepath.WalkDir(filepath.Join(root, top), func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				if d.Name() == "node_modules" || d.Name() == "testdata" {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-				return nil
-			}
-			rel, _ := filepath.Rel(root, path)
-			rel = filepath.ToSlash(rel)
-			if strings.HasPrefix(rel, "internal/item/") || strings.HasPrefix(rel, "internal/access/") || pendingElsewhere[rel] {
-				return nil
-			}
-			checked++
-			for _, f := range itemsReads(t, path) {
-				t.Errorf("%s:%d reads items outside the read layer (use item.For(viewer) with {items a} and {visible a}): %s", rel, f.line, f.text)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
+	storetest.GoSources(t, "../..", func(rel, path string) {
+		if strings.HasPrefix(rel, "internal/item/") || strings.HasPrefix(rel, "internal/access/") || pendingElsewhere[rel] {
+			return
 		}
-	}
-	if checked < 50 {
-		t.Fatalf("only %d files checked: is the repository root right?", checked)
-	}
+		for _, f := range itemsReads(t, path) {
+			t.Errorf("%s:%d reads items outside the read layer (use item.For(viewer) with {items a} and {visible a}): %s", rel, f.line, f.text)
+		}
+	})
 }
 
 type finding struct {

@@ -4,7 +4,6 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/opsroom/opsroom/internal/store/storetest"
 )
 
 // tableOwners names, for every table the migrations create, the one
@@ -131,49 +132,20 @@ func TestEveryTableHasAnOwner(t *testing.T) {
 // exported functions, so that the owner keeps its query shapes, indexes
 // and need-to-know rules in one place.
 func TestNoPackageNamesAnotherPackagesTables(t *testing.T) {
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	checked := 0
-	for _, top := range []string{"cmd", "internal"} {
-		err := filepath.WalkDir(filepath.Join(root, top), func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
+	storetest.GoSources(t, "../..", func(rel, path string) {
+		pkg := packageOf(rel)
+		for _, f := range tablesNamed(t, path) {
+			owner := tableOwners[f.table]
+			switch {
+			case owner == pkg, allowed[pkg][f.table] != "":
+			case directory[f.table] && !f.write:
+			case directory[f.table]:
+				t.Errorf("%s:%d: package %s writes table %s, which only package %s writes (call its exported functions): %s", rel, f.line, pkg, f.table, owner, f.text)
+			default:
+				t.Errorf("%s:%d: package %s names table %s, which belongs to package %s (call its exported functions): %s", rel, f.line, pkg, f.table, owner, f.text)
 			}
-			if d.IsDir() {
-				if d.Name() == "node_modules" || d.Name() == "testdata" {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-				return nil
-			}
-			rel, _ := filepath.Rel(root, path)
-			rel = filepath.ToSlash(rel)
-			pkg := packageOf(rel)
-			checked++
-			for _, f := range tablesNamed(t, path) {
-				owner := tableOwners[f.table]
-				switch {
-				case owner == pkg, allowed[pkg][f.table] != "":
-				case directory[f.table] && !f.write:
-				case directory[f.table]:
-					t.Errorf("%s:%d: package %s writes table %s, which only package %s writes (call its exported functions): %s", rel, f.line, pkg, f.table, owner, f.text)
-				default:
-					t.Errorf("%s:%d: package %s names table %s, which belongs to package %s (call its exported functions): %s", rel, f.line, pkg, f.table, owner, f.text)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
 		}
-	}
-	if checked < 50 {
-		t.Fatalf("only %d files checked: is the repository root right?", checked)
-	}
+	})
 }
 
 // packageOf is the package a file belongs to for ownership: the folder

@@ -6,7 +6,10 @@ package storetest
 
 import (
 	"context"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/opsroom/opsroom/internal/store"
@@ -58,5 +61,46 @@ func Open(t testing.TB, engine store.Engine) *store.DB {
 func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	for _, e := range Engines() {
 		t.Run(string(e), func(t *testing.T) { fn(t, Open(t, e)) })
+	}
+}
+
+// GoSources calls fn for every non-test Go file under the repository's
+// cmd and internal folders (node_modules and testdata left out), with its
+// path relative to root in slash form, for tests that scan the source
+// (the read layer's, the table owners'). root is the repository, e.g.
+// "../.." from a package under internal. It fails t when fewer than 50
+// files were seen: the root is then wrong.
+func GoSources(t testing.TB, root string, fn func(rel, path string)) {
+	t.Helper()
+	root, err := filepath.Abs(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, top := range []string{"cmd", "internal"} {
+		err := filepath.WalkDir(filepath.Join(root, top), func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				if d.Name() == "node_modules" || d.Name() == "testdata" {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return nil
+			}
+			rel, _ := filepath.Rel(root, path)
+			seen++
+			fn(filepath.ToSlash(rel), path)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if seen < 50 {
+		t.Fatalf("only %d files seen under %s: is the repository root right?", seen, root)
 	}
 }
