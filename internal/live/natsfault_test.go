@@ -195,3 +195,43 @@ func (f *follower) refetch(id string) bool {
 	}
 	return slices.ContainsFunc(items, func(it item.Item) bool { return it.ID == id })
 }
+
+// TestNATSAbsentAtStart: an instance starts while NATS is down, serves
+// its own streams, and joins the other instance once NATS answers.
+func TestNATSAbsentAtStart(t *testing.T) {
+	db1, db2 := sharedDatabase(t)
+	ns := startOwnNATS(t)
+	bus1, bus2 := live.NewBus(), live.NewBus()
+	one := newStreamWorld(t, db1, httpapi.StreamConfig{}, bus1)
+	two := newStreamInstance(t, db2, httpapi.StreamConfig{}, bus2)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	stop, err := live.Start(context.Background(), db1, bus1, ns.URL, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	ns.stop()
+	stop, err = live.Start(context.Background(), db2, bus2, ns.URL, log)
+	if err != nil {
+		t.Fatalf("start with NATS down: %v", err)
+	}
+	t.Cleanup(stop)
+	green := item.Marking{TLP: "GREEN"}
+	s2 := &follower{t: t, w: two, c: openStream(t, two.URL, two.tokens["a1"], "", "")}
+	waitSubscribers(t, bus2, 1)
+	id, _ := two.noteWith(t, "a1", green)
+	s2.want(id, time.Second, false)
+
+	ns.start()
+	s1 := &follower{t: t, w: one, c: openStream(t, one.URL, one.tokens["a1"], "", "")}
+	waitSubscribers(t, bus1, 1)
+	for i := 0; ; i++ {
+		if i == 10 {
+			t.Fatal("no change of the instance started without NATS reached the other through NATS once it came")
+		}
+		id, _ := two.noteWith(t, "a1", green)
+		if s1.try(id, 3*time.Second) {
+			break
+		}
+	}
+}
