@@ -188,7 +188,10 @@ func (c *Cluster) publish(ch Change) {
 		TLP: ch.Marking.TLP, ReleasableTo: ch.Marking.ReleasableTo, Recipients: ch.Marking.Recipients, Data: ch.Data, Refs: ch.Refs}
 	if b, err := json.Marshal(w); err != nil {
 		c.log.Error("live: encode change for NATS", "err", err)
-	} else if err := c.nc.Publish(Subject(ch.RoomID), b); err != nil {
+	} else if err := c.nc.Publish(Subject(ch.RoomID), b); err != nil && !c.nc.IsReconnecting() {
+		// While NATS is away the client buffers what is published (up
+		// to its reconnect buffer) and the others' audit check covers
+		// the rest: one warning at the disconnect is enough.
 		c.log.Warn("live: publish to NATS", "err", err)
 	}
 	c.enqueue(ch)
