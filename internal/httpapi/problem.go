@@ -44,6 +44,9 @@ var errNotFound = &statusError{status: http.StatusNotFound, detail: "no such res
 // reaches the client: it is logged with the request's method and path.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p := Problem{Type: "about:blank", Instance: r.URL.Path}
+	// Errors that reached here without passing the store's boundary (a
+	// row scanned by a service) are classified here too.
+	err = store.Classify(err)
 	var verrs validate.Errors
 	var se *statusError
 	var mbe *http.MaxBytesError
@@ -73,6 +76,16 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		p.Status, p.Title, p.Detail = http.StatusConflict, "Conflict", "the change conflicts with the current state; reload and try again"
 	case errors.Is(err, context.Canceled):
 		return
+	case errors.Is(err, store.ErrDiskFull):
+		s.log.Error("database disk full", "method", r.Method, "path", r.URL.Path, "err", err)
+		p.Status, p.Title, p.Detail = http.StatusInsufficientStorage, "Insufficient Storage",
+			"the server's disk is full; nothing was written. Try again once the operator has freed space"
+		w.Header().Set("Retry-After", "60")
+	case errors.Is(err, store.ErrUnavailable):
+		s.log.Error("database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		p.Status, p.Title, p.Detail = http.StatusServiceUnavailable, "Service Unavailable",
+			"the database is unavailable; try again shortly"
+		w.Header().Set("Retry-After", "5")
 	default:
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		p.Status, p.Title, p.Detail = http.StatusInternalServerError, "Internal Server Error", "something went wrong on the server; it has been logged"

@@ -65,6 +65,16 @@ func Subject(roomID string) string { return "opsroom.live." + roomID }
 // can be read at once. A change that is still missing after Wait (its
 // instance died between commit and publish, or NATS dropped it) is given
 // up: the room's subscribers are told to refetch.
+//
+// A change can also go missing with no later change of the room to show
+// the gap: NATS was down or restarting while the other instance committed
+// it (the client library reconnects by itself, but what was published
+// meanwhile is lost). So the cluster also checks the audit trail for
+// every room watched here, every second: a change of the room committed
+// but still not delivered after Wait is given up the same way, and the
+// room's subscribers refetch (their client resumes after the reset, so
+// they catch up on everything the other instance did while NATS was
+// away). Meanwhile each instance keeps delivering its own changes.
 type Cluster struct {
 	nc     *nats.Conn
 	sub    *nats.Subscription
@@ -80,6 +90,7 @@ type Cluster struct {
 	wake chan struct{}
 
 	publishFn func(Change)
+	head      int64                // the audit head when the cluster started
 	rooms     map[string]*sequence // owned by run
 	done      chan struct{}
 	stopped   chan struct{}
@@ -92,7 +103,12 @@ type Cluster struct {
 type sequence struct {
 	pending []Change // sorted by Seq; same-Seq changes keep arrival order
 	last    int64    // the highest Seq delivered
+	floor   int64    // the last reset: nothing at or before it is delivered
 	since   time.Time
+	// gapAt is the audit head when checkGaps last found changes of the
+	// room missing (0: none found), at gapSince.
+	gapAt    int64
+	gapSince time.Time
 }
 
 // wireChange is a change as it travels between instances: with its
@@ -118,9 +134,12 @@ type wireChange struct {
 // through it. Changes at or before head (the audit head when the bus
 // started serving) are not delivered again.
 func JoinNATS(ctx context.Context, url string, db *store.DB, bus *Bus, head int64, log *slog.Logger) (*Cluster, error) {
-	c := &Cluster{db: db, bus: bus, origin: store.NewID(), log: log, Wait: 2 * time.Second,
+	c := &Cluster{db: db, bus: bus, origin: store.NewID(), log: log, Wait: 2 * time.Second, head: head,
 		wake: make(chan struct{}, 1), rooms: map[string]*sequence{}, done: make(chan struct{}), stopped: make(chan struct{})}
+	// RetryOnFailedConnect: an instance that starts while NATS is away
+	// serves its own clients and joins once NATS answers.
 	nc, err := nats.Connect(url, nats.Name("opsroom "+c.origin), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),
+		nats.RetryOnFailedConnect(true),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				log.Warn("live: NATS disconnected", "err", err)
@@ -137,15 +156,17 @@ func JoinNATS(ctx context.Context, url string, db *store.DB, bus *Bus, head int6
 		// limits: the sequencer is what bounds waiting.
 		err = c.sub.SetPendingLimits(-1, 256<<20)
 	}
-	if err == nil {
+	if err == nil && nc.IsConnected() {
 		err = nc.Flush()
+	} else if err == nil {
+		log.Warn("live: NATS does not answer yet; serving this instance's changes and retrying", "url", url)
 	}
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("subscribe to NATS: %w", err)
 	}
 	c.publishFn = c.publish
-	go c.run(head)
+	go c.run()
 	bus.relay.Store(&c.publishFn)
 	return c, nil
 }
@@ -167,7 +188,10 @@ func (c *Cluster) publish(ch Change) {
 		TLP: ch.Marking.TLP, ReleasableTo: ch.Marking.ReleasableTo, Recipients: ch.Marking.Recipients, Data: ch.Data, Refs: ch.Refs}
 	if b, err := json.Marshal(w); err != nil {
 		c.log.Error("live: encode change for NATS", "err", err)
-	} else if err := c.nc.Publish(Subject(ch.RoomID), b); err != nil {
+	} else if err := c.nc.Publish(Subject(ch.RoomID), b); err != nil && !c.nc.IsReconnecting() {
+		// While NATS is away the client buffers what is published (up
+		// to its reconnect buffer) and the others' audit check covers
+		// the rest: one warning at the disconnect is enough.
 		c.log.Warn("live: publish to NATS", "err", err)
 	}
 	c.enqueue(ch)
@@ -196,27 +220,27 @@ func (c *Cluster) enqueue(ch Change) {
 	}
 }
 
-func (c *Cluster) run(head int64) {
+func (c *Cluster) run() {
 	defer close(c.stopped)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
+	check := time.NewTicker(time.Second)
+	defer check.Stop()
 	for {
 		select {
 		case <-c.done:
 			return
 		case <-c.wake:
 		case <-tick.C:
+		case now := <-check.C:
+			c.checkGaps(now)
 		}
 		c.mu.Lock()
 		in := c.in
 		c.in = nil
 		c.mu.Unlock()
 		for _, ch := range in {
-			sq := c.rooms[ch.RoomID]
-			if sq == nil {
-				sq = &sequence{last: head}
-				c.rooms[ch.RoomID] = sq
-			}
+			sq := c.room(ch.RoomID)
 			i := insertAt(sq.pending, ch.Seq)
 			sq.pending = slices.Insert(sq.pending, i, ch)
 		}
@@ -226,6 +250,82 @@ func (c *Cluster) run(head int64) {
 			}
 		}
 	}
+}
+
+func (c *Cluster) room(roomID string) *sequence {
+	sq := c.rooms[roomID]
+	if sq == nil {
+		sq = &sequence{last: c.head}
+		c.rooms[roomID] = sq
+	}
+	return sq
+}
+
+// checkGaps looks in the audit trail for changes of the rooms watched
+// here that were committed but never delivered. A gap found is given
+// Wait to fill (NATS redelivering what its clients buffered, or a
+// change in flight arriving); if it is still there at a later check,
+// the room's streams are reset up to the audit head the gap was found
+// at, and the changes at or before it that arrive later are dropped.
+func (c *Cluster) checkGaps(now time.Time) {
+	watched := map[string]bool{}
+	for k := range c.bus.Watched() {
+		watched[k[0]] = true
+	}
+	if len(watched) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	head, _, err := audit.Head(ctx, c.db)
+	cancel()
+	if err != nil {
+		c.log.Warn("live: read the audit head to look for missed changes", "err", err)
+		return
+	}
+	for roomID := range watched {
+		sq := c.room(roomID)
+		if sq.gapAt == 0 {
+			if c.missing(roomID, sq, head) {
+				sq.gapAt, sq.gapSince = head, now
+			}
+			continue
+		}
+		if now.Sub(sq.gapSince) < c.Wait {
+			continue
+		}
+		if c.missing(roomID, sq, sq.gapAt) {
+			c.log.Warn("live: changes of another instance never arrived (NATS was away?); the room's streams are reset", "room", roomID, "up_to", sq.gapAt)
+			c.bus.ResetRoom(roomID, sq.gapAt)
+			sq.last = max(sq.last, sq.gapAt)
+			sq.floor = sq.last
+			for len(sq.pending) > 0 && sq.pending[0].Seq <= sq.floor {
+				c.Dropped.Add(1)
+				sq.pending = sq.pending[1:]
+			}
+			sq.since = time.Time{}
+		}
+		sq.gapAt = 0
+	}
+}
+
+// missing reports whether a change of the room at or before upTo is
+// neither delivered nor pending.
+func (c *Cluster) missing(roomID string, sq *sequence, upTo int64) bool {
+	if upTo <= sq.last {
+		return false
+	}
+	seqs, err := c.changeSeqs(roomID, sq.last, upTo+1)
+	if err != nil {
+		c.log.Warn("live: read the audit trail to look for missed changes", "err", err)
+		return false
+	}
+	for _, s := range seqs {
+		i := insertAt(sq.pending, s)
+		if i == 0 || sq.pending[i-1].Seq != s {
+			return true
+		}
+	}
+	return false
 }
 
 // insertAt returns where a change with seq goes in pending: after every
@@ -259,7 +359,7 @@ func (c *Cluster) drain(roomID string, sq *sequence) {
 	for len(sq.pending) > 0 {
 		p := sq.pending[0]
 		switch {
-		case p.Seq < sq.last:
+		case p.Seq < sq.last || p.Seq <= sq.floor:
 			c.Dropped.Add(1) // given up on already
 			sq.pending = sq.pending[1:]
 			continue
@@ -278,7 +378,7 @@ func (c *Cluster) drain(roomID string, sq *sequence) {
 				}
 				c.log.Warn("live: a change never arrived; its room's streams are reset", "room", roomID, "seq", expected[j])
 				c.bus.ResetRoom(roomID, p.Seq-1)
-				sq.last = p.Seq - 1
+				sq.last, sq.floor = p.Seq-1, p.Seq-1
 				continue
 			}
 		}

@@ -37,6 +37,17 @@ func twoInstances(t *testing.T) (*store.DB, *store.DB) {
 		t.Skipf("no NATS server at %s (%v): start one (nats-server) to run this test", natsURL, err)
 	}
 	c.Close()
+	return sharedDatabase(t)
+}
+
+// sharedDatabase opens one fresh PostgreSQL schema twice.
+func sharedDatabase(t *testing.T) (*store.DB, *store.DB) {
+	t.Helper()
+	base := storetest.PostgresURL()
+	if base == "" {
+		t.Skip("several instances need PostgreSQL: set OPSROOM_TEST_POSTGRES=postgres://user@127.0.0.1:5432/test to run this test")
+	}
+	var err error
 	ctx := context.Background()
 	admin, err := sql.Open("pgx", base)
 	if err != nil {

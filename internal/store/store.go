@@ -112,6 +112,13 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 	if _, ok := cfg.RuntimeParams["jit"]; !ok {
 		cfg.RuntimeParams["jit"] = "off"
 	}
+	// A server that does not answer (a host down, a firewall dropping
+	// packets) fails a request within seconds as unavailable instead of
+	// holding it for the operating system's connect timeout. A
+	// connect_timeout in the URL wins.
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 5 * time.Second
+	}
 	pool := stdlib.OpenDB(*cfg)
 	pool.SetMaxOpenConns(16)
 	pool.SetMaxIdleConns(16)
@@ -256,7 +263,7 @@ func Scan(row *sql.Row, dest ...any) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
-	return err
+	return Classify(err)
 }
 
 // Tx is one write transaction. Hooks registered with AfterCommit run once
@@ -396,11 +403,15 @@ func (db *DB) Rebind(query string) string {
 	return b.String()
 }
 
-// mapErr turns engine-specific constraint errors into ErrConflict and
-// no-rows into ErrNotFound, keeping the original for logs.
+// mapErr turns engine-specific constraint errors into ErrConflict,
+// no-rows into ErrNotFound and faults of the database into ErrUnavailable
+// or ErrDiskFull (see Classify), keeping the original for logs.
 func (db *DB) mapErr(err error) error {
 	if err == nil {
 		return nil
+	}
+	if err = Classify(err); errors.Is(err, ErrUnavailable) || errors.Is(err, ErrDiskFull) {
+		return err
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return errors.Join(ErrNotFound, err)
