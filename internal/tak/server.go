@@ -13,6 +13,7 @@ import (
 
 	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/account"
+	"github.com/opsroom/opsroom/internal/connlimit"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/picture"
 	"github.com/opsroom/opsroom/internal/room"
@@ -52,6 +53,12 @@ type Config struct {
 	// BatchInterval is how often positions are group-committed (default
 	// 75 ms).
 	BatchInterval time.Duration
+	// Caps bound the connections held open, over both listeners: in
+	// total, per client address (checked on accepting, before the TLS
+	// handshake) and per member (TLS devices, once identified; plain-TCP
+	// connections all act as TCPMember and are not counted per member).
+	// Zero fields: no cap (serve's flags set defaults).
+	Caps connlimit.Caps
 }
 
 func (c *Config) defaults() {
@@ -85,6 +92,8 @@ type Server struct {
 	log     *slog.Logger
 	m       Metrics
 	hub     *hub
+	limit   *connlimit.Limiter
+	refusal refusalLog
 	persist *persister
 	changes changeCache
 	owners  *owners          // who each uid of a room belongs to
@@ -118,6 +127,8 @@ func New(cfg Config, db *store.DB, members *account.Service, rooms *room.Service
 	}
 	s := &Server{cfg: cfg, db: db, members: members, rooms: rooms, bus: bus, log: log, conns: map[*conn]struct{}{}}
 	s.hub = newHub(&s.m)
+	s.limit = connlimit.New("CoT connections", cfg.Caps)
+	s.m.limit = s.limit
 	s.owners = newOwners()
 	s.picture = picture.NewService(db, rooms, bus)
 	s.persist = newPersister(s)
@@ -241,9 +252,15 @@ func (s *Server) serve(ln net.Listener, isTLS bool) {
 			}
 			delay = 0
 			s.m.ConnsAccepted.Add(1)
+			release, err := s.limit.Addr(hostOf(nc.RemoteAddr()))
+			if err != nil {
+				s.refuse(nc, err)
+				continue
+			}
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
+				defer release()
 				s.handle(nc, isTLS)
 			}()
 		}
@@ -264,8 +281,59 @@ func (s *Server) handle(nc net.Conn, isTLS bool) {
 			nc.Close()
 			return
 		}
+		release, err := s.limit.Member(id.principal.Username)
+		if err != nil {
+			s.refuse(nc, err)
+			return
+		}
+		defer release()
 	}
 	s.run(nc, id, isTLS)
+}
+
+// hostOf is the client address a connection is counted under: its IP
+// without the port.
+func hostOf(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.String()
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
+}
+
+// refuse closes a connection over a cap. The refusal is counted by cap
+// (opsroom_tak_connections_capped_total) and logged, at most once a
+// second with the number refused since, so that a flood cannot fill the
+// log.
+func (s *Server) refuse(nc net.Conn, err error) {
+	nc.Close()
+	if n, ok := s.refusal.due(); ok {
+		s.log.Warn("tak: connection refused", "remote", nc.RemoteAddr().String(), "reason", err.Error(), "refused_since_last_log", n)
+	}
+}
+
+// refusalLog lets one refusal a second through to the log.
+type refusalLog struct {
+	mu     sync.Mutex
+	last   time.Time
+	missed int64
+}
+
+// due reports whether a refusal may be logged now, and how many were
+// refused since the last one logged.
+func (r *refusalLog) due() (int64, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.missed++
+	if now := time.Now(); now.Sub(r.last) >= time.Second {
+		n := r.missed
+		r.last, r.missed = now, 0
+		return n, true
+	}
+	return 0, false
 }
 
 // run serves an identified connection: its reader here, its writer in a
