@@ -52,7 +52,8 @@ func BenchmarkIdleConnections(b *testing.B) {
 				env = append(env, "OPSROOM_IDLE_TLS="+dir)
 			}
 			s := w.server(b, cfg)
-			before := inUse()
+			before, beforeStack := inUse()
+			beforeG := runtime.NumGoroutine()
 			cmd := exec.Command(os.Args[0], "-test.run=^TestIdleDialer$")
 			cmd.Env = append(os.Environ(), append(env, "OPSROOM_IDLE_ADDR="+s.Addrs()[0].String())...)
 			stdin, _ := cmd.StdinPipe()
@@ -65,21 +66,29 @@ func BenchmarkIdleConnections(b *testing.B) {
 			bufio.NewReader(stdout).ReadString('\n') // "ready"
 			waitForLong(b, func() bool { return s.Metrics().ConnsOpen.Load() == idleConns })
 			time.Sleep(500 * time.Millisecond) // the greetings are written
-			after := inUse()
+			after, afterStack := inUse()
 			for range b.N {
 			}
 			b.ReportMetric(float64(after-before)/idleConns, "bytes/conn")
+			b.ReportMetric(float64(afterStack-beforeStack)/idleConns, "stack-bytes/conn")
+			b.ReportMetric(float64(runtime.NumGoroutine()-beforeG)/idleConns, "goroutines/conn")
 		})
 	}
 }
 
-// inUse is the heap and stack memory in use after a collection.
-func inUse() int64 {
-	runtime.GC()
-	runtime.GC()
+// inUse is the heap and stack memory in use after a collection, and the
+// stacks' part of it.
+func inUse() (total, stacks int64) {
+	// Each collection at most halves a goroutine's stack that uses
+	// little of it: a server collects all the time, so measure once the
+	// stacks of the connections' first moments (reading the room's
+	// picture) have settled.
+	for range 8 {
+		runtime.GC()
+	}
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc + m.StackInuse)
+	return int64(m.HeapAlloc + m.StackInuse), int64(m.StackInuse)
 }
 
 func waitForLong(t testing.TB, cond func() bool) {

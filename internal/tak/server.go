@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
@@ -260,35 +261,37 @@ func (s *Server) serve(ln net.Listener, isTLS bool) {
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
-				defer release()
-				s.handle(nc, isTLS)
+				s.handle(nc, isTLS, release)
 			}()
 		}
 	}()
 }
 
-// handle identifies a connection, then runs its reader here and its
-// writer in a second goroutine, and cleans up when both are done.
-func (s *Server) handle(nc net.Conn, isTLS bool) {
+// handle identifies a connection and starts serving it; release gives
+// back its place under the caps once the connection has ended.
+func (s *Server) handle(nc net.Conn, isTLS bool, release func()) {
 	remote := nc.RemoteAddr().String()
 	id := s.tcpIdentity
 	if isTLS {
 		var err error
 		id, err = s.identifyTLS(nc.(*tls.Conn))
 		if err != nil {
+			release()
 			s.m.ConnsRefused.Add(1)
 			s.log.Warn("tak: device refused", "remote", remote, "err", err)
 			nc.Close()
 			return
 		}
-		release, err := s.limit.Member(id.principal.Username)
+		member, err := s.limit.Member(id.principal.Username)
 		if err != nil {
+			release()
 			s.refuse(nc, err)
 			return
 		}
-		defer release()
+		addr := release
+		release = func() { member(); addr() }
 	}
-	s.run(nc, id, isTLS)
+	s.run(nc, id, isTLS, release)
 }
 
 // hostOf is the client address a connection is counted under: its IP
@@ -336,25 +339,31 @@ func (r *refusalLog) due() (int64, bool) {
 	return 0, false
 }
 
-// run serves an identified connection: its reader here, its writer in a
-// second goroutine; it returns when both are done.
-func (s *Server) run(nc net.Conn, id *identity, isTLS bool) {
+// run serves an identified connection on two goroutines of its own, a
+// reader and a writer, and returns; the last of them to end cleans up and
+// calls onEnd. Both start afresh, so that what each keeps on its stack
+// while the device idles is only its own loop: identifying the device
+// and reading the room's picture leave nothing behind (an idle
+// connection's stacks are most of what it costs).
+func (s *Server) run(nc net.Conn, id *identity, isTLS bool, onEnd func()) {
 	remote := nc.RemoteAddr().String()
 	c := &conn{s: s, nc: nc, remote: remote, principal: id.principal, viewer: id.principal.Viewer,
 		roomID: id.room.ID, roomSlug: id.room.Slug, defTLP: id.room.DefaultTLP, rv: id.view,
-		q: make(chan *frame, s.cfg.QueueSize), done: make(chan struct{}), markings: map[string]resolved{}}
+		wake: make(chan struct{}, 1), done: make(chan struct{}), markings: map[string]resolved{}}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		nc.Close()
+		onEnd()
 		return
 	}
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
 	// Join the fan-out and the live stream before reading the picture, so
 	// nothing that changes in between is missed (a repeat is harmless).
-	// A queue of references: a deep queue costs a pointer per slot.
-	c.sub, _ = s.bus.SubscribeFrom(c.roomID, c.viewer, 4096, nil)
+	// The queue holds references, a pointer each, allocated in full for
+	// every connection: liveQueue keeps it small (see there).
+	c.sub, _ = s.bus.SubscribeFrom(c.roomID, c.viewer, liveQueue, nil)
 	s.hub.add(c)
 	s.m.ConnsOpen.Add(1)
 	s.log.Info("tak: device connected", "remote", remote, "member", id.principal.Username, "room", id.room.Slug, "tls", isTLS)
@@ -365,22 +374,39 @@ func (s *Server) run(nc net.Conn, id *identity, isTLS bool) {
 	// What was relayed before this connection joined but is not in the
 	// database yet.
 	snap = append(snap, s.hub.recentFor(c, snap)...)
-	var wwg sync.WaitGroup
-	wwg.Add(1)
+	var left atomic.Int32
+	left.Store(2)
+	end := func() {
+		c.close("done", nil)
+		if left.Add(-1) > 0 {
+			return
+		}
+		s.hub.remove(c)
+		c.sub.Close()
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		s.m.ConnsOpen.Add(-1)
+		onEnd()
+	}
+	s.wg.Add(2)
 	go func() {
-		defer wwg.Done()
+		defer s.wg.Done()
 		c.writeLoop(snap)
+		end()
 	}()
-	c.readLoop()
-	c.close("done", nil)
-	wwg.Wait()
-	s.hub.remove(c)
-	c.sub.Close()
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
-	s.m.ConnsOpen.Add(-1)
+	go func() {
+		defer s.wg.Done()
+		c.readLoop()
+		end()
+	}()
 }
+
+// liveQueue is each device connection's queue of the room's changes from
+// the live stream, in changes. The writer drains it whole into each
+// write; a device that falls this far behind is disconnected as lagging
+// and gets the room's picture afresh when it reconnects.
+const liveQueue = 256
 
 // identifyTLS completes the handshake and maps the client certificate to a
 // member: its common name is the username, its organizational unit (if
