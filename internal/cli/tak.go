@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/bench"
+	"github.com/opsroom/opsroom/internal/bench/idleload"
 	"github.com/opsroom/opsroom/internal/bench/takload"
 	"github.com/opsroom/opsroom/internal/connlimit"
 	"github.com/opsroom/opsroom/internal/store"
@@ -65,6 +66,11 @@ func (f *takFlags) start(ctx context.Context, svc *Services, log *slog.Logger) (
 func init() {
 	Register("cert", "make the room CA, server and device certificates, TAK data packages", cmdCert)
 	RegisterBench("tak", "CoT fan-out over loopback TCP, clients in the same process (50 x 10/s, 200 x 4/s)", benchTAK)
+	RegisterBench("idle", "sign-in and GET items p99 on an idle server, then holding 10,000 idle CoT devices and 1,000 idle streams (--scale 0.2: 2,000 and 200)", benchIdle)
+}
+
+func benchIdle(ctx context.Context, env *Env, db *store.DB, scale float64) ([]bench.Result, error) {
+	return idleload.Workload{Devices: max(1, int(10000*scale)), Subscribers: max(1, int(1000*scale)), SignIns: 40, Calls: 400, Log: env.Stderr}.Run(ctx, db)
 }
 
 func benchTAK(ctx context.Context, env *Env, db *store.DB, scale float64) ([]bench.Result, error) {
