@@ -40,7 +40,9 @@ type Config struct {
 	TCPPartner string
 	TCPMember  string
 
-	// QueueSize is each connection's queue, in events (default 8192).
+	// QueueSize bounds each connection's queue, in events (default
+	// 8192); the queue grows as events arrive, so an idle connection
+	// holds none of it.
 	QueueSize int
 	// MaxEventSize bounds one event or protobuf frame (default 64 KiB).
 	MaxEventSize int
