@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsroom/opsroom/internal/cot"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/store/storetest"
 )
@@ -26,18 +27,23 @@ const idleConns = 1000
 // stacks in use after idleConns connections have joined the room and
 // received their greeting, less before, divided by idleConns. The
 // clients run in a process of their own so that their memory is not
-// counted; the kernel's socket buffers are not counted either. Run it
+// counted; the kernel's socket buffers are not counted either.
+// tcp-after-ping has each device send one ping (answered) first, as a
+// device does every 15 s or so. Run it
 // once: go test -run XXX -bench IdleConnections -benchtime 1x ./internal/tak/
 func BenchmarkIdleConnections(b *testing.B) {
-	for _, useTLS := range []bool{false, true} {
-		name := "tcp"
-		if useTLS {
-			name = "tls"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, v := range []struct {
+		name      string
+		tls, ping bool
+	}{{"tcp", false, false}, {"tcp-after-ping", false, true}, {"tls", true, false}} {
+		useTLS := v.tls
+		b.Run(v.name, func(b *testing.B) {
 			w := newWorld(b, storetest.Open(b, store.SQLite))
 			cfg := Config{TCPAddr: "127.0.0.1:0", TCPRoom: "ops", TCPMember: "a1"}
 			env := []string{"OPSROOM_IDLE_DIAL=" + strconv.Itoa(idleConns)}
+			if v.ping {
+				env = append(env, "OPSROOM_IDLE_PING=1")
+			}
 			if useTLS {
 				pki := newPKI(b)
 				cfg = Config{TLSAddr: "127.0.0.1:0", TLS: pki.serverTLS(b)}
@@ -65,6 +71,9 @@ func BenchmarkIdleConnections(b *testing.B) {
 			defer func() { stdin.Close(); cmd.Wait() }()
 			bufio.NewReader(stdout).ReadString('\n') // "ready"
 			waitForLong(b, func() bool { return s.Metrics().ConnsOpen.Load() == idleConns })
+			if v.ping {
+				waitForLong(b, func() bool { return s.Metrics().Pings.Load() == idleConns })
+			}
 			time.Sleep(500 * time.Millisecond) // the greetings are written
 			after, afterStack := inUse()
 			for range b.N {
@@ -137,6 +146,14 @@ func TestIdleDialer(t *testing.T) {
 		}
 		if err != nil {
 			t.Fatal(err)
+		}
+		if os.Getenv("OPSROOM_IDLE_PING") != "" {
+			// As a device does every 15 s or so; the pong is left unread.
+			now := time.Now()
+			ping := &cot.Event{Version: "2.0", UID: "ping", Type: cot.TypePing, How: "m-g", Time: now, Start: now, Stale: now.Add(time.Minute)}
+			if _, err := nc.Write(ping.AppendXML(nil)); err != nil {
+				t.Fatal(err)
+			}
 		}
 		conns = append(conns, nc)
 	}
