@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/opsroom/opsroom/internal/account"
+	"github.com/opsroom/opsroom/internal/connlimit"
 	"github.com/opsroom/opsroom/internal/item"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/room"
@@ -160,6 +161,8 @@ type Services struct {
 	// collectors are more metrics for /metrics (the TAK listeners'),
 	// added before the routes are built.
 	collectors []prometheus.Collector
+	// streamLimit caps the live streams (nil: no caps).
+	streamLimit *connlimit.Limiter
 }
 
 // NewServices wires the services on db.

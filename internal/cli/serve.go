@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/audit"
+	"github.com/opsroom/opsroom/internal/connlimit"
 	"github.com/opsroom/opsroom/internal/demo"
 	"github.com/opsroom/opsroom/internal/httpapi"
 	"github.com/opsroom/opsroom/internal/item"
@@ -41,6 +42,10 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	natsURL := fs.String("nats", env.Getenv("OPSROOM_NATS"), "nats://host:4222 to share live changes with other instances on the same PostgreSQL database (env OPSROOM_NATS)")
 	var tf takFlags
 	tf.register(fs)
+	var streamCaps connlimit.Caps
+	fs.IntVar(&streamCaps.Total, "stream-max", 2000, "most live streams (SSE) held open in all (0: no cap)")
+	fs.IntVar(&streamCaps.PerAddr, "stream-max-per-addr", 50, "most live streams from one client address (0: no cap)")
+	fs.IntVar(&streamCaps.PerMember, "stream-max-per-member", 20, "most live streams of one member (0: no cap)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -85,6 +90,9 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		defer ts.Close()
 		svc.collectors = append(svc.collectors, ts.Metrics())
 	}
+	svc.streamLimit = connlimit.New("live streams", streamCaps)
+	svc.collectors = append(svc.collectors, svc.streamLimit.Collector("opsroom_stream_refused_total",
+		"live streams refused because a cap was reached, by cap (total, address, member)"))
 	extra := svc.routes()
 	api := httpapi.New(&httpapi.Server{DB: db, Members: svc.Members, Rooms: svc.Rooms, Items: svc.Items, Bus: svc.Bus,
 		SecureCookies: *secure, TrustedProxies: proxies, Extra: extra}, log)

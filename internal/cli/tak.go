@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/opsroom/opsroom/internal/bench"
+	"github.com/opsroom/opsroom/internal/bench/idleload"
 	"github.com/opsroom/opsroom/internal/bench/takload"
+	"github.com/opsroom/opsroom/internal/connlimit"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/tak"
 )
@@ -21,6 +23,7 @@ import (
 type takFlags struct {
 	tlsAddr, tlsRoom, certDir            string
 	tcpAddr, tcpRoom, tcpPartner, tcpMem string
+	caps                                 connlimit.Caps
 }
 
 func (f *takFlags) register(fs *flag.FlagSet) {
@@ -31,6 +34,9 @@ func (f *takFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.tcpRoom, "cot-tcp-room", "", "room (slug) every plain-TCP device joins")
 	fs.StringVar(&f.tcpPartner, "cot-tcp-partner", "", "partner code every plain-TCP device belongs to (checked against the member)")
 	fs.StringVar(&f.tcpMem, "cot-tcp-member", "", "member (username) every plain-TCP device acts as")
+	fs.IntVar(&f.caps.Total, "cot-max-conns", 12000, "most CoT connections held open in all (0: no cap)")
+	fs.IntVar(&f.caps.PerAddr, "cot-max-conns-per-addr", 200, "most CoT connections from one client address (0: no cap)")
+	fs.IntVar(&f.caps.PerMember, "cot-max-conns-per-member", 20, "most mutual-TLS CoT connections of one member (0: no cap; plain TCP is one member and is not counted)")
 }
 
 // start opens the TAK listeners the flags ask for; it returns nil when
@@ -39,7 +45,7 @@ func (f *takFlags) start(ctx context.Context, svc *Services, log *slog.Logger) (
 	if f.tlsAddr == "" && f.tcpAddr == "" {
 		return nil, nil
 	}
-	cfg := tak.Config{TLSAddr: f.tlsAddr, TLSRoom: f.tlsRoom, TCPAddr: f.tcpAddr, TCPRoom: f.tcpRoom, TCPPartner: f.tcpPartner, TCPMember: f.tcpMem}
+	cfg := tak.Config{TLSAddr: f.tlsAddr, TLSRoom: f.tlsRoom, TCPAddr: f.tcpAddr, TCPRoom: f.tcpRoom, TCPPartner: f.tcpPartner, TCPMember: f.tcpMem, Caps: f.caps}
 	if f.tcpAddr != "" && (f.tcpRoom == "" || f.tcpMem == "") {
 		return nil, errors.New("--cot-tcp needs --cot-tcp-room and --cot-tcp-member")
 	}
@@ -60,6 +66,11 @@ func (f *takFlags) start(ctx context.Context, svc *Services, log *slog.Logger) (
 func init() {
 	Register("cert", "make the room CA, server and device certificates, TAK data packages", cmdCert)
 	RegisterBench("tak", "CoT fan-out over loopback TCP, clients in the same process (50 x 10/s, 200 x 4/s)", benchTAK)
+	RegisterBench("idle", "sign-in and GET items p99 on an idle server, then holding 10,000 idle CoT devices and 1,000 idle streams (--scale 0.2: 2,000 and 200)", benchIdle)
+}
+
+func benchIdle(ctx context.Context, env *Env, db *store.DB, scale float64) ([]bench.Result, error) {
+	return idleload.Workload{Devices: max(1, int(10000*scale)), Subscribers: max(1, int(1000*scale)), SignIns: 40, Calls: 400, Log: env.Stderr}.Run(ctx, db)
 }
 
 func benchTAK(ctx context.Context, env *Env, db *store.DB, scale float64) ([]bench.Result, error) {

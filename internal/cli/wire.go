@@ -21,7 +21,7 @@ import (
 func (s *Services) routes() []func(*httpapi.API) {
 	return []func(*httpapi.API){
 		web.Register,
-		httpapi.Stream(httpapi.StreamConfig{}),
+		httpapi.Stream(httpapi.StreamConfig{Limit: s.streamLimit}),
 		httpapi.Metrics(s.Bus, s.collectors...),
 		s.picture().Routes(),
 		s.ops().Routes,

@@ -285,7 +285,15 @@ type Decoder struct {
 	max   int
 	rerr  error // deferred read error, reported once buffered data is used
 	err   error // sticky decoding error
+	busy  bool  // the last read filled the buffer
 }
+
+// The read buffer's first size, and the size up to which it grows while
+// reads fill it.
+const (
+	minReadBuf  = 512
+	busyReadBuf = 16 << 10
+)
 
 // NewDecoder returns a Decoder reading from r with DefaultMaxEventSize.
 func NewDecoder(r io.Reader) *Decoder {
@@ -383,10 +391,11 @@ func (d *Decoder) fill() {
 		d.end = copy(d.buf, d.buf[d.start:d.end])
 		d.start = 0
 	}
-	if d.end == len(d.buf) {
-		n := max(2*len(d.buf), 4<<10)
-		n = min(n, d.max+1)
-		nb := make([]byte, n)
+	// The buffer starts small, so that a connection that only pings costs
+	// little, and doubles when an event does not fit or when a read fills
+	// it (more is waiting: a busy sender is read in large gulps).
+	if grow := min(max(2*len(d.buf), minReadBuf), d.max+1); d.end == len(d.buf) || (d.busy && grow > len(d.buf) && len(d.buf) < busyReadBuf) {
+		nb := make([]byte, grow)
 		copy(nb, d.buf[d.start:d.end])
 		d.end -= d.start
 		d.start = 0
@@ -394,6 +403,7 @@ func (d *Decoder) fill() {
 	}
 	for range 100 {
 		n, err := d.r.Read(d.buf[d.end:])
+		d.busy = n > 0 && d.end+n == len(d.buf)
 		d.end += n
 		if err != nil {
 			d.rerr = err

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/opsroom/opsroom/internal/connlimit"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/store"
 )
@@ -42,6 +44,11 @@ type StreamConfig struct {
 	FlushDelay time.Duration
 	// Retry is the reconnection delay suggested to clients (default 2 s).
 	Retry time.Duration
+	// Limit caps the streams held open in total, per client address and
+	// per member (nil: no caps). A stream over a cap is refused before it
+	// starts: 429 (address, member) or 503 (total), with Retry-After and
+	// a problem document naming the cap.
+	Limit *connlimit.Limiter
 }
 
 func (c *StreamConfig) defaults() {
@@ -100,6 +107,18 @@ func (s *Server) stream(cfg StreamConfig) HandlerFunc {
 			}
 			after = &pos
 		}
+		if cfg.Limit != nil {
+			release, err := cfg.Limit.Addr(s.clientAddr(r))
+			if err != nil {
+				return capped(w, err)
+			}
+			defer release()
+			release, err = cfg.Limit.Member(p.ID)
+			if err != nil {
+				return capped(w, err)
+			}
+			defer release()
+		}
 		sub, res := s.Bus.SubscribeFrom(rm.ID, p.Viewer, cfg.Queue, after)
 		defer sub.Close()
 
@@ -143,6 +162,18 @@ func (s *Server) stream(cfg StreamConfig) HandlerFunc {
 		}
 		return st.run(ctx, sub, cfg)
 	}
+}
+
+// capped turns a refusal over a cap into its response: 429 for the
+// caller's own caps (address, member), 503 for the server's total.
+func capped(w http.ResponseWriter, err error) error {
+	status := http.StatusTooManyRequests
+	var le *connlimit.Error
+	if errors.As(err, &le) && le.Cap == connlimit.CapTotal {
+		status = http.StatusServiceUnavailable
+	}
+	w.Header().Set("Retry-After", "10")
+	return &statusError{status: status, detail: err.Error()}
 }
 
 // sse writes one stream. Once the status line is sent, errors can no

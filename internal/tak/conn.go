@@ -29,27 +29,72 @@ type conn struct {
 	roomSlug  string
 	defTLP    access.Label
 	rv        room.View
-	q         chan *frame
 	sub       *live.Subscription
 	done      chan struct{}
 	closeOnce sync.Once
 
 	markings map[string]resolved // reader goroutine only
+
+	// The queue of frames for the writer. It grows as frames arrive, up
+	// to Config.QueueSize, rather than being allocated in full for every
+	// connection: an idle device costs a few bytes, not a deep channel.
+	// qmu is taken alone (never with another lock held after it).
+	qmu  sync.Mutex
+	q    []*frame      // frames queued, oldest first
+	wake chan struct{} // holds a signal when q may be non-empty (capacity 1)
 }
 
 // enqueue queues f without blocking. A full queue means the device cannot
 // keep up: it is disconnected rather than allowed to lose events silently.
 func (c *conn) enqueue(f *frame) bool {
 	select {
-	case c.q <- f:
-		return true
 	case <-c.done:
 		return false
 	default:
+	}
+	c.qmu.Lock()
+	if len(c.q) >= c.s.cfg.QueueSize {
+		c.qmu.Unlock()
 		c.close("lagging: queue full", &c.s.m.ClosedLagging)
 		return false
 	}
+	first := len(c.q) == 0
+	c.q = append(c.q, f)
+	c.qmu.Unlock()
+	if first {
+		// The writer takes the whole queue after each signal: frames
+		// behind the first need none.
+		select {
+		case c.wake <- struct{}{}:
+		default: // a signal is pending already
+		}
+	}
+	return true
 }
+
+// takeQueued returns the frames queued so far, oldest first, leaving the
+// queue empty. spare is the slice the previous call returned, done with:
+// it is reused while small, and a large one is let go so that a
+// connection back to idle holds no deep queue.
+func (c *conn) takeQueued(spare []*frame) []*frame {
+	clear(spare)
+	if cap(spare) > 64 {
+		spare = nil
+	}
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	out := c.q
+	c.q = spare[:0]
+	return out
+}
+
+// batchPool holds the writers' batch buffers: a writer takes one when it
+// has something to write and gives it back after the write, so idle
+// connections hold none.
+var batchPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, maxBatch+4<<10)
+	return &b
+}}
 
 // close ends the connection once, counting and logging why.
 func (c *conn) close(reason string, counter *atomic.Int64) {
@@ -113,24 +158,45 @@ func (c *conn) readLoop() {
 		if ev == nil {
 			continue // a protobuf message with only a TakControl
 		}
-		c.s.m.EventsIn.Add(1)
-		switch {
-		case cot.IsPing(ev):
-			c.s.m.Pings.Add(1)
-			c.control(cot.Pong(time.Now()), false)
-		case ev.Type == cot.TypeProtocolRequest:
-			v, ok := cot.RequestedVersion(ev)
-			accept := ok && v == 1 && sr == nil
-			c.control(cot.ProtocolResponse(ev.UID, time.Now(), accept), accept)
-			if accept {
-				sr = cot.NewStreamReader(io.MultiReader(dec.Buffered(), c.nc))
-				sr.SetMaxMessageSize(c.s.cfg.MaxEventSize)
-			}
-		case strings.HasPrefix(ev.Type, "t-x-"):
-			// other control and TAK-server tasking events: nothing to relay
-		default:
-			c.s.ingest(c, ev)
+		if c.handleEvent(ev, sr == nil) {
+			sr = cot.NewStreamReader(io.MultiReader(dec.Buffered(), c.nc))
+			sr.SetMaxMessageSize(c.s.cfg.MaxEventSize)
 		}
+	}
+}
+
+// handleEvent answers or ingests one event from the device; it reports
+// whether the device asked for protocol version 1 and was told yes (xml:
+// the connection still speaks XML). It is a function of its own so that
+// the reader's frame, which an idle connection keeps while it waits,
+// stays small.
+//
+//go:noinline
+func (c *conn) handleEvent(ev *cot.Event, xml bool) (upgrade bool) {
+	c.s.m.EventsIn.Add(1)
+	switch {
+	case cot.IsPing(ev):
+		c.s.m.Pings.Add(1)
+		c.control(cot.Pong(time.Now()), false)
+	case ev.Type == cot.TypeProtocolRequest:
+		v, ok := cot.RequestedVersion(ev)
+		accept := ok && v == 1 && xml
+		c.control(cot.ProtocolResponse(ev.UID, time.Now(), accept), accept)
+		return accept
+	case strings.HasPrefix(ev.Type, "t-x-"):
+		// other control and TAK-server tasking events: nothing to relay
+	default:
+		c.s.ingest(c, ev)
+	}
+	return false
+}
+
+// subEnded closes the connection when its live subscription has ended.
+func (c *conn) subEnded() {
+	if c.sub.Lagged() {
+		c.close("lagging: live changes queue full", &c.s.m.ClosedLagging)
+	} else {
+		c.close("live subscription ended", nil)
 	}
 }
 
@@ -146,9 +212,20 @@ const maxBatch = 64 << 10
 // everything queued for the device and every change of the room it may
 // see, coalescing whatever is waiting into one write.
 func (c *conn) writeLoop(snapshot []*frame) {
-	buf := make([]byte, 0, maxBatch+4<<10)
+	var pooled *[]byte // the batch buffer, from batchPool while in use
+	var buf []byte
+	defer func() {
+		if pooled != nil {
+			*pooled = buf[:0]
+			batchPool.Put(pooled)
+		}
+	}()
 	proto := false
 	add := func(f *frame) {
+		if pooled == nil {
+			pooled = batchPool.Get().(*[]byte)
+			buf = (*pooled)[:0]
+		}
 		buf = append(buf, f.bytes(proto)...)
 		if f.upgrade {
 			proto = true
@@ -162,7 +239,11 @@ func (c *conn) writeLoop(snapshot []*frame) {
 		n, err := c.nc.Write(buf)
 		c.s.m.Writes.Add(1)
 		c.s.m.BytesOut.Add(int64(n))
-		buf = buf[:0]
+		if cap(buf) <= maxBatch+4<<10 {
+			*pooled = buf[:0]
+			batchPool.Put(pooled)
+		} // a buffer grown past one batch (a large snapshot frame) is let go
+		pooled, buf = nil, nil
 		if err != nil {
 			select {
 			case <-c.done:
@@ -183,19 +264,15 @@ func (c *conn) writeLoop(snapshot []*frame) {
 	if !flush() {
 		return
 	}
+	var queued []*frame
 	for {
 		select {
 		case <-c.done:
 			return
-		case f := <-c.q:
-			add(f)
+		case <-c.wake:
 		case ch, ok := <-c.sub.Refs:
 			if !ok {
-				if c.sub.Lagged() {
-					c.close("lagging: live changes queue full", &c.s.m.ClosedLagging)
-				} else {
-					c.close("live subscription ended", nil)
-				}
+				c.subEnded()
 				return
 			}
 			if f := c.s.changeFrame(*ch, c); f != nil {
@@ -206,13 +283,32 @@ func (c *conn) writeLoop(snapshot []*frame) {
 		// then carries many events, which is what keeps the system calls,
 		// and so the latency, down as the room grows.
 		runtime.Gosched()
-	drain:
-		for len(buf) < maxBatch {
+		queued = c.takeQueued(queued)
+		for _, f := range queued {
+			add(f)
+			if len(buf) >= maxBatch && !flush() {
+				return
+			}
+		}
+		// The live changes waiting, too: the queue is short (liveQueue),
+		// and a burst must leave it as fast as it came.
+	changes:
+		for {
 			select {
-			case f := <-c.q:
-				add(f)
+			case ch, ok := <-c.sub.Refs:
+				if !ok {
+					flush()
+					c.subEnded()
+					return
+				}
+				if f := c.s.changeFrame(*ch, c); f != nil {
+					add(f)
+					if len(buf) >= maxBatch && !flush() {
+						return
+					}
+				}
 			default:
-				break drain
+				break changes
 			}
 		}
 		if !flush() {

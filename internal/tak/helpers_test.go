@@ -99,7 +99,7 @@ func (w *world) attach(t testing.TB, s *Server, user string) net.Conn {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.run(srv, id, false)
+		s.run(srv, id, false, func() {})
 	}()
 	t.Cleanup(func() { client.Close() })
 	return client

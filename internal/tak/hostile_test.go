@@ -177,7 +177,17 @@ func TestEncodedOncePerEncoding(t *testing.T) {
 			devs = append(devs, d)
 		}
 		waitFor(t, func() bool { return s.Metrics().ConnsOpen.Load() == 7 })
-		time.Sleep(50 * time.Millisecond) // and been sent the picture
+		// And been sent the greeting and the picture: wait until nothing
+		// more is encoded for a while (a fixed pause is too short on a
+		// loaded machine).
+		for last := int64(-1); ; {
+			time.Sleep(100 * time.Millisecond)
+			n := s.Metrics().EncodedXML.Load() + s.Metrics().EncodedProto.Load()
+			if n == last {
+				break
+			}
+			last = n
+		}
 		x0, p0 := s.Metrics().EncodedXML.Load(), s.Metrics().EncodedProto.Load()
 		sender.send(posEvent("once", "O", 2, 2))
 		for _, d := range devs {

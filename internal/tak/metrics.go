@@ -4,6 +4,8 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/opsroom/opsroom/internal/connlimit"
 )
 
 // Metrics are the listeners' counters. Every way a connection ends and
@@ -39,6 +41,16 @@ type Metrics struct {
 	ItemErrors       atomic.Int64 // markers, shapes or chat that could not be stored
 
 	refused [numRefusals]atomic.Int64
+	limit   *connlimit.Limiter // connections refused over a cap, by cap
+}
+
+// Capped returns how many connections were refused over cap
+// (connlimit.CapTotal, CapAddress or CapMember).
+func (m *Metrics) Capped(cap string) int64 {
+	if m.limit == nil {
+		return 0
+	}
+	return m.limit.Refused(cap)
 }
 
 // refusal is why an event from a device was refused (never relayed,
@@ -113,6 +125,10 @@ func (m *Metrics) table() []metric {
 	}
 }
 
+var cappedDesc = prometheus.NewDesc("opsroom_tak_connections_capped_total",
+	"TAK connections refused because a cap was reached, by cap (total, address, member)",
+	[]string{"cap"}, nil)
+
 var refusedDesc = prometheus.NewDesc("opsroom_tak_events_refused_total",
 	"events from devices refused, never relayed or stored, by reason (marking, track, site, item, unknown_item, relayed_uid, error)",
 	[]string{"reason"}, nil)
@@ -124,6 +140,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 		ch <- prometheus.NewDesc(c.name, c.help, nil, nil)
 	}
 	ch <- refusedDesc
+	ch <- cappedDesc
 }
 
 // Collect sends the counters' current values.
@@ -137,5 +154,8 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	for r := refusal(1); r < numRefusals; r++ {
 		ch <- prometheus.MustNewConstMetric(refusedDesc, prometheus.CounterValue, float64(m.refused[r].Load()), refusalReasons[r])
+	}
+	for _, c := range []string{connlimit.CapTotal, connlimit.CapAddress, connlimit.CapMember} {
+		ch <- prometheus.MustNewConstMetric(cappedDesc, prometheus.CounterValue, float64(m.Capped(c)), c)
 	}
 }

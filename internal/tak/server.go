@@ -9,10 +9,12 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opsroom/opsroom/internal/access"
 	"github.com/opsroom/opsroom/internal/account"
+	"github.com/opsroom/opsroom/internal/connlimit"
 	"github.com/opsroom/opsroom/internal/live"
 	"github.com/opsroom/opsroom/internal/picture"
 	"github.com/opsroom/opsroom/internal/room"
@@ -38,7 +40,9 @@ type Config struct {
 	TCPPartner string
 	TCPMember  string
 
-	// QueueSize is each connection's queue, in events (default 8192).
+	// QueueSize bounds each connection's queue, in events (default
+	// 8192); the queue grows as events arrive, so an idle connection
+	// holds none of it.
 	QueueSize int
 	// MaxEventSize bounds one event or protobuf frame (default 64 KiB).
 	MaxEventSize int
@@ -52,6 +56,12 @@ type Config struct {
 	// BatchInterval is how often positions are group-committed (default
 	// 75 ms).
 	BatchInterval time.Duration
+	// Caps bound the connections held open, over both listeners: in
+	// total, per client address (checked on accepting, before the TLS
+	// handshake) and per member (TLS devices, once identified; plain-TCP
+	// connections all act as TCPMember and are not counted per member).
+	// Zero fields: no cap (serve's flags set defaults).
+	Caps connlimit.Caps
 }
 
 func (c *Config) defaults() {
@@ -85,6 +95,8 @@ type Server struct {
 	log     *slog.Logger
 	m       Metrics
 	hub     *hub
+	limit   *connlimit.Limiter
+	refusal refusalLog
 	persist *persister
 	changes changeCache
 	owners  *owners          // who each uid of a room belongs to
@@ -118,6 +130,8 @@ func New(cfg Config, db *store.DB, members *account.Service, rooms *room.Service
 	}
 	s := &Server{cfg: cfg, db: db, members: members, rooms: rooms, bus: bus, log: log, conns: map[*conn]struct{}{}}
 	s.hub = newHub(&s.m)
+	s.limit = connlimit.New("CoT connections", cfg.Caps)
+	s.m.limit = s.limit
 	s.owners = newOwners()
 	s.picture = picture.NewService(db, rooms, bus)
 	s.persist = newPersister(s)
@@ -241,52 +255,117 @@ func (s *Server) serve(ln net.Listener, isTLS bool) {
 			}
 			delay = 0
 			s.m.ConnsAccepted.Add(1)
+			release, err := s.limit.Addr(hostOf(nc.RemoteAddr()))
+			if err != nil {
+				s.refuse(nc, err)
+				continue
+			}
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
-				s.handle(nc, isTLS)
+				s.handle(nc, isTLS, release)
 			}()
 		}
 	}()
 }
 
-// handle identifies a connection, then runs its reader here and its
-// writer in a second goroutine, and cleans up when both are done.
-func (s *Server) handle(nc net.Conn, isTLS bool) {
+// handle identifies a connection and starts serving it; release gives
+// back its place under the caps once the connection has ended.
+func (s *Server) handle(nc net.Conn, isTLS bool, release func()) {
 	remote := nc.RemoteAddr().String()
 	id := s.tcpIdentity
 	if isTLS {
 		var err error
 		id, err = s.identifyTLS(nc.(*tls.Conn))
 		if err != nil {
+			release()
 			s.m.ConnsRefused.Add(1)
 			s.log.Warn("tak: device refused", "remote", remote, "err", err)
 			nc.Close()
 			return
 		}
+		member, err := s.limit.Member(id.principal.Username)
+		if err != nil {
+			release()
+			s.refuse(nc, err)
+			return
+		}
+		addr := release
+		release = func() { member(); addr() }
 	}
-	s.run(nc, id, isTLS)
+	s.run(nc, id, isTLS, release)
 }
 
-// run serves an identified connection: its reader here, its writer in a
-// second goroutine; it returns when both are done.
-func (s *Server) run(nc net.Conn, id *identity, isTLS bool) {
+// hostOf is the client address a connection is counted under: its IP
+// without the port.
+func hostOf(a net.Addr) string {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.String()
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
+}
+
+// refuse closes a connection over a cap. The refusal is counted by cap
+// (opsroom_tak_connections_capped_total) and logged, at most once a
+// second with the number refused since, so that a flood cannot fill the
+// log.
+func (s *Server) refuse(nc net.Conn, err error) {
+	nc.Close()
+	if n, ok := s.refusal.due(); ok {
+		s.log.Warn("tak: connection refused", "remote", nc.RemoteAddr().String(), "reason", err.Error(), "refused_since_last_log", n)
+	}
+}
+
+// refusalLog lets one refusal a second through to the log.
+type refusalLog struct {
+	mu     sync.Mutex
+	last   time.Time
+	missed int64
+}
+
+// due reports whether a refusal may be logged now, and how many were
+// refused since the last one logged.
+func (r *refusalLog) due() (int64, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.missed++
+	if now := time.Now(); now.Sub(r.last) >= time.Second {
+		n := r.missed
+		r.last, r.missed = now, 0
+		return n, true
+	}
+	return 0, false
+}
+
+// run serves an identified connection on two goroutines of its own, a
+// reader and a writer, and returns; the last of them to end cleans up and
+// calls onEnd. Both start afresh, so that what each keeps on its stack
+// while the device idles is only its own loop: identifying the device
+// and reading the room's picture leave nothing behind (an idle
+// connection's stacks are most of what it costs).
+func (s *Server) run(nc net.Conn, id *identity, isTLS bool, onEnd func()) {
 	remote := nc.RemoteAddr().String()
 	c := &conn{s: s, nc: nc, remote: remote, principal: id.principal, viewer: id.principal.Viewer,
 		roomID: id.room.ID, roomSlug: id.room.Slug, defTLP: id.room.DefaultTLP, rv: id.view,
-		q: make(chan *frame, s.cfg.QueueSize), done: make(chan struct{}), markings: map[string]resolved{}}
+		wake: make(chan struct{}, 1), done: make(chan struct{}), markings: map[string]resolved{}}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		nc.Close()
+		onEnd()
 		return
 	}
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
 	// Join the fan-out and the live stream before reading the picture, so
 	// nothing that changes in between is missed (a repeat is harmless).
-	// A queue of references: a deep queue costs a pointer per slot.
-	c.sub, _ = s.bus.SubscribeFrom(c.roomID, c.viewer, 4096, nil)
+	// The queue holds references, a pointer each, allocated in full for
+	// every connection: liveQueue keeps it small (see there).
+	c.sub, _ = s.bus.SubscribeFrom(c.roomID, c.viewer, liveQueue, nil)
 	s.hub.add(c)
 	s.m.ConnsOpen.Add(1)
 	s.log.Info("tak: device connected", "remote", remote, "member", id.principal.Username, "room", id.room.Slug, "tls", isTLS)
@@ -297,22 +376,39 @@ func (s *Server) run(nc net.Conn, id *identity, isTLS bool) {
 	// What was relayed before this connection joined but is not in the
 	// database yet.
 	snap = append(snap, s.hub.recentFor(c, snap)...)
-	var wwg sync.WaitGroup
-	wwg.Add(1)
+	var left atomic.Int32
+	left.Store(2)
+	end := func() {
+		c.close("done", nil)
+		if left.Add(-1) > 0 {
+			return
+		}
+		s.hub.remove(c)
+		c.sub.Close()
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		s.m.ConnsOpen.Add(-1)
+		onEnd()
+	}
+	s.wg.Add(2)
 	go func() {
-		defer wwg.Done()
+		defer s.wg.Done()
 		c.writeLoop(snap)
+		end()
 	}()
-	c.readLoop()
-	c.close("done", nil)
-	wwg.Wait()
-	s.hub.remove(c)
-	c.sub.Close()
-	s.mu.Lock()
-	delete(s.conns, c)
-	s.mu.Unlock()
-	s.m.ConnsOpen.Add(-1)
+	go func() {
+		defer s.wg.Done()
+		c.readLoop()
+		end()
+	}()
 }
+
+// liveQueue is each device connection's queue of the room's changes from
+// the live stream, in changes. The writer drains it whole into each
+// write; a device that falls this far behind is disconnected as lagging
+// and gets the room's picture afresh when it reconnects.
+const liveQueue = 256
 
 // identifyTLS completes the handshake and maps the client certificate to a
 // member: its common name is the username, its organizational unit (if
