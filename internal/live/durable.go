@@ -185,6 +185,14 @@ func (l *Log) read(ctx context.Context, roomID string, after Pos, v access.Viewe
 	if more {
 		out.more, out.upTo = true, all[len(all)-1].Pos()
 	}
+	// A prune between the two reads may have taken some of the changes
+	// after the position: then they are beyond the window after all.
+	if floor, err = l.Floor(ctx); err != nil {
+		return out, fmt.Errorf("read the live log's floor: %w", err)
+	}
+	if after.Less(floor) {
+		return durableReplay{reset: true}, nil
+	}
 	newest, err := l.newest(ctx, all)
 	if err != nil {
 		return out, err
