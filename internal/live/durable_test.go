@@ -121,6 +121,26 @@ func (w *streamWorld) narrow(t *testing.T, id string, m access.Marking, shown it
 	}
 }
 
+// pointer shares a GREEN note by author whose data names the items ids.
+func (w *streamWorld) pointer(t *testing.T, author string, ids ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	p := w.who[author]
+	rec := &item.Record{RoomID: w.roomID, Room: "ops", Kind: "note", Title: "pointer", Marking: access.Marking{TLP: access.Green},
+		Shown: item.Marking{TLP: "GREEN"}, Owner: p.PartnerID, Author: p.ID}
+	err := w.db.Write(ctx, func(tx *store.Tx) error {
+		refs, err := item.RefsTo(ctx, tx, "points_at[]", ids...)
+		if err != nil {
+			return err
+		}
+		return item.Insert(ctx, tx, w.bus, rec, audit.By(p), item.WithRefs(map[string]any{"title": "pointer", "points_at": ids}, refs))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec.ID
+}
+
 // expect returns the item IDs of the changes v may see, in order: each
 // judged on its marking then and its item's marking now.
 func expect(v access.Viewer, roomID string, changes []made, now map[string]access.Marking) []string {
@@ -181,11 +201,13 @@ func testResume(t *testing.T, s1 *server, restart func() *server) {
 
 	// Both follow and see a first note; each keeps its last event id.
 	last := map[string]string{}
+	var liveData string // b1's first event, received live
 	for _, u := range viewers {
 		c := openStream(t, s1.URL, s1.tokens[u], "", "")
 		s1.noteWith(t, "a1", green) // the stream is open once this arrives
 		es := c.changes(t, 1)
 		last[u] = es[0].ID
+		liveData = es[0].Data
 		c.close()
 	}
 	var away []made
@@ -201,6 +223,10 @@ func testResume(t *testing.T, s1 *server, restart func() *server) {
 	mk(s1, "a2", red("a2", "a1"))
 	mk(s1, "b2", red("b2", "b1"))
 	gone := mk(s1, "b2", green) // made visible to all, narrowed later
+	hiddenThen := mk(s1, "a1", onlyA)
+	// A note naming both: b1 gets it without either reference.
+	pointer := s1.pointer(t, "a1", gone, hiddenThen)
+	away = append(away, made{pointer, access.Marking{TLP: access.Green}})
 	s2 := restart()
 	// After the restart, before they come back.
 	mk(s2, "a2", green)
@@ -234,6 +260,18 @@ func testResume(t *testing.T, s1 *server, restart func() *server) {
 		ids := itemIDs(t, got)[pre:]
 		if !slices.Equal(ids, want) {
 			t.Errorf("%s resumed after %s:\n got %v\nwant %v", u, last[u], ids, want)
+		}
+		if u == "a1" && got[0].Data != liveData {
+			t.Errorf("a replayed change differs from the same change sent live:\n%s\n%s", got[0].Data, liveData)
+		}
+		for _, e := range got {
+			if c := e.change(t); c.ItemID == pointer {
+				names := strings.Contains(e.Data, gone) || strings.Contains(e.Data, hiddenThen)
+				both := strings.Contains(e.Data, gone) && strings.Contains(e.Data, hiddenThen)
+				if (u == "a1" && !both) || (u == "b1" && names) {
+					t.Errorf("%s: the pointer's references are not redacted for it: %s", u, e.Data)
+				}
+			}
 		}
 		if slices.Contains(ids, gone) != (u == "a1") {
 			t.Errorf("%s: the item narrowed while away must reach only partner A's member; got %v", u, ids)
