@@ -480,3 +480,50 @@ func TestLongReplayComesInParts(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeAfterARoomResetReadsTheLog: an instance that gave up on a
+// change (it never arrived through NATS) closes the room's streams; a
+// client resuming from before it gets it from the log, then the rest.
+func TestResumeAfterARoomResetReadsTheLog(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		room := "room1"
+		v := access.Viewer{MemberID: "m", PartnerID: "A", Rooms: map[string]bool{room: true}}
+		bus := live.NewBus()
+		head, _, _ := audit.Head(ctx, db)
+		bus.SetFloor(head)
+		bus.Keep(&live.Log{DB: db})
+		var cs []live.Change
+		for i := range 3 {
+			c := live.Change{RoomID: room, Kind: "note", ItemID: "n" + string(rune('1'+i)), Op: "create", Marking: access.Marking{TLP: "GREEN"}}
+			err := db.Write(ctx, func(tx *store.Tx) error {
+				rec, err := audit.Append(ctx, tx, audit.Record{Action: "note.create", Kind: "note", ObjectID: c.ItemID})
+				if err != nil {
+					return err
+				}
+				c.Seq, c.At = rec.Seq, rec.At
+				return live.Persist(ctx, tx, c)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs = append(cs, c)
+		}
+		bus.Deliver(cs[0])
+		bus.ResetRoom(room, cs[1].Seq) // cs[1] never arrived
+		bus.Deliver(cs[2])
+		after := live.Pos{Seq: cs[0].Seq}
+		s, res, err := bus.SubscribeFromContext(ctx, room, v, 16, &after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		var got []string
+		for _, c := range res.Replay {
+			got = append(got, c.ItemID)
+		}
+		if res.Reset || !slices.Equal(got, []string{"n2", "n3"}) {
+			t.Fatalf("reset %v, replay %v; want n2, n3", res.Reset, got)
+		}
+	})
+}
