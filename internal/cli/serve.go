@@ -40,6 +40,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	secure := fs.Bool("secure-cookies", false, "mark the session cookie Secure (when served over HTTPS)")
 	every := fs.Int64("audit-checkpoint-every", 1000, "write the audit chain's head to DATA/audit-checkpoint every this many records (and at shutdown)")
 	natsURL := fs.String("nats", env.Getenv("OPSROOM_NATS"), "nats://host:4222 to share live changes with other instances on the same PostgreSQL database (env OPSROOM_NATS)")
+	retention := fs.Duration("stream-retention", live.DefaultWindow, "how long live changes are kept for streams resuming with Last-Event-ID, also after a restart or on another instance")
 	var tf takFlags
 	tf.register(fs)
 	var streamCaps connlimit.Caps
@@ -51,6 +52,9 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 	}
 	if *withDemo && !*demoPublic && !loopback(*addr) {
 		return fmt.Errorf("--addr %s: the demo's passwords are published, so --demo listens only on loopback (127.0.0.1, ::1, localhost); add --demo-public if the demo is meant to be reached from other machines", *addr)
+	}
+	if *retention <= 0 {
+		return fmt.Errorf("--stream-retention %s: give a positive duration, such as 168h (7 days)", *retention)
 	}
 	log := logger(env.Stderr, *level)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
@@ -77,6 +81,7 @@ func cmdServe(ctx context.Context, env *Env, args []string) error {
 		a.Run(anchorCtx, func(err error) { log.Error("audit checkpoint", "err", err) })
 	}()
 	defer func() { stopAnchor(); <-anchorDone }()
+	svc.Bus.Keep(&live.Log{DB: db, Window: *retention, Marking: item.LoadMarking})
 	stopLive, err := live.Start(ctx, db, svc.Bus, *natsURL, log)
 	if err != nil {
 		return err

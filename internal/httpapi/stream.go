@@ -119,7 +119,10 @@ func (s *Server) stream(cfg StreamConfig) HandlerFunc {
 			}
 			defer release()
 		}
-		sub, res := s.Bus.SubscribeFrom(rm.ID, p.Viewer, cfg.Queue, after)
+		sub, res, err := s.Bus.SubscribeFromContext(r.Context(), rm.ID, p.Viewer, cfg.Queue, after)
+		if err != nil {
+			return err
+		}
 		defer sub.Close()
 
 		st := &sse{w: w, rc: http.NewResponseController(w), timeout: cfg.WriteTimeout, buf: make([]byte, chunkRoom, 64<<10)}
@@ -156,6 +159,12 @@ func (s *Server) stream(cfg StreamConfig) HandlerFunc {
 			if st.add(c.Frame()) != nil {
 				return nil
 			}
+		}
+		if res.More {
+			// The replay stops here; the id says where the next one goes on.
+			st.control("closed", res.Next, "there are more changes to replay: reconnect with Last-Event-ID to receive them")
+			st.flush()
+			return nil
 		}
 		if st.flush() != nil {
 			return nil
@@ -238,7 +247,7 @@ func (st *sse) end() {
 func (st *sse) empty() bool { return len(st.buf) == chunkRoom }
 
 func (st *sse) control(event string, head live.Pos, reason string) {
-	if event == "reset" {
+	if event == "reset" || head.Seq > 0 {
 		st.buf = append(st.buf, "id: "+head.String()+"\n"...)
 	}
 	st.buf = append(st.buf, "event: "+event+"\ndata: {\"reason\":"+strconv.Quote(reason)+"}\n\n"...)

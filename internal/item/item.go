@@ -141,8 +141,7 @@ func Insert(ctx context.Context, tx *store.Tx, bus *live.Bus, r *Record, actor a
 	if data == nil {
 		data = r.item(1)
 	}
-	publish(tx, bus, rec, r.RoomID, r.Kind, r.ID, "create", r.Marking, data)
-	return nil
+	return publish(ctx, tx, bus, rec, r.RoomID, r.Kind, r.ID, "create", r.Marking, data)
 }
 
 // Update records a new version of an item inside tx: title, marking and
@@ -181,7 +180,9 @@ func Update(ctx context.Context, tx *store.Tx, bus *live.Bus, r *Record, version
 	if data == nil {
 		data = r.item(version + 1)
 	}
-	publish(tx, bus, rec, r.RoomID, r.Kind, r.ID, "update", r.Marking, data)
+	if err := publish(ctx, tx, bus, rec, r.RoomID, r.Kind, r.ID, "update", r.Marking, data); err != nil {
+		return err
+	}
 	// What describes this item narrows with it (published after it).
 	return markingChanged(ctx, tx, bus, r.ID, r.Marking, hookActor)
 }
@@ -197,7 +198,9 @@ func Touch(ctx context.Context, tx *store.Tx, bus *live.Bus, roomID, kind, id, a
 	if err != nil {
 		return 0, err
 	}
-	publish(tx, bus, rec, roomID, kind, id, "update", m, data)
+	if err := publish(ctx, tx, bus, rec, roomID, kind, id, "update", m, data); err != nil {
+		return 0, err
+	}
 	return rec.Seq, nil
 }
 
@@ -219,9 +222,9 @@ func writeMarking(ctx context.Context, tx *store.Tx, id string, m access.Marking
 	return nil
 }
 
-func publish(tx *store.Tx, bus *live.Bus, rec audit.Record, roomID, kind, id, op string, m access.Marking, data any) {
+func publish(ctx context.Context, tx *store.Tx, bus *live.Bus, rec audit.Record, roomID, kind, id, op string, m access.Marking, data any) error {
 	if bus == nil {
-		return
+		return nil
 	}
 	var refs []live.Ref
 	if p, ok := data.(Published); ok {
@@ -232,7 +235,13 @@ func publish(tx *store.Tx, bus *live.Bus, rec audit.Record, roomID, kind, id, op
 		b = nil
 	}
 	c := live.Change{Seq: rec.Seq, RoomID: roomID, Kind: kind, ItemID: id, Op: op, At: rec.At, Marking: m, Data: b, Refs: refs}
+	// Kept in the same transaction as its audit record, for streams
+	// resuming after a restart or on another instance.
+	if err := live.Persist(ctx, tx, c); err != nil {
+		return err
+	}
 	tx.AfterCommit(func() { bus.Publish(c) })
+	return nil
 }
 
 // LoadMarking reads an item's marking in the policy's form, for

@@ -248,6 +248,5 @@ func Remark(ctx context.Context, tx *store.Tx, bus *live.Bus, roomID, kind, id s
 	if data == nil {
 		data = map[string]any{"id": id, "marking": shown}
 	}
-	publish(tx, bus, rec, roomID, kind, id, "update", m, data)
-	return nil
+	return publish(ctx, tx, bus, rec, roomID, kind, id, "update", m, data)
 }

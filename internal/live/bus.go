@@ -2,13 +2,16 @@
 // change commits it is published on the bus, and each subscriber receives
 // it only if the need-to-know policy lets its member see it. A subscriber
 // has a bounded queue; one that falls behind is cut off and told so, never
-// allowed to hold up the others. Each room keeps a ring of its recent
-// changes so that a client that reconnects resumes where it left off, and
-// instances sharing one PostgreSQL database exchange their changes through
-// NATS (see Cluster).
+// allowed to hold up the others. Every change is also written to a
+// durable log in the transaction of its audit record (see Log), and each
+// room keeps a ring of its recent changes in front of it, so that a client
+// that reconnects resumes where it left off, after a restart or on another
+// instance too; instances sharing one PostgreSQL database exchange their
+// changes through NATS (see Cluster).
 package live
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -250,6 +253,10 @@ type Bus struct {
 	retainAge time.Duration
 	now       func() time.Time
 
+	// durable, when set, is the log of changes that a resume older
+	// than the ring reads (see Keep).
+	durable atomic.Pointer[Log]
+
 	// relay, when set (NATS), takes every published change and delivers
 	// it, in order with other instances' changes, through Deliver.
 	relay atomic.Pointer[func(Change)]
@@ -329,11 +336,74 @@ type Resume struct {
 	Reset bool
 	// Head is the room's newest position when the subscription started.
 	Head Pos
+	// More is set when the replay read from the durable log stops short
+	// (it would have held more than the log's MaxReplay changes): the
+	// subscription carries nothing live, and the client resumes again
+	// from Next, the last position the replay accounts for.
+	More bool
+	Next Pos
 }
 
 // SubscribeFrom starts a subscription that continues after position
-// after (nil: from now); changes arrive on Refs.
+// after (nil: from now); changes arrive on Refs. With a durable log (see
+// Keep), a position older than the room's ring is resumed from the log;
+// should the log fail to answer, the client is told to refetch.
 func (b *Bus) SubscribeFrom(roomID string, v access.Viewer, size int, after *Pos) (*Subscription, Resume) {
+	s, res, err := b.SubscribeFromContext(context.Background(), roomID, v, size, after)
+	if err != nil {
+		s, res = b.subscribeFrom(roomID, v, size, after, nil)
+		res.Reset, res.Replay = true, nil
+	}
+	return s, res
+}
+
+// SubscribeFromContext is SubscribeFrom, reading the durable log (when
+// the bus keeps one) with ctx; it fails only when the log cannot be read.
+func (b *Bus) SubscribeFromContext(ctx context.Context, roomID string, v access.Viewer, size int, after *Pos) (*Subscription, Resume, error) {
+	l := b.durable.Load()
+	if after == nil || l == nil || !after.Less(b.ringFloor(roomID)) {
+		s, res := b.subscribeFrom(roomID, v, size, after, nil)
+		if !res.Reset || l == nil {
+			return s, res, nil
+		}
+		// The ring moved past the position meanwhile: read the log.
+		s.Close()
+	}
+	for try := 0; ; try++ {
+		d, err := l.read(ctx, roomID, *after, v)
+		if err != nil {
+			return nil, Resume{}, err
+		}
+		if d.more {
+			s := &Subscription{RoomID: roomID, Viewer: v, Refs: make(chan *Change, 1), bus: b}
+			b.mu.Lock()
+			b.addLocked(s)
+			b.mu.Unlock()
+			return s, Resume{Replay: d.changes, More: true, Next: d.upTo, Head: d.upTo}, nil
+		}
+		s, res := b.subscribeFrom(roomID, v, size, after, &d)
+		if !res.Reset || d.reset || try == 2 {
+			return s, res, nil
+		}
+		// Changes after what the log read left the ring before the
+		// subscription started (a burst): read again.
+		s.Close()
+	}
+}
+
+// ringFloor returns the position after which the room's ring holds every
+// change.
+func (b *Bus) ringFloor(roomID string) Pos {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r := b.ringLocked(roomID)
+	r.expire(b.now().Add(-b.retainAge))
+	return r.floor
+}
+
+// subscribeFrom starts the subscription: it replays from d, what the
+// durable log read, up to where the ring takes over, then from the ring.
+func (b *Bus) subscribeFrom(roomID string, v access.Viewer, size int, after *Pos, d *durableReplay) (*Subscription, Resume) {
 	s := &Subscription{RoomID: roomID, Viewer: v, Refs: make(chan *Change, max2(size, 1)), bus: b}
 	var res Resume
 	b.mu.Lock()
@@ -341,12 +411,31 @@ func (b *Bus) SubscribeFrom(roomID string, v access.Viewer, size int, after *Pos
 	r := b.ringLocked(roomID)
 	r.expire(b.now().Add(-b.retainAge))
 	res.Head = r.last
-	if after != nil {
-		if after.Less(r.floor) {
-			res.Reset = true
+	from := after
+	if d != nil && !d.reset {
+		// The log accounts for every change up to d.upTo; the ring for
+		// every one after its floor. Changes the log holds that were not
+		// yet delivered here (after r.last) come live.
+		cut := d.upTo
+		if r.last.Less(cut) {
+			cut = r.last
+		}
+		if !cut.Less(r.floor) && !cut.Less(*after) {
+			for _, c := range d.changes {
+				if cut.Less(c.Pos()) {
+					break
+				}
+				res.Replay = append(res.Replay, c)
+			}
+			from = &cut
+		}
+	}
+	if from != nil {
+		if from.Less(r.floor) || (d != nil && d.reset) {
+			res.Reset, res.Replay = true, nil
 		} else {
 			marks := b.markLocked()
-			r.after(*after, func(c Change) {
+			r.after(*from, func(c Change) {
 				// An item whose marking narrowed since is judged on both.
 				if access.CanSee(v, roomID, c.Marking) && marks.canSee(v, roomID, c.ItemID) {
 					if hidden := hiddenRefs(v, &c, marks); len(hidden) > 0 {
@@ -360,6 +449,14 @@ func (b *Bus) SubscribeFrom(roomID string, v access.Viewer, size int, after *Pos
 	b.addLocked(s)
 	return s, res
 }
+
+// Keep makes the bus resume streams from the durable log l when a
+// position is older than what its ring holds. Call it before the bus is
+// used.
+func (b *Bus) Keep(l *Log) { b.durable.Store(l) }
+
+// Kept returns the durable log the bus resumes from, or nil.
+func (b *Bus) Kept() *Log { return b.durable.Load() }
 
 func (b *Bus) addLocked(s *Subscription) {
 	m := b.subs[s.RoomID]

@@ -18,8 +18,9 @@ import (
 )
 
 // Start prepares the bus to serve streams once the server's data is
-// loaded: changes after the current audit head are the ones it can
-// replay; membership changes end streams; and, with natsURL, changes are
+// loaded: changes after the current audit head are the ones its rings
+// hold (older ones come from its durable log, pruned every hour, when
+// it keeps one); membership changes end streams; and, with natsURL, changes are
 // exchanged with the other instances sharing the database. stop undoes
 // it.
 func Start(ctx context.Context, db *store.DB, bus *Bus, natsURL string, log *slog.Logger) (stop func(), err error) {
@@ -31,6 +32,9 @@ func Start(ctx context.Context, db *store.DB, bus *Bus, natsURL string, log *slo
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { WatchMembership(ctx, db, bus, time.Second, log) })
+	if l := bus.Kept(); l != nil {
+		wg.Go(func() { l.PruneEvery(ctx, time.Hour, log) })
+	}
 	var cl *Cluster
 	if natsURL != "" {
 		if cl, err = JoinNATS(ctx, natsURL, db, bus, head, log); err != nil {

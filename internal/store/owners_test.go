@@ -75,6 +75,10 @@ var tableOwners = map[string]string{
 
 	// 0006_tak.
 	"tak_uids": "tak",
+
+	// 0011_live_changes: the durable log of published changes.
+	"live_changes": "live",
+	"live_floor":   "live",
 }
 
 // directory is the who's who: partners, their members, the rooms and who

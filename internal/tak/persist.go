@@ -258,6 +258,9 @@ func (p *persister) write(ctx context.Context, tx *store.Tx, batch []*position, 
 		}
 		data, _ := json.Marshal(map[string]any{"tracks": len(g.ids), "positions": g.n, "via": "tak"})
 		ch := live.Change{Seq: rec.Seq, RoomID: g.roomID, Kind: "track", Op: "update", At: rec.At, Marking: g.m, Data: data}
+		if err := live.Persist(ctx, tx, ch); err != nil {
+			return 0, 0, err
+		}
 		tx.AfterCommit(func() { p.s.bus.Publish(ch) })
 	}
 	return saved, refused, nil
