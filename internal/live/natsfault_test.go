@@ -69,8 +69,9 @@ func (n *ownNATS) stop() {
 
 // TestNATSStoppedAndStarted: while NATS is away each instance keeps
 // delivering its own changes to its own streams; the other instance's
-// changes reach them as a reset (refetch) once the gap is seen in the
-// audit trail; when NATS is back, changes flow between the instances
+// changes reach them once the gap is seen in the audit trail (the stream
+// is closed and the reconnect replays them from the database, or, where
+// that cannot be, a reset makes the client refetch); when NATS is back, changes flow between the instances
 // again without a restart.
 func TestNATSStoppedAndStarted(t *testing.T) {
 	db1, db2 := sharedDatabase(t)
