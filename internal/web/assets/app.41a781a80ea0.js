@@ -918,7 +918,9 @@ function newItem(room, feed, at) {
 // follow reloads a board when the room's live stream tells of a change to
 // an item of one of kinds (the stream carries only what the member may
 // see). While the member is in a form inside the board, the reload waits,
-// so nothing typed is lost. It returns the function that stops following.
+// so nothing typed is lost: reload gets busy and, when the member opened a
+// form while it was reading, renders nothing and returns false (it is
+// tried again later). It returns the function that stops following.
 async function follow(slug, kinds, reload, root) {
   if (!(await caps()).stream) return () => {};
   const es = new EventSource(`/api/v1/rooms/${encodeURIComponent(slug)}/stream`);
@@ -930,7 +932,7 @@ async function follow(slug, kinds, reload, root) {
     clearTimeout(timer);
     timer = setTimeout(() => {
       if (busy()) later(2000);
-      else reload().catch(fail);
+      else reload(busy).then((done) => { if (done === false) later(2000); }, fail);
     }, ms);
   };
   es.onopen = () => $('#live').classList.add('on');
@@ -988,9 +990,10 @@ async function showOps(main, slug) {
       actions);
   }
 
-  async function load() {
+  async function load(busy) {
     const [ops, cons] = await Promise.all([all(`/api/v1/rooms/${enc}/operations`),
       c.conflicts ? all(`/api/v1/rooms/${enc}/conflicts`) : []]);
+    if (busy && busy()) return false;
     const by = new Map();
     for (const o of ops) {
       if (!by.has(o.status)) by.set(o.status, []);
@@ -1035,8 +1038,9 @@ async function showLog(main, slug) {
   const list = h('ol', { class: 'log', reversed: true });
   const mayDecide = (room.authorities || []).includes(state.me.username);
   main.append(h('section', { class: 'page' }, h('h1', {}, 'Watch log'), logGrade(room, mayDecide || state.me.is_admin), form, list));
-  async function load() {
+  async function load(busy) {
     const es = (await all(`/api/v1/rooms/${enc}/log`)).reverse(); // newest first
+    if (busy && busy()) return false;
     list.replaceChildren(...es.map((e) => {
       const strike = !e.struck && (e.created_by === state.me.username || mayDecide)
         ? h('details', { class: 'strike' }, h('summary', {}, 'Strike through'),
@@ -1188,11 +1192,12 @@ async function showRFIs(main, slug) {
           act: (reason) => api('POST', `/api/v1/rfis/${encodeURIComponent(r.id)}/reopen`, { reason }), done: load })) : null);
   }
 
-  async function load() {
+  async function load(busy) {
     // The list carries no answers (each reader may see different ones):
     // ask for each request that has been answered.
     const rs = await Promise.all((await all(`/api/v1/rooms/${enc}/rfis`)).map((r) => (r.status === 'open'
       ? r : api('GET', `/api/v1/rfis/${encodeURIComponent(r.id)}`).catch(() => r))));
+    if (busy && busy()) return false;
     list.replaceChildren(...(rs.length ? rs.map(card) : [h('p', { class: 'hint' }, 'No requests for information.')]));
   }
   form.addEventListener('submit', async (e) => {
