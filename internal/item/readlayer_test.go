@@ -2,12 +2,9 @@ package item_test
 
 import (
 	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -50,33 +47,14 @@ type finding struct {
 // access.Filter.
 func itemsReads(t *testing.T, path string) []finding {
 	t.Helper()
-	src, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, path, src, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []finding
-	check := func(n ast.Node, s string) {
+	f, fset := storetest.GoConstants(t, path, func(line int, s string) {
 		if readsItems.MatchString(s) {
-			out = append(out, finding{fset.Position(n.Pos()).Line, strings.Join(strings.Fields(s), " ")})
+			out = append(out, finding{line, strings.Join(strings.Fields(s), " ")})
 		}
-	}
+	})
 	ast.Inspect(f, func(n ast.Node) bool {
-		switch n := n.(type) {
-		case *ast.BinaryExpr:
-			if s, ok := constString(n); ok {
-				check(n, s)
-				return false
-			}
-		case *ast.BasicLit:
-			if s, ok := constString(n); ok {
-				check(n, s)
-			}
-		case *ast.SelectorExpr:
+		if n, ok := n.(*ast.SelectorExpr); ok {
 			if id, ok := n.X.(*ast.Ident); ok && id.Name == "access" && n.Sel.Name == "Filter" {
 				out = append(out, finding{fset.Position(n.Pos()).Line, "access.Filter"})
 			}
@@ -84,37 +62,6 @@ func itemsReads(t *testing.T, path string) []finding {
 		return true
 	})
 	return out
-}
-
-// constString folds a string literal, or a + chain of them.
-func constString(e ast.Expr) (string, bool) {
-	switch e := e.(type) {
-	case *ast.BasicLit:
-		if e.Kind != token.STRING {
-			return "", false
-		}
-		s, err := strconv.Unquote(e.Value)
-		return s, err == nil
-	case *ast.BinaryExpr:
-		if e.Op != token.ADD {
-			return "", false
-		}
-		a, ok1 := constString(e.X)
-		b, ok2 := constString(e.Y)
-		if ok1 && ok2 {
-			return a + b, true
-		}
-		// One side is not constant: check each literal side alone.
-		if ok1 {
-			return a, true
-		}
-		if ok2 {
-			return b, true
-		}
-	case *ast.ParenExpr:
-		return constString(e.X)
-	}
-	return "", false
 }
 
 // TestScanFindsAReadOfItems: the scan above would see a new call site.

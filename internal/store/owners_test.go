@@ -1,14 +1,10 @@
 package store_test
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -195,68 +191,15 @@ var namesTable = regexp.MustCompile(`\b(DELETE\s+FROM|FROM|JOIN|INTO|UPDATE|TABL
 // constants (adjacent literals joined with + taken as one).
 func tablesNamed(t *testing.T, path string) []tableUse {
 	t.Helper()
-	src, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, path, src, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []tableUse
-	check := func(n ast.Node, s string) {
+	storetest.GoConstants(t, path, func(line int, s string) {
 		for _, m := range namesTable.FindAllStringSubmatch(s, -1) {
 			verb := strings.Join(strings.Fields(m[1]), " ")
 			write := verb != "" && verb != "FROM" && verb != "JOIN"
-			out = append(out, tableUse{fset.Position(n.Pos()).Line, m[2] + m[3], write, strings.Join(strings.Fields(s), " ")})
+			out = append(out, tableUse{line, m[2] + m[3], write, strings.Join(strings.Fields(s), " ")})
 		}
-	}
-	ast.Inspect(f, func(n ast.Node) bool {
-		switch n := n.(type) {
-		case *ast.BinaryExpr:
-			if ss, ok := constStrings(n); ok {
-				check(n, strings.Join(ss, ""))
-				return false
-			}
-		case *ast.BasicLit:
-			if ss, ok := constStrings(n); ok {
-				check(n, ss[0])
-			}
-		}
-		return true
 	})
 	return out
-}
-
-// constStrings folds a string literal, or a + chain of them; in a chain
-// with non-constant parts, the constant parts each stand alone.
-func constStrings(e ast.Expr) ([]string, bool) {
-	switch e := e.(type) {
-	case *ast.BasicLit:
-		if e.Kind != token.STRING {
-			return nil, false
-		}
-		s, err := strconv.Unquote(e.Value)
-		return []string{s}, err == nil
-	case *ast.BinaryExpr:
-		if e.Op != token.ADD {
-			return nil, false
-		}
-		a, ok1 := constStrings(e.X)
-		b, ok2 := constStrings(e.Y)
-		switch {
-		case ok1 && ok2:
-			return append(a, b...), true
-		case ok1:
-			return a, true
-		case ok2:
-			return b, true
-		}
-	case *ast.ParenExpr:
-		return constStrings(e.X)
-	}
-	return nil, false
 }
 
 // TestScanFindsAnotherPackagesTable: the scan sees a table named in a

@@ -6,9 +6,13 @@ package storetest
 
 import (
 	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -103,4 +107,62 @@ func GoSources(t testing.TB, root string, fn func(rel, path string)) {
 	if seen < 50 {
 		t.Fatalf("only %d files seen under %s: is the repository root right?", seen, root)
 	}
+}
+
+// GoConstants parses the Go file at path and calls fn with the line and
+// the text of each of its string constants: a literal, or a + chain of
+// them taken as one (a chain's parts that are not constant left out). It
+// returns the parsed file, for scans that look at more than strings.
+func GoConstants(t testing.TB, path string, fn func(line int, s string)) (*ast.File, *token.FileSet) {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, path, src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n.(type) {
+		case *ast.BinaryExpr, *ast.BasicLit:
+			if ss, ok := constStrings(n.(ast.Expr)); ok {
+				fn(fset.Position(n.Pos()).Line, strings.Join(ss, ""))
+				return false
+			}
+		}
+		return true
+	})
+	return f, fset
+}
+
+// constStrings folds a string literal, or a + chain of them; in a chain
+// with parts that are not constant, the constant parts stand alone.
+func constStrings(e ast.Expr) ([]string, bool) {
+	switch e := e.(type) {
+	case *ast.BasicLit:
+		if e.Kind != token.STRING {
+			return nil, false
+		}
+		s, err := strconv.Unquote(e.Value)
+		return []string{s}, err == nil
+	case *ast.BinaryExpr:
+		if e.Op != token.ADD {
+			return nil, false
+		}
+		a, ok1 := constStrings(e.X)
+		b, ok2 := constStrings(e.Y)
+		switch {
+		case ok1 && ok2:
+			return append(a, b...), true
+		case ok1:
+			return a, true
+		case ok2:
+			return b, true
+		}
+	case *ast.ParenExpr:
+		return constStrings(e.X)
+	}
+	return nil, false
 }
