@@ -20,6 +20,21 @@ import (
 	"github.com/opsroom/opsroom/internal/store/storetest"
 )
 
+// demoServer serves the demo on db through the whole API, as serve
+// wires it, until the test ends.
+func demoServer(t *testing.T, db *store.DB) (*Services, *httptest.Server) {
+	t.Helper()
+	svc := NewServices(db)
+	if _, err := svc.LoadDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	api := httpapi.New(&httpapi.Server{DB: db, Members: svc.Members, Rooms: svc.Rooms, Items: svc.Items, Bus: svc.Bus, Extra: svc.Routes()}, log)
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(srv.Close)
+	return svc, srv
+}
+
 // TestHiddenAnswersLikeMissing: for every GET route of the OpenAPI
 // document with an {id}, an id the viewer may not see (one of every kind
 // the demo hides from the viewer) gets the very response a made-up id
@@ -30,14 +45,7 @@ import (
 func TestHiddenAnswersLikeMissing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		svc := NewServices(db)
-		if _, err := svc.LoadDemo(ctx); err != nil {
-			t.Fatal(err)
-		}
-		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		api := httpapi.New(&httpapi.Server{DB: db, Members: svc.Members, Rooms: svc.Rooms, Items: svc.Items, Bus: svc.Bus, Extra: svc.Routes()}, log)
-		srv := httptest.NewServer(api.Handler())
-		defer srv.Close()
+		_, srv := demoServer(t, db)
 
 		var doc struct {
 			Paths map[string]map[string]json.RawMessage `json:"paths"`

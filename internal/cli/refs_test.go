@@ -6,9 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -16,7 +14,6 @@ import (
 
 	"github.com/opsroom/opsroom/internal/apitest"
 	"github.com/opsroom/opsroom/internal/demo"
-	"github.com/opsroom/opsroom/internal/httpapi"
 	"github.com/opsroom/opsroom/internal/store"
 	"github.com/opsroom/opsroom/internal/store/storetest"
 )
@@ -110,14 +107,7 @@ func (w *refsWorld) stream(d time.Duration, lastID string) []byte {
 func TestReferencesFiltered(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		svc := NewServices(db)
-		if _, err := svc.LoadDemo(ctx); err != nil {
-			t.Fatal(err)
-		}
-		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		api := httpapi.New(&httpapi.Server{DB: db, Members: svc.Members, Rooms: svc.Rooms, Items: svc.Items, Bus: svc.Bus, Extra: svc.Routes()}, log)
-		srv := httptest.NewServer(api.Handler())
-		defer srv.Close()
+		svc, srv := demoServer(t, db)
 		w := &refsWorld{t: t, svc: svc, url: srv.URL, hidden: map[string]string{}, ids: map[string]string{},
 			a: apitest.Login(t, srv.URL, "ru.general", demo.Password), b: apitest.Login(t, srv.URL, "ir.commander", demo.Password)}
 		// The director of damascus (RU) logs reports graded B2 or better.
