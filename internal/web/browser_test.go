@@ -231,6 +231,7 @@ func TestBrowser(t *testing.T) {
 		t.Run("log entry struck", func(t *testing.T) { logEntryStruck(t, root, base) })
 		t.Run("report edited", func(t *testing.T) { reportEdited(t, root, base) })
 		t.Run("log grade set", func(t *testing.T) { logGradeSet(t, root, base) })
+		t.Run("no stray text", func(t *testing.T) { noStrayText(t, root, base) })
 	})
 }
 
@@ -622,4 +623,43 @@ func TestAssets(t *testing.T) {
 			t.Errorf("%s: %d, want not found", path, rec.Code)
 		}
 	}
+}
+
+// noStrayText: nothing prints "null", "{}" or "[object …]" where a
+// member looks: the operations board of a member without authority, an
+// event opened from the list (its own fields, its time apart from its
+// share time) and the keyboard help.
+func noStrayText(t *testing.T, root context.Context, base string) {
+	const stray = `(el => ['null', 'Body {}', '[object', 'undefined'].filter(s => el.innerText.includes(s)))`
+	strayIn := func(m *member, sel string) string {
+		got, err := chromedp.Run(m.ctx, chromedp.Evaluate[[]string](stray+fmt.Sprintf(`(document.querySelector(%q))`, sel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(got, ", ")
+	}
+	sy := signIn(t, root, base, "sy.officer")
+	sy.goTo("#/r/damascus/ops", ".board")
+	if s := strayIn(sy, "main"); s != "" {
+		t.Errorf("the operations board shows %s to a member without authority", s)
+	}
+	sy.goTo("#/r/damascus/items", ".page table a")
+	sy.do(chromedp.SendKeys(chromedp.CSS(".page .filter input[type=search]"), "Latamneh"),
+		chromedp.SendKeys(chromedp.CSS(`.page .filter select[aria-label="Kind"]`), "event"))
+	sy.waitFor(`[...document.querySelectorAll('.page table a')].length === 1`, "the Latamneh strike alone in the list")
+	sy.do(chromedp.Click(chromedp.CSS(".page table a")))
+	sy.waitFor(`location.hash.includes('/item/') && document.querySelector('main h1') !== null`, "the event's page")
+	if s := strayIn(sy, "main"); s != "" {
+		t.Errorf("the event's page shows %s", s)
+	}
+	if !sy.eval(`document.querySelector('dd.event-time').textContent.startsWith('2015-') && document.querySelector('dd.share-time').textContent.startsWith('20') && document.querySelector('dl.details') !== null`) {
+		t.Error("the event's page does not show its time, its share time and its details apart")
+	}
+	sy.screenshot("event-page")
+	sy.do(chromedp.KeyEvent("?"), chromedp.WaitVisible(chromedp.CSS("dialog.help")))
+	if s := strayIn(sy, "dialog.help"); s != "" || !sy.eval(`document.querySelectorAll('dialog.help kbd').length > 5`) {
+		t.Errorf("the keyboard help shows %q and not its keys", s)
+	}
+	sy.screenshot("help")
+	sy.do(chromedp.KeyEvent("\x1b"), chromedp.WaitNotPresent(chromedp.CSS("dialog.help")))
 }

@@ -24,11 +24,24 @@ function h(tag, attrs, ...kids) {
     else if (k === 'class') el.className = v;
     else el.setAttribute(k, v === true ? '' : v);
   }
-  for (const k of kids.flat()) {
+  return add(el, ...kids);
+}
+
+// add appends kids to el as h does: arrays at any depth are flattened,
+// null, undefined and false are left out (the DOM's own append would
+// print them as "null"), anything else that is not a node is text.
+function add(el, ...kids) {
+  for (const k of kids.flat(Infinity)) {
     if (k === undefined || k === null || k === false) continue;
     el.append(k instanceof Node ? k : document.createTextNode(String(k)));
   }
   return el;
+}
+
+// fill replaces el's children with kids, as add appends them.
+function fill(el, ...kids) {
+  el.replaceChildren();
+  return add(el, ...kids);
 }
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -93,6 +106,37 @@ const GEONAMES = 'Place names © GeoNames, CC BY 4.0';
 const geonames = () => h('p', { class: 'credit' }, GEONAMES);
 
 const fmtTime = (t) => new Date(t).toISOString().replace('T', ' ').slice(0, 16) + 'Z';
+
+// fmtInterval shows an interval in UTC, the day once when both ends fall
+// on it: "2015-09-30 00:00–23:59Z".
+function fmtInterval(start, end) {
+  if (!start) return end ? `until ${fmtTime(end)}` : '—';
+  if (!end || end === start) return fmtTime(start);
+  const a = fmtTime(start), b = fmtTime(end);
+  return a.slice(0, 10) === b.slice(0, 10) ? `${a.slice(0, 16)}–${b.slice(11)}` : `${a} – ${b}`;
+}
+
+// readable turns the ISO 8601 times and intervals (start/end) in a text
+// into the UI's format.
+function readable(text) {
+  const t = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d(?::\\d\\d(?:\\.\\d+)?)?(?:Z|[+-]\\d\\d:\\d\\d)';
+  return String(text).replace(new RegExp(`(${t})(?:/(${t}))?`, 'g'), (m, a, b) => (b ? fmtInterval(a, b) : fmtTime(a)));
+}
+
+// itemInterval is when the thing an item stands for happened or is
+// planned, with its label: an event's time, a report's observation, an
+// operation's window. Null when the item says nothing of it (then only
+// its share time is known).
+function itemInterval(it) {
+  if (!it) return null;
+  const b = bodyOf(it);
+  if (it.start) return { label: 'Event time', start: it.start, end: it.end };
+  const w = it.window || b.window;
+  if (w && w.start) return { label: 'Time window', start: w.start, end: w.end };
+  const o = it.observed || b.observed;
+  if (o && o.start) return { label: 'Observed', start: o.start, end: o.end };
+  return null;
+}
 
 // body reads an item's body, whatever its kind.
 const bodyOf = (it) => (it.body && typeof it.body === 'object' ? it.body : {});
@@ -217,7 +261,7 @@ function showLogin(main) {
       err.textContent = x.status === 429 ? 'Too many attempts; wait a moment.' : 'Wrong username or password.';
     }
   });
-  main.append(form);
+  add(main, form);
   form.username.focus();
 }
 
@@ -228,7 +272,7 @@ async function rooms() {
 
 async function showRooms(main) {
   const box = h('section', { class: 'center' }, h('h1', {}, 'Choose a room'));
-  main.append(box);
+  add(main, box);
   const list = h('ul', { class: 'rooms' });
   for (const r of await rooms()) {
     list.append(h('li', {}, h('a', { href: `#/r/${encodeURIComponent(r.slug)}` }, r.name,
@@ -519,7 +563,7 @@ async function showRoom(main, slug, focusID) {
   const when = h('input', { type: 'datetime-local', class: 'when', 'aria-label': 'Go to a moment (UTC)' });
   const timebar = h('div', { class: 'timebar' }, h('span', {}, 'Time'), slider, out, when, liveBtn);
   const box = h('div', { class: 'room' }, side, mapEl, timebar);
-  main.append(box);
+  add(main, box);
 
   const map = L.map(mapEl, { preferCanvas: true, zoomControl: true, minZoom: 2, maxZoom: 17, worldCopyJump: false,
     maxBounds: [[-90, -200], [90, 200]] });
@@ -954,7 +998,7 @@ async function showOps(main, slug) {
   const c = await caps();
   const enc = encodeURIComponent(slug);
   const page = h('section', { class: 'page' });
-  main.append(page);
+  add(main, page);
   const mayDecide = (room.authorities || []).includes(state.me.username);
 
   async function act(o, verb, reason) {
@@ -997,7 +1041,7 @@ async function showOps(main, slug) {
       by.get(o.status).push(o);
     }
     const statuses = [...OP_STATUSES, ...[...by.keys()].filter((s) => !OP_STATUSES.includes(s))];
-    page.replaceChildren(h('h1', {}, 'Operations'),
+    fill(page, h('h1', {}, 'Operations'),
       mayDecide ? h('p', { class: 'hint' }, 'You decide on proposed operations and accept conflicts in this room.') : null,
       h('div', { class: 'board' }, statuses.filter((s) => by.has(s) || ['proposed', 'approved', 'active'].includes(s)).map((s) =>
         h('section', { class: 'col', 'data-status': s, 'aria-label': s }, h('h2', {}, `${s} (${(by.get(s) || []).length})`),
@@ -1034,7 +1078,7 @@ async function showLog(main, slug) {
     h('button', { class: 'primary', type: 'submit' }, 'Add to the log'));
   const list = h('ol', { class: 'log', reversed: true });
   const mayDecide = (room.authorities || []).includes(state.me.username);
-  main.append(h('section', { class: 'page' }, h('h1', {}, 'Watch log'), logGrade(room, mayDecide || state.me.is_admin), form, list));
+  add(main, h('section', { class: 'page' }, h('h1', {}, 'Watch log'), logGrade(room, mayDecide || state.me.is_admin), form, list));
   async function load() {
     const es = (await all(`/api/v1/rooms/${enc}/log`)).reverse(); // newest first
     list.replaceChildren(...es.map((e) => {
@@ -1111,7 +1155,7 @@ async function showRFIs(main, slug) {
       h('div', {}, h('label', { for: 'rfi-d' }, 'Deadline (UTC)'), deadline)),
     marking.el, err, h('button', { class: 'primary', type: 'submit' }, 'Ask'));
   const list = h('div', { class: 'rfis' });
-  main.append(h('section', { class: 'page' }, h('h1', {}, 'Requests for information'), form, list));
+  add(main, h('section', { class: 'page' }, h('h1', {}, 'Requests for information'), form, list));
 
   // answerForm lets a member of the assigned partner find the room's
   // reports and other items and link the ones that answer.
@@ -1238,7 +1282,7 @@ async function showIntel(main, slug) {
   const list = h('div', { class: 'reports' });
   const count = h('p', { class: 'hint' });
   const credit = geonames();
-  main.append(h('section', { class: 'page' }, h('h1', {}, 'Intelligence'),
+  add(main, h('section', { class: 'page' }, h('h1', {}, 'Intelligence'),
     h('div', { class: 'filter' }, q, rel, cred, h('label', { class: 'check' }, contested, 'Contested events only')), count, list, credit));
   let seq = 0;
   async function load() {
@@ -1355,18 +1399,18 @@ function provenanceGraph(slug, id, g, index) {
 async function showReport(main, slug, id) {
   const enc = encodeURIComponent(slug);
   const page = h('section', { class: 'page' });
-  main.append(page);
+  add(main, page);
   let r;
   try {
     r = await api('GET', `/api/v1/rooms/${enc}/reports/${encodeURIComponent(id)}`);
   } catch {
-    page.append(h('h1', {}, 'Not found'), h('p', {}, 'This report does not exist or is not released to you.'));
+    add(page, h('h1', {}, 'Not found'), h('p', {}, 'This report does not exist or is not released to you.'));
     return;
   }
   const [index, g, claims] = await Promise.all([intelIndex(slug), provenance(slug, id), all(`/api/v1/rooms/${enc}/items?kind=claim`)]);
   const mine = claims.filter((c) => (c.body.supporting || []).includes(id) || (c.body.disputing || []).includes(id));
   const echoes = g.links.filter((l) => l.target === id).length;
-  page.append(
+  add(page, 
     h('p', {}, tlpBadge(r.marking), ' ', releasability(r.marking)),
     h('h1', { class: 'rh' }, grade(r), ' ', r.title),
     h('p', {}, r.text),
@@ -1388,10 +1432,10 @@ async function showReport(main, slug, id) {
       // A claim whose event the reader may not see comes without one.
       c.body.event ? h('a', { href: `#/r/${enc}/claims/${encodeURIComponent(c.body.event)}` }, c.title) : c.title,
       (c.body.disputing || []).includes(id) ? ' (disputes it)' : ''))) : h('p', { class: 'hint' }, 'None.'));
-  if (r.owner === state.me.partner) page.append(await reportEditor(slug, r, () => showReportAgain(main, slug, id)));
+  if (r.owner === state.me.partner) add(page, await reportEditor(slug, r, () => showReportAgain(main, slug, id)));
   if (r.version > 1) {
     const vs = await api('GET', `/api/v1/rooms/${enc}/reports/${encodeURIComponent(id)}/versions`).catch(() => []);
-    page.append(h('h2', {}, 'Versions'), h('ol', { class: 'versions' }, vs.map((v) => h('li', { class: v.version === r.version ? 'current' : null },
+    add(page, h('h2', {}, 'Versions'), h('ol', { class: 'versions' }, vs.map((v) => h('li', { class: v.version === r.version ? 'current' : null },
       `version ${v.version}: “${v.title}” `, tlpBadge(v.marking), ` · ${v.edited_by || ''} · ${fmtTime(v.edited_at)}`,
       v.version === r.version ? ' (current)' : ''))));
   }
@@ -1455,16 +1499,16 @@ function claimCard(slug, c, corr, index) {
 async function showClaims(main, slug, eventID) {
   const enc = encodeURIComponent(slug);
   const page = h('section', { class: 'page' }, h('h1', {}, 'Claims board'));
-  main.append(page);
+  add(main, page);
   const [events, index] = await Promise.all([all(`/api/v1/rooms/${enc}/items?kind=event`), intelIndex(slug)]);
   const shown = eventID ? events.filter((e) => e.id === eventID) : events;
   const boards = await Promise.all(shown.map((e) => api('GET', `/api/v1/rooms/${enc}/events/${encodeURIComponent(e.id)}/board`).then((b) => [e, b])));
   boards.sort((a, b) => Number(b[1].contest.contested) - Number(a[1].contest.contested));
-  if (eventID) page.append(h('p', {}, h('a', { href: `#/r/${enc}/claims` }, 'All events')));
+  if (eventID) add(page, h('p', {}, h('a', { href: `#/r/${enc}/claims` }, 'All events')));
   for (const [e, b] of boards) {
     const qs = b.contest.questions || [];
     if (!qs.length && !eventID) continue;
-    page.append(h('section', { class: `event${b.contest.contested ? ' contested' : ''}`, 'data-id': e.id },
+    add(page, h('section', { class: `event${b.contest.contested ? ' contested' : ''}`, 'data-id': e.id },
       h('h2', {}, tlpBadge(e.marking), ' ', h('a', { href: `#/r/${enc}/claims/${encodeURIComponent(e.id)}` }, e.title),
         b.contest.contested ? h('span', { class: 'flag' }, 'CONTESTED') : null),
       qs.map((q) => h('div', { class: 'question' },
@@ -1487,7 +1531,7 @@ async function showItems(main, slug) {
   const page = h('section', { class: 'page' }, h('h1', {}, 'Items'),
     h('div', { class: 'filter' }, q, kind, tlp), count,
     h('table', { class: 'items' }, h('thead', {}, h('tr', {}, ['Marking', 'Title', 'Kind', 'Owner', 'Created'].map((c) => h('th', {}, c)))), tbody));
-  main.append(page);
+  add(main, page);
   let seq = 0;
   async function load() {
     const n = ++seq;
@@ -1512,30 +1556,71 @@ async function showItems(main, slug) {
   await load();
 }
 
+// KIND_PATHS names the API collection holding each kind's own fields
+// (the items list carries only what all kinds share).
+const KIND_PATHS = { site: 'sites', event: 'events', area: 'areas', place: 'places', track: 'tracks', operation: 'operations',
+  movement: 'movements', conflict: 'conflicts', 'log-entry': 'log', rfi: 'rfis', 'site-notice': 'site-notices' };
+// COMMON are the fields every item has; the item page shows them apart.
+const COMMON = new Set(['id', 'room', 'kind', 'title', 'marking', 'owner', 'created_by', 'created_at', 'updated_at', 'version', 'body']);
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/;
+
+// detailValue shows one field of an item readably: times and intervals
+// in UTC, geometries by their type, lists and objects as nested lists.
+function detailValue(v) {
+  if (v === null || v === undefined || v === '') return '—';
+  if (typeof v === 'string') return ISO_TIME.test(v) ? fmtTime(v) : v;
+  if (typeof v !== 'object') return String(v);
+  if (Array.isArray(v)) {
+    if (!v.length) return '—';
+    return h('ul', { class: 'plain' }, v.map((x) => h('li', {}, detailValue(x))));
+  }
+  if (v.start !== undefined && Object.keys(v).every((k) => k === 'start' || k === 'end')) return fmtInterval(v.start, v.end);
+  if (typeof v.type === 'string' && v.coordinates) {
+    return v.type === 'Point' ? `${v.coordinates[1].toFixed(4)}, ${v.coordinates[0].toFixed(4)}` : `${v.type} (shown on the map)`;
+  }
+  return h('dl', { class: 'nested' }, Object.entries(v).map(([k, x]) => [h('dt', {}, label(k)), h('dd', {}, detailValue(x))]));
+}
+
+const label = (k) => k.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+
 async function showItem(main, slug, id) {
-  const page = h('section', { class: 'page' });
-  main.append(page);
+  const page = h('section', { class: 'page item-page' });
+  add(main, page);
   let it;
   try {
     it = await api('GET', `/api/v1/items/${encodeURIComponent(id)}`);
   } catch (x) {
-    page.append(h('h1', {}, 'Not found'), h('p', {}, 'This item does not exist or is not released to you.'));
+    add(page, h('h1', {}, 'Not found'), h('p', {}, 'This item does not exist or is not released to you.'));
     return;
   }
+  // The kind's own fields (an event's time and place, a site's category)
+  // come from its collection; the items list has only the shared ones.
+  let full = it;
+  if (KIND_PATHS[it.kind]) {
+    try {
+      full = Object.assign({}, it, await api('GET', `/api/v1/${KIND_PATHS[it.kind]}/${encodeURIComponent(id)}`));
+    } catch { /* shown with what the item has */ }
+  }
   const b = bodyOf(it);
-  page.append(
+  const enc = encodeURIComponent(slug);
+  const own = Object.entries(full).filter(([k, v]) => !COMMON.has(k) && k !== 'start' && k !== 'end' && k !== 'text' && v !== undefined)
+    .concat(Object.entries(b).filter(([k]) => k !== 'text'));
+  const when = itemInterval(full);
+  add(page,
     h('p', {}, tlpBadge(it.marking), ' ', releasability(it.marking)),
     h('h1', {}, it.title),
-    b.text ? h('p', {}, b.text) : null,
-    h('dl', {},
+    b.text || full.text ? h('p', {}, readable(b.text || full.text)) : null,
+    h('dl', { class: 'item-facts' },
       h('dt', {}, 'Kind'), h('dd', {}, it.kind),
+      when ? [h('dt', {}, when.label), h('dd', { class: 'event-time' }, fmtInterval(when.start, when.end))] : null,
       h('dt', {}, 'Owner'), h('dd', {}, `${it.owner} (${it.created_by})`),
-      h('dt', {}, 'Created'), h('dd', {}, fmtTime(it.created_at)),
+      h('dt', {}, 'Shared'), h('dd', { class: 'share-time' }, fmtTime(it.created_at)),
       h('dt', {}, 'Updated'), h('dd', {}, `${fmtTime(it.updated_at)} · version ${it.version}`)),
-    it.kind === 'report' ? h('p', {}, h('a', { href: `#/r/${encodeURIComponent(slug)}/report/${encodeURIComponent(it.id)}` },
+    it.kind === 'report' ? h('p', {}, h('a', { href: `#/r/${enc}/report/${encodeURIComponent(it.id)}` },
       it.owner === state.me.partner ? 'Open the report (edit it, see its versions)' : 'Open the report (provenance, claims)')) : null,
-    h('h2', {}, 'Body'), h('pre', {}, JSON.stringify(b, null, 2)),
-    h('p', {}, h('a', { href: `#/r/${encodeURIComponent(slug)}` }, 'Back to the map')));
+    it.kind === 'event' ? h('p', {}, h('a', { href: `#/r/${enc}/claims/${encodeURIComponent(it.id)}` }, 'Claims about this event')) : null,
+    own.length ? [h('h2', {}, 'Details'), h('dl', { class: 'details' }, own.map(([k, v]) => [h('dt', {}, label(k)), h('dd', {}, detailValue(v))]))] : null,
+    h('p', {}, h('a', { href: `#/r/${enc}` }, 'Back to the map')));
 }
 
 // ---------- keyboard help ----------
