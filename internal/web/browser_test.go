@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/opsroom/opsroom/internal/apitest"
 	"github.com/opsroom/opsroom/internal/cli"
@@ -222,6 +223,8 @@ func TestBrowser(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		base, _ := startServer(t, db)
 		root := newChromium(t)
+		// First: a track shared later would make now the latest activity.
+		t.Run("scenario time", func(t *testing.T) { scenarioTime(t, root, base) })
 		t.Run("released to one partner", func(t *testing.T) { releasedToOnePartner(t, root, base) })
 		t.Run("director approves", func(t *testing.T) { directorApproves(t, root, base) })
 		t.Run("contested strike", func(t *testing.T) { contestedStrike(t, root, base) })
@@ -662,4 +665,52 @@ func noStrayText(t *testing.T, root context.Context, base string) {
 	}
 	sy.screenshot("help")
 	sy.do(chromedp.KeyEvent("\x1b"), chromedp.WaitNotPresent(chromedp.CSS("dialog.help")))
+}
+
+// scenarioTime: the Damascus room opens at its latest activity (30
+// September 2015, not now); the list follows the events' time, not the
+// share time, when the slider moves; the list, the popup, the event's page
+// and the watch log show the event's time and the share time apart,
+// labelled, and intervals readably.
+func scenarioTime(t *testing.T, root context.Context, base string) {
+	hz := signIn(t, root, base, "hz.officer")
+	hz.openRoom(demo.Damascus)
+	hz.waitFor(`document.querySelector('.timebar output').textContent.startsWith('2015-09-30') && `+
+		`Number(document.querySelector('input[data-layer="events"]').parentNode.querySelector('.n').textContent) > 0`, "the room opened on 30 September 2015 with its events")
+	const latamneh = `[...document.querySelectorAll('.list li')].find(li => li.querySelector('.t').textContent.startsWith('Air strikes on Latamneh'))`
+	hz.waitFor(latamneh+` !== undefined`, "the Latamneh strike in the list")
+	if !hz.eval(latamneh + `.querySelector('.whenline .when').textContent.startsWith('event time 2015-09-30') && ` + latamneh + `.querySelector('.whenline .shared').textContent.startsWith('shared 20')`) {
+		t.Error("the list does not show the event's time and its share time apart")
+	}
+	hz.screenshot("map-opens-2015")
+	// From the list to the popup to the event's page, by clicking.
+	hz.do(chromedp.Evaluate[chromedp.Void](latamneh+`.setAttribute('data-pick', '1')`), chromedp.Click(chromedp.CSS(`.list li[data-pick="1"]`)))
+	hz.waitFor(`(p => p !== null && p.innerText.includes('Event time: 2015-09-30') && p.innerText.includes('Shared: 20'))(document.querySelector('.leaflet-popup-content'))`,
+		"the popup with the event's time and its share time")
+	hz.screenshot("popup-times")
+	hz.do(chromedp.Click(chromedp.CSS(".leaflet-popup-content a")))
+	hz.waitFor(`(d => d !== null && d.textContent === '2015-09-30 00:00–23:59Z')(document.querySelector('dd.event-time'))`, "the event's page with its time")
+
+	// The slider, moved back a step by keyboard, shows the days before the
+	// strikes: earlier events are listed, the strikes are not.
+	hz.openRoom(demo.Damascus)
+	hz.waitFor(`document.querySelector('.timebar output').textContent.startsWith('2015-09-30')`, "the room at 30 September 2015")
+	hz.do(chromedp.KeyEvent("t"), chromedp.KeyEvent(kb.ArrowLeft))
+	hz.waitFor(`document.querySelector('.timebar output').textContent.startsWith('2015-09-2') && `+
+		`[...document.querySelectorAll('.list li .t')].some(e => e.textContent.startsWith('IR troops arrive')) && `+
+		`![...document.querySelectorAll('.list li .t')].some(e => e.textContent.startsWith('Air strikes on Latamneh'))`, "the list of the days before the strikes")
+	hz.screenshot("map-slider-back")
+
+	// The watch log: intervals readable, the event's time apart from the
+	// time of logging.
+	ru := signIn(t, root, base, "ru.general")
+	ru.goTo("#/r/damascus/log", ".log li")
+	ru.waitFor(`[...document.querySelectorAll('.log li .text')].some(e => e.textContent.includes('2015-10-05 06:00 – 2015-10-06 18:00Z'))`, "the conflict's interval, readable")
+	if ru.eval(`/\d{4}-\d\d-\d\dT\d\d:/.test(document.querySelector('.log').innerText)`) {
+		t.Error("the watch log shows raw ISO times")
+	}
+	if !ru.eval(`[...document.querySelectorAll('.log li .when')].some(e => e.textContent.startsWith('event time 2015-09-30'))`) {
+		t.Error("the watch log does not show the event's time of an entry about an event")
+	}
+	ru.screenshot("log-times")
 }

@@ -113,7 +113,7 @@ function fmtInterval(start, end) {
   if (!start) return end ? `until ${fmtTime(end)}` : '—';
   if (!end || end === start) return fmtTime(start);
   const a = fmtTime(start), b = fmtTime(end);
-  return a.slice(0, 10) === b.slice(0, 10) ? `${a.slice(0, 16)}–${b.slice(11)}` : `${a} – ${b}`;
+  return a.slice(0, 10) === b.slice(0, 10) ? `${a.slice(0, 16)}–${b.slice(11)}` : `${a.slice(0, 16)} – ${b}`;
 }
 
 // readable turns the ISO 8601 times and intervals (start/end) in a text
@@ -121,6 +121,24 @@ function fmtInterval(start, end) {
 function readable(text) {
   const t = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d(?::\\d\\d(?:\\.\\d+)?)?(?:Z|[+-]\\d\\d:\\d\\d)';
   return String(text).replace(new RegExp(`(${t})(?:/(${t}))?`, 'g'), (m, a, b) => (b ? fmtInterval(a, b) : fmtTime(a)));
+}
+
+// eventTimes fetches the times of the room's events the member may see,
+// by event ID (empty when the member may not read the picture).
+async function eventTimes(slug) {
+  const times = new Map();
+  try {
+    const p = await api('GET', `/api/v1/rooms/${encodeURIComponent(slug)}/picture?from=1970-01-01T00:00:00Z&to=${encodeURIComponent(new Date().toISOString())}`);
+    for (const e of p.events || []) if (e.start) times.set(e.id, { label: 'Event time', start: e.start, end: e.end });
+  } catch { /* no picture: only share times */ }
+  return times;
+}
+
+// whenLine shows an item's own time and its share time apart, labelled.
+function whenLine(when, shared) {
+  return h('span', { class: 'whenline' },
+    when ? [h('span', { class: 'when' }, `${when.label.toLowerCase()} ${fmtInterval(when.start, when.end)}`), ' · '] : null,
+    h('span', { class: 'shared' }, `shared ${fmtTime(shared)}`));
 }
 
 // itemInterval is when the thing an item stands for happened or is
@@ -502,7 +520,9 @@ function popupFor(f, slug) {
   return h('div', {},
     h('h3', {}, f.title),
     h('div', {}, tlpBadge(f.marking), ' ', releasability(f.marking)),
-    h('div', { class: 'hint' }, [f.layer, f.status, f.owner, f.created_at && fmtTime(f.created_at)].filter(Boolean).join(' · ')),
+    h('div', { class: 'hint' }, [f.layer, f.status, f.owner].filter(Boolean).join(' · ')),
+    f.when ? h('div', { class: 'when' }, h('span', { class: 'lbl' }, `${f.when.label}: `), fmtInterval(f.when.start, f.when.end)) : null,
+    f.created_at ? h('div', { class: 'shared' }, h('span', { class: 'lbl' }, 'Shared: '), fmtTime(f.created_at)) : null,
     f.protected ? h('div', { class: 'prot' }, 'Protected site: no strike') : null,
     f.contested ? h('div', { class: 'contested-note' }, 'Contested: competing claims') : null,
     f.extra ? h('div', {}, f.extra) : null,
@@ -513,7 +533,7 @@ function popupFor(f, slug) {
 // and what the popup shows.
 function feature(it, layer, geometry, more) {
   return Object.assign({ id: it.id, title: it.title || it.name, marking: it.marking, owner: it.owner, created_at: it.created_at,
-    version: it.version, layer, geometry }, more);
+    version: it.version, layer, geometry, when: itemInterval(it) }, more);
 }
 
 // pictureFeatures turns the picture (sites, tracks, events, areas, places)
@@ -546,6 +566,14 @@ async function showRoom(main, slug, focusID) {
   let filter = '';
   let mapFeatures = []; // from the picture and the operations lists
   let first = Date.now();
+  // times holds what each item stands for happened or is planned (an
+  // event's time, an operation's window), by item ID; the list and the
+  // slider follow it rather than the share time.
+  const times = new Map();
+  // auto is true while the moment shown is the one the room opened at (its
+  // latest activity), not one the member chose: something shared live
+  // then brings the map to now.
+  let auto = false;
 
   const layersBox = h('div', { class: 'layers', role: 'group', 'aria-label': 'Layers' });
   const search = h('input', { type: 'search', placeholder: 'Filter  ( / )', 'aria-label': 'Filter items' });
@@ -662,6 +690,15 @@ async function showRoom(main, slug, focusID) {
     if (feed.complete && box.dataset.ready) box.dataset.complete = '1';
   }
 
+  // activityOf is when what an item stands for happened: its own time, or
+  // that of the event a claim is about; null if only its share time is known.
+  function activityOf(it) {
+    const b = bodyOf(it);
+    return times.get(it.id) || itemInterval(it) || (b.event && times.get(b.event)) || null;
+  }
+  // timeOf is the time the slider and the list's order go by.
+  const timeOf = (it) => { const a = activityOf(it); return a ? a.start : it.created_at; };
+
   function redraw() {
     const all = [...mapFeatures, ...noteFeatures()];
     drawLayers(all);
@@ -669,7 +706,7 @@ async function showRoom(main, slug, focusID) {
     const polys = [];
     for (const f of all) {
       // The picture's layers come already as they were at the moment.
-      if (!layerOn.get(f.layer) || !inTime(PICTURE_LAYERS.has(f.layer) ? null : f.created_at) || !matches(f.title)) continue;
+      if (!layerOn.get(f.layer) || !inTime(PICTURE_LAYERS.has(f.layer) ? null : (f.when ? f.when.start : f.created_at)) || !matches(f.title)) continue;
       if (f.geometry.type === 'Point') pts.push(markerFor(f));
       else polys.push({ type: 'Feature', geometry: f.geometry, properties: { f } });
     }
@@ -692,8 +729,8 @@ async function showRoom(main, slug, focusID) {
     shapes.clearLayers();
     if (polys.length) shapes.addData(polys);
 
-    const its = [...feed.items.values()].filter((it) => inTime(it.created_at) && matches(it.title))
-      .sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
+    const its = [...feed.items.values()].filter((it) => inTime(timeOf(it)) && matches(it.title))
+      .sort((a, b) => { const x = timeOf(a), y = timeOf(b); return x < y ? 1 : x > y ? -1 : 0; });
     // The list is redrawn only when its newest 300 changed (pages of older
     // items arriving change only the count below it).
     const top = its.slice(0, 300);
@@ -704,7 +741,8 @@ async function showRoom(main, slug, focusID) {
         tabindex: 0, 'data-id': it.id, class: fresh.has(it.id) ? 'fresh' : null,
         onclick: () => focusOn(it.id), onkeydown: (e) => { if (e.key === 'Enter') focusOn(it.id); },
       }, h('span', { class: 't' }, it.title),
-      h('span', { class: 'm' }, tlpBadge(it.marking), releasability(it.marking), `${it.kind} · ${it.owner} · ${fmtTime(it.created_at)}`))), more);
+      h('span', { class: 'm' }, tlpBadge(it.marking), releasability(it.marking), `${it.kind} · ${it.owner}`),
+      whenLine(activityOf(it), it.created_at))), more);
     }
     more.hidden = its.length <= 300;
     more.textContent = `and ${its.length - 300} more; filter to narrow`;
@@ -764,7 +802,11 @@ async function showRoom(main, slug, focusID) {
     }
     mapFeatures = fs;
     // The slider reaches back to the earliest time the room's plans name.
-    for (const x of [...ops, ...movs]) if (x.window && x.window.start) first = Math.min(first, Date.parse(x.window.start));
+    for (const x of [...ops, ...movs]) {
+      if (!x.window || !x.window.start) continue;
+      first = Math.min(first, Date.parse(x.window.start));
+      times.set(x.id, itemInterval(x));
+    }
     redraw();
     if (pic && c.claims && (pic.events || []).length) {
       // Then mark contested events from each event's claims board (the
@@ -780,7 +822,8 @@ async function showRoom(main, slug, focusID) {
   }
 
   // setMoment shows the picture at t (ms), or live when t is null.
-  function setMoment(t) {
+  function setMoment(t, automatic) {
+    auto = Boolean(automatic);
     until = t;
     if (t === null) out.replaceChildren(h('span', { class: 'nowlive' }, 'Now (live)'));
     else out.textContent = fmtTime(t);
@@ -808,7 +851,12 @@ async function showRoom(main, slug, focusID) {
   const scheduleMap = (ms) => { clearTimeout(mapTimer); mapTimer = setTimeout(() => loadMap().catch(fail), ms); };
   let pending = 0;
   feed.on((kind, it) => {
-    if (kind === 'add' && it) { fresh.add(it.id); toast(`New: ${it.title}`); }
+    if (kind === 'add' && it) {
+      fresh.add(it.id);
+      toast(`New: ${it.title}`);
+      // Opened at its latest activity, the room follows what is shared now.
+      if (auto) { slider.value = 1000; setMoment(null); }
+    }
     for (const x of kind === 'more' ? it : kind === 'complete' ? [] : it ? [it] : feed.items.values()) first = Math.min(first, Date.parse(x.created_at));
     // Coalesce bursts of changes into one redraw, and refetch the picture
     // when something drawn from it changed.
@@ -833,16 +881,37 @@ async function showRoom(main, slug, focusID) {
   };
   state.view = view;
   out.replaceChildren(h('span', { class: 'nowlive' }, 'Now (live)'));
-  // The slider reaches back to the room's earliest event or track position.
+  // The slider reaches back to the room's earliest event or track
+  // position; the room opens at its latest one: the middle of the latest
+  // event, or the latest track position, when that is over an hour ago.
+  let latest = null;
   const history = c.picture
     ? api('GET', `/api/v1/rooms/${encodeURIComponent(slug)}/picture?from=1970-01-01T00:00:00Z&to=${encodeURIComponent(new Date().toISOString())}`).then((p) => {
-      for (const e of p.events || []) if (e.start) first = Math.min(first, Date.parse(e.start));
-      for (const t of p.tracks || []) for (const x of t.positions || []) first = Math.min(first, Date.parse(x.at));
-    })
+      const now = Date.now();
+      for (const e of p.events || []) {
+        if (!e.start) continue;
+        const a = Date.parse(e.start), b = Math.min(now, e.end ? Date.parse(e.end) : a);
+        first = Math.min(first, a);
+        times.set(e.id, { label: 'Event time', start: e.start, end: e.end });
+        latest = Math.max(latest ?? a, a + (b - a) / 2);
+      }
+      for (const t of p.tracks || []) {
+        for (const x of t.positions || []) {
+          first = Math.min(first, Date.parse(x.at));
+          latest = Math.max(latest ?? 0, Date.parse(x.at));
+        }
+      }
+    }, () => {})
     : Promise.resolve();
   // The map is ready (usable, the newest items drawn) once the picture
   // and the first page of items are in; the rest of the items follow.
-  history.catch(() => {});
+  await history;
+  if (latest !== null && !focusID && Date.now() - latest > 3600e3) {
+    until = latest;
+    auto = true;
+    out.textContent = fmtTime(latest);
+    slider.value = Math.min(999, Math.round(((latest - first) / (Date.now() - first)) * 1000));
+  }
   await Promise.all([feed.start(), loadMap()]);
   if (state.view !== view) return;
   redraw();
@@ -1079,6 +1148,7 @@ async function showLog(main, slug) {
   const list = h('ol', { class: 'log', reversed: true });
   const mayDecide = (room.authorities || []).includes(state.me.username);
   add(main, h('section', { class: 'page' }, h('h1', {}, 'Watch log'), logGrade(room, mayDecide || state.me.is_admin), form, list));
+  const times = await eventTimes(slug);
   async function load() {
     const es = (await all(`/api/v1/rooms/${enc}/log`)).reverse(); // newest first
     list.replaceChildren(...es.map((e) => {
@@ -1088,8 +1158,10 @@ async function showLog(main, slug) {
             act: (reason) => api('POST', `/api/v1/log/${encodeURIComponent(e.id)}/strike`, { reason }), done: load }))
         : null;
       return h('li', { class: e.struck ? 'struck' : null, 'data-id': e.id },
-        h('time', {}, fmtTime(e.at || e.created_at)), ' ', tlpBadge(e.marking), ' ',
-        h('span', { class: 'text' }, e.text || e.title), ' ',
+        h('time', { datetime: e.at || e.created_at }, `logged ${fmtTime(e.at || e.created_at)}`), ' ', tlpBadge(e.marking), ' ',
+        h('span', { class: 'text' }, readable(e.text || e.title)), ' ',
+        e.source_kind === 'event' && times.get(e.source_id)
+          ? h('span', { class: 'when' }, `event time ${fmtInterval(times.get(e.source_id).start, times.get(e.source_id).end)}`) : null, ' ',
         h('span', { class: 'hint' }, `${e.created_by}${e.automatic ? ' · automatic' : ''}`),
         e.struck ? h('div', { class: 'struck-by' }, `Struck through by ${e.struck_by}${e.struck_at ? ` at ${fmtTime(e.struck_at)}` : ''}: ${e.strike_reason}`) : null,
         strike);
@@ -1530,8 +1602,10 @@ async function showItems(main, slug) {
   const count = h('p', { class: 'hint' });
   const page = h('section', { class: 'page' }, h('h1', {}, 'Items'),
     h('div', { class: 'filter' }, q, kind, tlp), count,
-    h('table', { class: 'items' }, h('thead', {}, h('tr', {}, ['Marking', 'Title', 'Kind', 'Owner', 'Created'].map((c) => h('th', {}, c)))), tbody));
+    h('table', { class: 'items' }, h('thead', {}, h('tr', {}, ['Marking', 'Title', 'Kind', 'Owner', 'Time of the event', 'Shared'].map((c) => h('th', {}, c)))), tbody));
   add(main, page);
+  const times = await eventTimes(slug);
+  const whenOf = (it) => times.get(it.id) || itemInterval(it) || (bodyOf(it).event && times.get(bodyOf(it).event)) || null;
   let seq = 0;
   async function load() {
     const n = ++seq;
@@ -1544,7 +1618,9 @@ async function showItems(main, slug) {
     tbody.replaceChildren(...its.slice(0, 500).map((it) => h('tr', {},
       h('td', {}, tlpBadge(it.marking), ' ', releasability(it.marking)),
       h('td', {}, h('a', { href: `#/r/${encodeURIComponent(slug)}/item/${encodeURIComponent(it.id)}` }, it.title)),
-      h('td', {}, it.kind), h('td', {}, it.owner), h('td', {}, fmtTime(it.created_at)))));
+      h('td', {}, it.kind), h('td', {}, it.owner),
+      ((w) => h('td', { class: 'when' }, w ? `${w.label}: ${fmtInterval(w.start, w.end)}` : '—'))(whenOf(it)),
+      h('td', { class: 'shared' }, fmtTime(it.created_at)))));
   }
   let t = 0;
   q.addEventListener('input', () => { clearTimeout(t); t = setTimeout(load, 200); });
