@@ -235,6 +235,7 @@ func TestBrowser(t *testing.T) {
 		t.Run("report edited", func(t *testing.T) { reportEdited(t, root, base) })
 		t.Run("log grade set", func(t *testing.T) { logGradeSet(t, root, base) })
 		t.Run("no stray text", func(t *testing.T) { noStrayText(t, root, base) })
+		t.Run("decisions on the card", func(t *testing.T) { decisionsOnTheCard(t, root, base) })
 	})
 }
 
@@ -713,4 +714,90 @@ func scenarioTime(t *testing.T, root context.Context, base string) {
 		t.Error("the watch log does not show the event's time of an entry about an event")
 	}
 	ru.screenshot("log-times")
+}
+
+// decisionsOnTheCard: in Baghdad (two co-directors) IR proposes an
+// operation over the protected Erbil aid site. The IQ co-director sees on
+// its card both approvers pending and the operation's own open conflict
+// above Approve, and the count of open conflicts on the Operations tab;
+// after approving, the card shows "IQ ✓ hh:mm · IR pending" and no
+// Approve; accepting the conflict lowers the count, which stays until
+// then. A member without authority is told why they cannot decide. The
+// protected site stays out of the clusters, however far out one zooms.
+func decisionsOnTheCard(t *testing.T, root context.Context, base string) {
+	const title = "Erbil perimeter security"
+	ir := newClient(t, base, "ir.commander")
+	var op struct {
+		ID string `json:"id"`
+	}
+	ir.Post("/api/v1/rooms/baghdad/operations", map[string]any{
+		"name": title, "lead": "IR", "marking": map[string]any{"tlp": "AMBER"},
+		"area":       map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{43.9, 36.1}, {44.1, 36.1}, {44.1, 36.3}, {43.9, 36.3}, {43.9, 36.1}}}},
+		"window":     map[string]any{"start": "2015-10-20T04:00:00Z", "end": "2015-10-21T10:00:00Z"},
+		"components": []map[string]string{{"partner": "IR", "component": "ground forces"}},
+	}, &op)
+	ir.Post("/api/v1/operations/"+op.ID+"/propose", map[string]any{}, nil)
+
+	iq := signIn(t, root, base, "iq.commander")
+	card := fmt.Sprintf(`.card[data-id=%q]`, op.ID)
+	iq.goTo("#/r/baghdad/ops", card+" button.approve")
+	iq.waitFor(fmt.Sprintf(`(c => c.querySelector('.approvers').textContent === 'IQ pending · IR pending' && `+
+		`c.querySelector('.op-conflicts li') !== null && `+
+		`(c.querySelector('.op-conflicts').compareDocumentPosition(c.querySelector('button.approve')) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0)(document.querySelector(%q))`, card),
+		"both approvers pending and the operation's open conflict above Approve")
+	countJS := `(b => b && !b.hidden ? Number(b.textContent) : 0)(document.querySelector('#tabs a[data-view="ops"] .alert-count'))`
+	iq.waitFor(countJS+` > 0`, "the count of open conflicts on the Operations tab")
+	n, err := chromedp.Run(iq.ctx, chromedp.Evaluate[int](countJS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iq.screenshot("card-proposed")
+	iq.do(chromedp.Click(chromedp.CSS(card + " button.approve")))
+	iq.waitFor(fmt.Sprintf(`(c => c !== null && /^IQ ✓ \d\d:\d\d · IR pending$/.test(c.querySelector('.approvers').textContent) && `+
+		`c.querySelector('button.approve') === null && c.querySelector('.decided').textContent.includes('waiting for IR'))(document.querySelector(%q))`, card),
+		"IQ approved, IR pending and no Approve for IQ")
+	iq.screenshot("card-approved-once")
+	// The alert stays until the conflict is accepted.
+	time.Sleep(6 * time.Second)
+	if got, _ := chromedp.Run(iq.ctx, chromedp.Evaluate[int](countJS)); got != n {
+		t.Errorf("the open-conflict count went from %d to %d before anything was accepted", n, got)
+	}
+	var cons page[struct {
+		ID    string `json:"id"`
+		Sides []struct {
+			ItemID string `json:"item_id"`
+		} `json:"sides"`
+	}]
+	ir.Get("/api/v1/rooms/baghdad/conflicts?status=open", &cons)
+	cid := ""
+	for _, c := range cons.Items {
+		for _, s := range c.Sides {
+			if s.ItemID == op.ID {
+				cid = c.ID
+			}
+		}
+	}
+	if cid == "" {
+		t.Fatal("the operation over the Erbil site raised no open conflict")
+	}
+	li := fmt.Sprintf(`.conflicts li[data-id=%q]`, cid)
+	iq.do(chromedp.SendKeys(chromedp.CSS(li+" form.accept-conflict input"), "perimeter only, no strike"),
+		chromedp.Click(chromedp.CSS(li+" form.accept-conflict button")))
+	iq.waitFor(fmt.Sprintf(`%s === %d`, countJS, n-1), "the count lowered once the conflict is accepted")
+
+	hz := signIn(t, root, base, "hz.officer")
+	hz.goTo("#/r/baghdad/ops", card)
+	hz.waitFor(fmt.Sprintf(`(c => c.querySelector('button.approve') === null && c.querySelector('.cannot').textContent.includes('co-directors'))(document.querySelector(%q))`, card),
+		"why a member without authority cannot decide")
+
+	// The protected site, zoomed out to the whole world, is still a marker
+	// of its own that stands out.
+	iq.openRoom("baghdad")
+	site := `document.querySelector('.leaflet-marker-icon.protected-site[title="Erbil aid distribution site"]')`
+	iq.waitFor(site+` !== null`, "the protected Erbil site on the map")
+	for range 8 {
+		iq.do(chromedp.Click(chromedp.CSS(".leaflet-control-zoom-out")), chromedp.Sleep(150*time.Millisecond))
+	}
+	iq.waitFor(site+` !== null && getComputedStyle(`+site+`.querySelector('.shield')).backgroundColor === 'rgb(255, 255, 255)'`, "the protected site unclustered at the widest zoom")
+	iq.screenshot("protected-site")
 }

@@ -250,10 +250,29 @@ async function setTabs(slug, current) {
   const c = await caps();
   for (const [id, path, label, key, need] of VIEWS) {
     if (need && !c[need]) continue;
-    nav.append(h('a', { href: `#/r/${encodeURIComponent(slug)}${path}`, 'aria-current': id === current ? 'page' : null, 'aria-keyshortcuts': key },
-      label, h('kbd', {}, key)));
+    nav.append(h('a', { href: `#/r/${encodeURIComponent(slug)}${path}`, 'aria-current': id === current ? 'page' : null, 'aria-keyshortcuts': key,
+      'data-view': id }, label, h('kbd', {}, key), id === 'ops' && c.conflicts ? h('span', { class: 'alert-count', hidden: true, role: 'status' }) : null));
   }
   nav.append(h('a', { href: '#/' }, 'Rooms'));
+  if (c.conflicts) watchConflicts(slug);
+}
+
+// watchConflicts keeps the count of the room's open conflicts on the
+// Operations tab, an alert that stays until each is accepted or resolved.
+let conflictTimer = 0;
+async function watchConflicts(slug) {
+  clearTimeout(conflictTimer);
+  const badge = $('#tabs a[data-view="ops"] .alert-count');
+  if (!badge) return;
+  try {
+    const open = await all(`/api/v1/rooms/${encodeURIComponent(slug)}/conflicts?status=open`);
+    if (!badge.isConnected) return;
+    badge.hidden = open.length === 0;
+    badge.textContent = String(open.length);
+    badge.title = `${open.length} open conflict${open.length === 1 ? '' : 's'}`;
+    badge.setAttribute('aria-label', badge.title);
+  } catch { /* kept as it was; tried again below */ }
+  if (badge.isConnected) conflictTimer = setTimeout(() => watchConflicts(slug), 5000);
 }
 
 // ---------- sign in and rooms ----------
@@ -505,6 +524,11 @@ function pinIcon(tlp, extra) {
   return icon;
 }
 
+// PROTECTED_ICON marks a protected site: a white shield, larger than
+// the pins, that no cluster takes in.
+let protectedIcon = null;
+const PROTECTED_ICON_OF = () => protectedIcon || (protectedIcon = L.divIcon({ className: 'protected-site', html: '<div class="shield">✚</div>', iconSize: [30, 30], iconAnchor: [15, 15] }));
+
 const TLP_COLOUR = { RED: '#FF2B2B', AMBER: '#FFC000', 'AMBER+STRICT': '#FFC000', GREEN: '#33FF00', CLEAR: '#FFFFFF' };
 // LAYERS are the map's layers, in the order the panel lists them.
 const LAYERS = ['sites', 'protected sites', 'tracks', 'events', 'areas', 'places', 'operations', 'movements', 'conflicts', 'notes'];
@@ -615,6 +639,9 @@ async function showRoom(main, slug, focusID) {
   });
   shapes.addTo(map);
   cluster.addTo(map);
+  // Protected sites are never clustered: each stays in sight on its own,
+  // drawn above every other marker.
+  const protectedSites = L.layerGroup().addTo(map);
 
   map.on('click', (e) => {
     const { lat: la, lng: lo } = e.latlng;
@@ -630,8 +657,8 @@ async function showRoom(main, slug, focusID) {
     if (m && m.version === f.version) return m.layer;
     const [x, y] = f.geometry.coordinates;
     const extra = [f.protected ? 'protected' : '', f.contested ? 'contested' : ''].join(' ').trim();
-    const icon = f.sidc && window.ms ? symbolIcon(f.sidc) : pinIcon(f.marking.tlp, extra);
-    const layer = L.marker([y, x], { icon, title: f.title, alt: `${f.layer}: ${f.title}`, keyboard: true });
+    const icon = f.protected ? PROTECTED_ICON_OF() : f.sidc && window.ms ? symbolIcon(f.sidc) : pinIcon(f.marking.tlp, extra);
+    const layer = L.marker([y, x], { icon, title: f.title, alt: `${f.layer}: ${f.title}`, keyboard: true, zIndexOffset: f.protected ? 1000 : 0 });
     layer.bindPopup(() => popupFor(f, slug));
     markers.set(key, { layer, version: f.version });
     return layer;
@@ -704,10 +731,12 @@ async function showRoom(main, slug, focusID) {
     drawLayers(all);
     const pts = [];
     const polys = [];
+    const prot = [];
     for (const f of all) {
       // The picture's layers come already as they were at the moment.
       if (!layerOn.get(f.layer) || !inTime(PICTURE_LAYERS.has(f.layer) ? null : (f.when ? f.when.start : f.created_at)) || !matches(f.title)) continue;
-      if (f.geometry.type === 'Point') pts.push(markerFor(f));
+      if (f.geometry.type === 'Point' && f.protected) prot.push(markerFor(f));
+      else if (f.geometry.type === 'Point') pts.push(markerFor(f));
       else polys.push({ type: 'Feature', geometry: f.geometry, properties: { f } });
     }
     // Only the markers that changed go in or out of the clusters, so a
@@ -725,6 +754,9 @@ async function showRoom(main, slug, focusID) {
       for (const l of gone) inCluster.delete(l);
     }
     queue = pts.filter((l) => !inCluster.has(l));
+    const keep = new Set(prot);
+    for (const l of protectedSites.getLayers()) if (!keep.has(l)) protectedSites.removeLayer(l);
+    for (const l of prot) if (!protectedSites.hasLayer(l)) protectedSites.addLayer(l);
     clusterSlice();
     shapes.clearLayers();
     if (polys.length) shapes.addData(polys);
@@ -756,7 +788,11 @@ async function showRoom(main, slug, focusID) {
       location.hash = `#/r/${encodeURIComponent(slug)}/item/${encodeURIComponent(id)}`;
       return;
     }
-    if (f.geometry.type === 'Point') {
+    if (f.geometry.type === 'Point' && f.protected) {
+      const m = markerFor(f);
+      map.setView(m.getLatLng(), Math.max(map.getZoom(), 10));
+      m.openPopup();
+    } else if (f.geometry.type === 'Point') {
       const m = markerFor(f);
       if (!inCluster.has(m)) clusterSlice(true);
       cluster.zoomToShowLayer(m, () => m.openPopup());
@@ -1069,6 +1105,13 @@ async function showOps(main, slug) {
   const page = h('section', { class: 'page' });
   add(main, page);
   const mayDecide = (room.authorities || []).includes(state.me.username);
+  // The partner of each authority, to name them on the cards.
+  const partnerOf = new Map();
+  try {
+    for (const m of await all(`/api/v1/rooms/${enc}/members`)) partnerOf.set(m.username, m.partner);
+  } catch { /* named by username */ }
+  const hhmm = (t) => fmtTime(t).slice(11, 16);
+  let openCons = [];
 
   async function act(o, verb, reason) {
     try {
@@ -1080,13 +1123,43 @@ async function showOps(main, slug) {
     }
   }
 
+  // approvers lists every authority the proposal needs, with their
+  // decision and its time, or pending: "IR ✓ 14:02 · IQ pending".
+  function approvers(o) {
+    const auth = room.authorities || [];
+    if (!auth.length) return null;
+    const by = new Map((o.decisions || []).map((d) => [d.by, d]));
+    return h('div', { class: 'approvers', 'aria-label': 'Approvers' }, auth.map((u, i) => {
+      const d = by.get(u);
+      const who = partnerOf.get(u) || u;
+      const yes = d && /^approv/.test(d.decision);
+      return [i ? ' · ' : '', h('span', { class: `approver ${d ? (yes ? 'yes' : 'no') : 'pending'}`, 'data-user': u, title: u },
+        d ? `${who} ${yes ? '✓' : '✗'} ${hhmm(d.at)}` : `${who} pending`)];
+    }));
+  }
+
   function card(o) {
     const reason = h('input', { type: 'text', placeholder: 'Reason (optional)', 'aria-label': `Reason for ${o.title}` });
     const actions = [];
-    if (o.status === 'proposed' && mayDecide) {
+    const mine = (o.decisions || []).find((d) => d.by === state.me.username);
+    const cons = openCons.filter((x) => x.sides.some((sd) => sd.item_id === o.id));
+    if (o.status === 'proposed' || cons.length) {
+      actions.push(cons.length ? h('div', { class: 'op-conflicts', role: 'alert' },
+        h('strong', {}, `${cons.length} open conflict${cons.length === 1 ? '' : 's'}`),
+        h('ul', {}, cons.map((x) => h('li', {}, x.sides.map((sd) => (sd.visible ? `${sd.kind} “${sd.title}” (${sd.partner})` : `a ${sd.kind} not released to you`)).join(' × '),
+          x.window ? ` · ${windowText(x.window)} ` : ' ',
+          x.region ? h('a', { href: `#/r/${enc}/at/${encodeURIComponent(x.id)}` }, 'Show on map') : null)))) : null);
+    }
+    if (o.status === 'proposed' && mayDecide && mine) {
+      const waiting = (room.authorities || []).filter((u) => !(o.decisions || []).some((d) => d.by === u)).map((u) => partnerOf.get(u) || u);
+      actions.push(h('p', { class: 'hint decided' }, `You ${/^approv/.test(mine.decision) ? 'approved' : 'rejected'} this proposal at ${fmtTime(mine.at)}`,
+        waiting.length ? `; waiting for ${waiting.join(', ')}.` : '.'));
+    } else if (o.status === 'proposed' && mayDecide) {
       actions.push(h('div', { class: 'approval', role: 'group', 'aria-label': 'Approval' }, reason,
         h('button', { class: 'primary approve', type: 'button', onclick: () => act(o, 'approve', reason.value) }, 'Approve'),
         h('button', { class: 'reject', type: 'button', onclick: () => act(o, 'reject', reason.value) }, 'Reject')));
+    } else if (o.status === 'proposed') {
+      actions.push(h('p', { class: 'hint cannot' }, 'Only the room\'s ', (room.authorities || []).length > 1 ? 'co-directors' : 'director', ' decide on proposals.'));
     }
     if (o.status === 'draft' && o.owner === state.me.partner) {
       actions.push(h('button', { type: 'button', onclick: () => act(o, 'propose', '') }, 'Propose'));
@@ -1096,7 +1169,8 @@ async function showOps(main, slug) {
       h('div', { class: 'hint' }, `lead ${o.lead || o.owner} · ${windowText(o.window)}`),
       (o.components || []).length ? h('ul', { class: 'comp' }, o.components.map((x) => h('li', {}, `${x.partner}: ${x.component}`))) : null,
       (o.phases || []).length ? h('div', { class: 'hint' }, `Phases: ${o.phases.map((p) => p.name).join('; ')}`) : null,
-      (o.decisions || []).map((d) => h('div', { class: 'decision' }, `${d.decision} by ${d.by}${d.reason ? `: ${d.reason}` : ''}`)),
+      o.status === 'proposed' ? approvers(o) : null,
+      (o.decisions || []).map((d) => h('div', { class: 'decision' }, `${d.decision} by ${d.by} at ${fmtTime(d.at)}${d.reason ? `: ${d.reason}` : ''}`)),
       o.area ? h('a', { href: `#/r/${enc}/at/${encodeURIComponent(o.id)}` }, 'Show on map') : null,
       actions);
   }
@@ -1104,6 +1178,11 @@ async function showOps(main, slug) {
   async function load() {
     const [ops, cons] = await Promise.all([all(`/api/v1/rooms/${enc}/operations`),
       c.conflicts ? all(`/api/v1/rooms/${enc}/conflicts`) : []]);
+    openCons = cons.filter((x) => x.status === 'open');
+    watchConflicts(slug);
+    // The list leaves the decisions out; each proposal's own page has them.
+    await Promise.all(ops.filter((o) => o.status === 'proposed').map((o) => api('GET', `/api/v1/operations/${encodeURIComponent(o.id)}`)
+      .then((full) => { o.decisions = full.decisions || []; }, () => {})));
     const by = new Map();
     for (const o of ops) {
       if (!by.has(o.status)) by.set(o.status, []);
