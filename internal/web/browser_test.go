@@ -795,6 +795,9 @@ func decisionsOnTheCard(t *testing.T, root context.Context, base string) {
 	iq.openRoom("baghdad")
 	site := `document.querySelector('.leaflet-marker-icon.protected-site[title="Erbil aid distribution site"]')`
 	iq.waitFor(site+` !== null`, "the protected Erbil site on the map")
+	if !iq.eval(`document.querySelector('.list li') !== null && !/\d{4}-\d\d-\d\dT\d\d:/.test(document.querySelector('.list').innerText)`) {
+		t.Error("the list beside the map shows raw ISO times in titles")
+	}
 	for range 8 {
 		iq.do(chromedp.Click(chromedp.CSS(".leaflet-control-zoom-out")), chromedp.Sleep(150*time.Millisecond))
 	}

@@ -542,7 +542,7 @@ const SHAPE_STYLE = {
 
 function popupFor(f, slug) {
   return h('div', {},
-    h('h3', {}, f.title),
+    h('h3', {}, readable(f.title)),
     h('div', {}, tlpBadge(f.marking), ' ', releasability(f.marking)),
     h('div', { class: 'hint' }, [f.layer, f.status, f.owner].filter(Boolean).join(' · ')),
     f.when ? h('div', { class: 'when' }, h('span', { class: 'lbl' }, `${f.when.label}: `), fmtInterval(f.when.start, f.when.end)) : null,
@@ -772,7 +772,7 @@ async function showRoom(main, slug, focusID) {
       list.replaceChildren(...top.map((it) => h('li', {
         tabindex: 0, 'data-id': it.id, class: fresh.has(it.id) ? 'fresh' : null,
         onclick: () => focusOn(it.id), onkeydown: (e) => { if (e.key === 'Enter') focusOn(it.id); },
-      }, h('span', { class: 't' }, it.title),
+      }, h('span', { class: 't' }, readable(it.title)),
       h('span', { class: 'm' }, tlpBadge(it.marking), releasability(it.marking), `${it.kind} · ${it.owner}`),
       whenLine(activityOf(it), it.created_at))), more);
     }
@@ -1227,9 +1227,12 @@ async function showLog(main, slug) {
   const list = h('ol', { class: 'log', reversed: true });
   const mayDecide = (room.authorities || []).includes(state.me.username);
   add(main, h('section', { class: 'page' }, h('h1', {}, 'Watch log'), logGrade(room, mayDecide || state.me.is_admin), form, list));
-  const times = await eventTimes(slug);
+  // Fetched alongside, never before the form listens: a submit must not
+  // reach the browser's own handling.
+  const timesP = eventTimes(slug);
   async function load() {
-    const es = (await all(`/api/v1/rooms/${enc}/log`)).reverse(); // newest first
+    const [raw, times] = await Promise.all([all(`/api/v1/rooms/${enc}/log`), timesP]);
+    const es = raw.reverse(); // newest first
     list.replaceChildren(...es.map((e) => {
       const strike = !e.struck && (e.created_by === state.me.username || mayDecide)
         ? h('details', { class: 'strike' }, h('summary', {}, 'Strike through'),
@@ -1683,7 +1686,8 @@ async function showItems(main, slug) {
     h('div', { class: 'filter' }, q, kind, tlp), count,
     h('table', { class: 'items' }, h('thead', {}, h('tr', {}, ['Marking', 'Title', 'Kind', 'Owner', 'Time of the event', 'Shared'].map((c) => h('th', {}, c)))), tbody));
   add(main, page);
-  const times = await eventTimes(slug);
+  let times = new Map();
+  const timesP = eventTimes(slug).then((t) => { times = t; });
   const whenOf = (it) => times.get(it.id) || itemInterval(it) || (bodyOf(it).event && times.get(bodyOf(it).event)) || null;
   let seq = 0;
   async function load() {
@@ -1691,12 +1695,13 @@ async function showItems(main, slug) {
     const params = new URLSearchParams();
     if (q.value.trim()) params.set('q', q.value.trim());
     if (kind.value) params.set('kind', kind.value);
-    const its = (await all(`/api/v1/rooms/${encodeURIComponent(slug)}/items?${params}`)).filter((it) => !tlp.value || it.marking.tlp === tlp.value);
+    const [got] = await Promise.all([all(`/api/v1/rooms/${encodeURIComponent(slug)}/items?${params}`), timesP]);
+    const its = got.filter((it) => !tlp.value || it.marking.tlp === tlp.value);
     if (n !== seq) return;
     count.textContent = `${its.length} item${its.length === 1 ? '' : 's'}${its.length > 500 ? '; the newest 500 shown, search to narrow' : ''}`;
     tbody.replaceChildren(...its.slice(0, 500).map((it) => h('tr', {},
       h('td', {}, tlpBadge(it.marking), ' ', releasability(it.marking)),
-      h('td', {}, h('a', { href: `#/r/${encodeURIComponent(slug)}/item/${encodeURIComponent(it.id)}` }, it.title)),
+      h('td', {}, h('a', { href: `#/r/${encodeURIComponent(slug)}/item/${encodeURIComponent(it.id)}` }, readable(it.title))),
       h('td', {}, it.kind), h('td', {}, it.owner),
       ((w) => h('td', { class: 'when' }, w ? `${w.label}: ${fmtInterval(w.start, w.end)}` : '—'))(whenOf(it)),
       h('td', { class: 'shared' }, fmtTime(it.created_at)))));
@@ -1763,7 +1768,7 @@ async function showItem(main, slug, id) {
   const when = itemInterval(full);
   add(page,
     h('p', {}, tlpBadge(it.marking), ' ', releasability(it.marking)),
-    h('h1', {}, it.title),
+    h('h1', {}, readable(it.title)),
     b.text || full.text ? h('p', {}, readable(b.text || full.text)) : null,
     h('dl', { class: 'item-facts' },
       h('dt', {}, 'Kind'), h('dd', {}, it.kind),
