@@ -47,6 +47,20 @@ unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' 
 if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
+# The built UI assets are committed; rebuild them from web/src and fail if
+# they differ, so the source and what the binary embeds never drift apart.
+if have npm; then
+  log "web assets: rebuilding from web/src and comparing with internal/web/assets"
+  (cd web && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm run --silent build >/dev/null)
+  if [ -n "$(git status --porcelain -- internal/web/assets)" ]; then
+    echo "internal/web/assets differs from a fresh build of web/src (cd web && npm ci && npm run build, then commit both):"
+    git status --short -- internal/web/assets
+    exit 1
+  fi
+else
+  log "web assets: not checked (npm not found; install Node.js to rebuild and compare them)"
+fi
+
 log "go vet"
 go vet "${pkgs[@]}"
 log "go test -race"

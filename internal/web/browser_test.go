@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/opsroom/opsroom/internal/apitest"
 	"github.com/opsroom/opsroom/internal/cli"
@@ -222,6 +223,8 @@ func TestBrowser(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		base, _ := startServer(t, db)
 		root := newChromium(t)
+		// First: a track shared later would make now the latest activity.
+		t.Run("scenario time", func(t *testing.T) { scenarioTime(t, root, base) })
 		t.Run("released to one partner", func(t *testing.T) { releasedToOnePartner(t, root, base) })
 		t.Run("director approves", func(t *testing.T) { directorApproves(t, root, base) })
 		t.Run("contested strike", func(t *testing.T) { contestedStrike(t, root, base) })
@@ -231,6 +234,8 @@ func TestBrowser(t *testing.T) {
 		t.Run("log entry struck", func(t *testing.T) { logEntryStruck(t, root, base) })
 		t.Run("report edited", func(t *testing.T) { reportEdited(t, root, base) })
 		t.Run("log grade set", func(t *testing.T) { logGradeSet(t, root, base) })
+		t.Run("no stray text", func(t *testing.T) { noStrayText(t, root, base) })
+		t.Run("decisions on the card", func(t *testing.T) { decisionsOnTheCard(t, root, base) })
 	})
 }
 
@@ -622,4 +627,180 @@ func TestAssets(t *testing.T) {
 			t.Errorf("%s: %d, want not found", path, rec.Code)
 		}
 	}
+}
+
+// noStrayText: nothing prints "null", "{}" or "[object …]" where a
+// member looks: the operations board of a member without authority, an
+// event opened from the list (its own fields, its time apart from its
+// share time) and the keyboard help.
+func noStrayText(t *testing.T, root context.Context, base string) {
+	const stray = `(el => ['null', 'Body {}', '[object', 'undefined'].filter(s => el.innerText.includes(s)))`
+	strayIn := func(m *member, sel string) string {
+		got, err := chromedp.Run(m.ctx, chromedp.Evaluate[[]string](stray+fmt.Sprintf(`(document.querySelector(%q))`, sel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(got, ", ")
+	}
+	sy := signIn(t, root, base, "sy.officer")
+	sy.goTo("#/r/damascus/ops", ".board")
+	if s := strayIn(sy, "main"); s != "" {
+		t.Errorf("the operations board shows %s to a member without authority", s)
+	}
+	sy.goTo("#/r/damascus/items", ".page table a")
+	sy.do(chromedp.SendKeys(chromedp.CSS(".page .filter input[type=search]"), "Latamneh"),
+		chromedp.SendKeys(chromedp.CSS(`.page .filter select[aria-label="Kind"]`), "event"))
+	sy.waitFor(`[...document.querySelectorAll('.page table a')].length === 1`, "the Latamneh strike alone in the list")
+	sy.do(chromedp.Click(chromedp.CSS(".page table a")))
+	sy.waitFor(`location.hash.includes('/item/') && document.querySelector('main h1') !== null`, "the event's page")
+	if s := strayIn(sy, "main"); s != "" {
+		t.Errorf("the event's page shows %s", s)
+	}
+	if !sy.eval(`document.querySelector('dd.event-time').textContent.startsWith('2015-') && document.querySelector('dd.share-time').textContent.startsWith('20') && document.querySelector('dl.details') !== null`) {
+		t.Error("the event's page does not show its time, its share time and its details apart")
+	}
+	sy.screenshot("event-page")
+	sy.do(chromedp.KeyEvent("?"), chromedp.WaitVisible(chromedp.CSS("dialog.help")))
+	if s := strayIn(sy, "dialog.help"); s != "" || !sy.eval(`document.querySelectorAll('dialog.help kbd').length > 5`) {
+		t.Errorf("the keyboard help shows %q and not its keys", s)
+	}
+	sy.screenshot("help")
+	sy.do(chromedp.KeyEvent("\x1b"), chromedp.WaitNotPresent(chromedp.CSS("dialog.help")))
+}
+
+// scenarioTime: the Damascus room opens at its latest activity (30
+// September 2015, not now); the list follows the events' time, not the
+// share time, when the slider moves; the list, the popup, the event's page
+// and the watch log show the event's time and the share time apart,
+// labelled, and intervals readably.
+func scenarioTime(t *testing.T, root context.Context, base string) {
+	hz := signIn(t, root, base, "hz.officer")
+	hz.openRoom(demo.Damascus)
+	hz.waitFor(`document.querySelector('.timebar output').textContent.startsWith('2015-09-30') && `+
+		`Number(document.querySelector('input[data-layer="events"]').parentNode.querySelector('.n').textContent) > 0`, "the room opened on 30 September 2015 with its events")
+	const latamneh = `[...document.querySelectorAll('.list li')].find(li => li.querySelector('.t').textContent.startsWith('Air strikes on Latamneh'))`
+	hz.waitFor(latamneh+` !== undefined`, "the Latamneh strike in the list")
+	if !hz.eval(latamneh + `.querySelector('.whenline .when').textContent.startsWith('event time 2015-09-30') && ` + latamneh + `.querySelector('.whenline .shared').textContent.startsWith('shared 20')`) {
+		t.Error("the list does not show the event's time and its share time apart")
+	}
+	hz.screenshot("map-opens-2015")
+	// From the list to the popup to the event's page, by clicking.
+	hz.do(chromedp.Evaluate[chromedp.Void](latamneh+`.setAttribute('data-pick', '1')`), chromedp.Click(chromedp.CSS(`.list li[data-pick="1"]`)))
+	hz.waitFor(`(p => p !== null && p.innerText.includes('Event time: 2015-09-30') && p.innerText.includes('Shared: 20'))(document.querySelector('.leaflet-popup-content'))`,
+		"the popup with the event's time and its share time")
+	hz.screenshot("popup-times")
+	hz.do(chromedp.Click(chromedp.CSS(".leaflet-popup-content a")))
+	hz.waitFor(`(d => d !== null && d.textContent === '2015-09-30 00:00–23:59Z')(document.querySelector('dd.event-time'))`, "the event's page with its time")
+
+	// The slider, moved back a step by keyboard, shows the days before the
+	// strikes: earlier events are listed, the strikes are not.
+	hz.openRoom(demo.Damascus)
+	hz.waitFor(`document.querySelector('.timebar output').textContent.startsWith('2015-09-30')`, "the room at 30 September 2015")
+	hz.do(chromedp.KeyEvent("t"), chromedp.KeyEvent(kb.ArrowLeft))
+	hz.waitFor(`document.querySelector('.timebar output').textContent.startsWith('2015-09-2') && `+
+		`[...document.querySelectorAll('.list li .t')].some(e => e.textContent.startsWith('IR troops arrive')) && `+
+		`![...document.querySelectorAll('.list li .t')].some(e => e.textContent.startsWith('Air strikes on Latamneh'))`, "the list of the days before the strikes")
+	hz.screenshot("map-slider-back")
+
+	// The watch log: intervals readable, the event's time apart from the
+	// time of logging.
+	ru := signIn(t, root, base, "ru.general")
+	ru.goTo("#/r/damascus/log", ".log li")
+	ru.waitFor(`[...document.querySelectorAll('.log li .text')].some(e => e.textContent.includes('2015-10-05 06:00 – 2015-10-06 18:00Z'))`, "the conflict's interval, readable")
+	if ru.eval(`/\d{4}-\d\d-\d\dT\d\d:/.test(document.querySelector('.log').innerText)`) {
+		t.Error("the watch log shows raw ISO times")
+	}
+	if !ru.eval(`[...document.querySelectorAll('.log li .when')].some(e => e.textContent.startsWith('event time 2015-09-30'))`) {
+		t.Error("the watch log does not show the event's time of an entry about an event")
+	}
+	ru.screenshot("log-times")
+}
+
+// decisionsOnTheCard: in Baghdad (two co-directors) IR proposes an
+// operation over the protected Erbil aid site. The IQ co-director sees on
+// its card both approvers pending and the operation's own open conflict
+// above Approve, and the count of open conflicts on the Operations tab;
+// after approving, the card shows "IQ ✓ hh:mm · IR pending" and no
+// Approve; accepting the conflict lowers the count, which stays until
+// then. A member without authority is told why they cannot decide. The
+// protected site stays out of the clusters, however far out one zooms.
+func decisionsOnTheCard(t *testing.T, root context.Context, base string) {
+	const title = "Erbil perimeter security"
+	ir := newClient(t, base, "ir.commander")
+	var op struct {
+		ID string `json:"id"`
+	}
+	ir.Post("/api/v1/rooms/baghdad/operations", map[string]any{
+		"name": title, "lead": "IR", "marking": map[string]any{"tlp": "AMBER"},
+		"area":       map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{43.9, 36.1}, {44.1, 36.1}, {44.1, 36.3}, {43.9, 36.3}, {43.9, 36.1}}}},
+		"window":     map[string]any{"start": "2015-10-20T04:00:00Z", "end": "2015-10-21T10:00:00Z"},
+		"components": []map[string]string{{"partner": "IR", "component": "ground forces"}},
+	}, &op)
+	ir.Post("/api/v1/operations/"+op.ID+"/propose", map[string]any{}, nil)
+
+	iq := signIn(t, root, base, "iq.commander")
+	card := fmt.Sprintf(`.card[data-id=%q]`, op.ID)
+	iq.goTo("#/r/baghdad/ops", card+" button.approve")
+	iq.waitFor(fmt.Sprintf(`(c => c.querySelector('.approvers').textContent === 'IQ pending · IR pending' && `+
+		`c.querySelector('.op-conflicts li') !== null && `+
+		`(c.querySelector('.op-conflicts').compareDocumentPosition(c.querySelector('button.approve')) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0)(document.querySelector(%q))`, card),
+		"both approvers pending and the operation's open conflict above Approve")
+	countJS := `(b => b && !b.hidden ? Number(b.textContent) : 0)(document.querySelector('#tabs a[data-view="ops"] .alert-count'))`
+	iq.waitFor(countJS+` > 0`, "the count of open conflicts on the Operations tab")
+	n, err := chromedp.Run(iq.ctx, chromedp.Evaluate[int](countJS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iq.screenshot("card-proposed")
+	iq.do(chromedp.Click(chromedp.CSS(card + " button.approve")))
+	iq.waitFor(fmt.Sprintf(`(c => c !== null && /^IQ ✓ \d\d:\d\d · IR pending$/.test(c.querySelector('.approvers').textContent) && `+
+		`c.querySelector('button.approve') === null && c.querySelector('.decided').textContent.includes('waiting for IR'))(document.querySelector(%q))`, card),
+		"IQ approved, IR pending and no Approve for IQ")
+	iq.screenshot("card-approved-once")
+	// The alert stays until the conflict is accepted.
+	time.Sleep(6 * time.Second)
+	if got, _ := chromedp.Run(iq.ctx, chromedp.Evaluate[int](countJS)); got != n {
+		t.Errorf("the open-conflict count went from %d to %d before anything was accepted", n, got)
+	}
+	var cons page[struct {
+		ID    string `json:"id"`
+		Sides []struct {
+			ItemID string `json:"item_id"`
+		} `json:"sides"`
+	}]
+	ir.Get("/api/v1/rooms/baghdad/conflicts?status=open", &cons)
+	cid := ""
+	for _, c := range cons.Items {
+		for _, s := range c.Sides {
+			if s.ItemID == op.ID {
+				cid = c.ID
+			}
+		}
+	}
+	if cid == "" {
+		t.Fatal("the operation over the Erbil site raised no open conflict")
+	}
+	li := fmt.Sprintf(`.conflicts li[data-id=%q]`, cid)
+	iq.do(chromedp.SendKeys(chromedp.CSS(li+" form.accept-conflict input"), "perimeter only, no strike"),
+		chromedp.Click(chromedp.CSS(li+" form.accept-conflict button")))
+	iq.waitFor(fmt.Sprintf(`%s === %d`, countJS, n-1), "the count lowered once the conflict is accepted")
+
+	hz := signIn(t, root, base, "hz.officer")
+	hz.goTo("#/r/baghdad/ops", card)
+	hz.waitFor(fmt.Sprintf(`(c => c.querySelector('button.approve') === null && c.querySelector('.cannot').textContent.includes('co-directors'))(document.querySelector(%q))`, card),
+		"why a member without authority cannot decide")
+
+	// The protected site, zoomed out to the whole world, is still a marker
+	// of its own that stands out.
+	iq.openRoom("baghdad")
+	site := `document.querySelector('.leaflet-marker-icon.protected-site[title="Erbil aid distribution site"]')`
+	iq.waitFor(site+` !== null`, "the protected Erbil site on the map")
+	if !iq.eval(`document.querySelector('.list li') !== null && !/\d{4}-\d\d-\d\dT\d\d:/.test(document.querySelector('.list').innerText)`) {
+		t.Error("the list beside the map shows raw ISO times in titles")
+	}
+	for range 8 {
+		iq.do(chromedp.Click(chromedp.CSS(".leaflet-control-zoom-out")), chromedp.Sleep(150*time.Millisecond))
+	}
+	iq.waitFor(site+` !== null && getComputedStyle(`+site+`.querySelector('.shield')).backgroundColor === 'rgb(255, 255, 255)'`, "the protected site unclustered at the widest zoom")
+	iq.screenshot("protected-site")
 }

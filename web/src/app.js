@@ -24,11 +24,24 @@ function h(tag, attrs, ...kids) {
     else if (k === 'class') el.className = v;
     else el.setAttribute(k, v === true ? '' : v);
   }
-  for (const k of kids.flat()) {
+  return add(el, ...kids);
+}
+
+// add appends kids to el as h does: arrays at any depth are flattened,
+// null, undefined and false are left out (the DOM's own append would
+// print them as "null"), anything else that is not a node is text.
+function add(el, ...kids) {
+  for (const k of kids.flat(Infinity)) {
     if (k === undefined || k === null || k === false) continue;
     el.append(k instanceof Node ? k : document.createTextNode(String(k)));
   }
   return el;
+}
+
+// fill replaces el's children with kids, as add appends them.
+function fill(el, ...kids) {
+  el.replaceChildren();
+  return add(el, ...kids);
 }
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -93,6 +106,55 @@ const GEONAMES = 'Place names © GeoNames, CC BY 4.0';
 const geonames = () => h('p', { class: 'credit' }, GEONAMES);
 
 const fmtTime = (t) => new Date(t).toISOString().replace('T', ' ').slice(0, 16) + 'Z';
+
+// fmtInterval shows an interval in UTC, the day once when both ends fall
+// on it: "2015-09-30 00:00–23:59Z".
+function fmtInterval(start, end) {
+  if (!start) return end ? `until ${fmtTime(end)}` : '—';
+  if (!end || end === start) return fmtTime(start);
+  const a = fmtTime(start), b = fmtTime(end);
+  return a.slice(0, 10) === b.slice(0, 10) ? `${a.slice(0, 16)}–${b.slice(11)}` : `${a.slice(0, 16)} – ${b}`;
+}
+
+// readable turns the ISO 8601 times and intervals (start/end) in a text
+// into the UI's format.
+function readable(text) {
+  const t = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d(?::\\d\\d(?:\\.\\d+)?)?(?:Z|[+-]\\d\\d:\\d\\d)';
+  return String(text).replace(new RegExp(`(${t})(?:/(${t}))?`, 'g'), (m, a, b) => (b ? fmtInterval(a, b) : fmtTime(a)));
+}
+
+// eventTimes fetches the times of the room's events the member may see,
+// by event ID (empty when the member may not read the picture).
+async function eventTimes(slug) {
+  const times = new Map();
+  try {
+    const p = await api('GET', `/api/v1/rooms/${encodeURIComponent(slug)}/picture?from=1970-01-01T00:00:00Z&to=${encodeURIComponent(new Date().toISOString())}`);
+    for (const e of p.events || []) if (e.start) times.set(e.id, { label: 'Event time', start: e.start, end: e.end });
+  } catch { /* no picture: only share times */ }
+  return times;
+}
+
+// whenLine shows an item's own time and its share time apart, labelled.
+function whenLine(when, shared) {
+  return h('span', { class: 'whenline' },
+    when ? [h('span', { class: 'when' }, `${when.label.toLowerCase()} ${fmtInterval(when.start, when.end)}`), ' · '] : null,
+    h('span', { class: 'shared' }, `shared ${fmtTime(shared)}`));
+}
+
+// itemInterval is when the thing an item stands for happened or is
+// planned, with its label: an event's time, a report's observation, an
+// operation's window. Null when the item says nothing of it (then only
+// its share time is known).
+function itemInterval(it) {
+  if (!it) return null;
+  const b = bodyOf(it);
+  if (it.start) return { label: 'Event time', start: it.start, end: it.end };
+  const w = it.window || b.window;
+  if (w && w.start) return { label: 'Time window', start: w.start, end: w.end };
+  const o = it.observed || b.observed;
+  if (o && o.start) return { label: 'Observed', start: o.start, end: o.end };
+  return null;
+}
 
 // body reads an item's body, whatever its kind.
 const bodyOf = (it) => (it.body && typeof it.body === 'object' ? it.body : {});
@@ -188,10 +250,29 @@ async function setTabs(slug, current) {
   const c = await caps();
   for (const [id, path, label, key, need] of VIEWS) {
     if (need && !c[need]) continue;
-    nav.append(h('a', { href: `#/r/${encodeURIComponent(slug)}${path}`, 'aria-current': id === current ? 'page' : null, 'aria-keyshortcuts': key },
-      label, h('kbd', {}, key)));
+    nav.append(h('a', { href: `#/r/${encodeURIComponent(slug)}${path}`, 'aria-current': id === current ? 'page' : null, 'aria-keyshortcuts': key,
+      'data-view': id }, label, h('kbd', {}, key), id === 'ops' && c.conflicts ? h('span', { class: 'alert-count', hidden: true, role: 'status' }) : null));
   }
   nav.append(h('a', { href: '#/' }, 'Rooms'));
+  if (c.conflicts) watchConflicts(slug);
+}
+
+// watchConflicts keeps the count of the room's open conflicts on the
+// Operations tab, an alert that stays until each is accepted or resolved.
+let conflictTimer = 0;
+async function watchConflicts(slug) {
+  clearTimeout(conflictTimer);
+  const badge = $('#tabs a[data-view="ops"] .alert-count');
+  if (!badge) return;
+  try {
+    const open = await all(`/api/v1/rooms/${encodeURIComponent(slug)}/conflicts?status=open`);
+    if (!badge.isConnected) return;
+    badge.hidden = open.length === 0;
+    badge.textContent = String(open.length);
+    badge.title = `${open.length} open conflict${open.length === 1 ? '' : 's'}`;
+    badge.setAttribute('aria-label', badge.title);
+  } catch { /* kept as it was; tried again below */ }
+  if (badge.isConnected) conflictTimer = setTimeout(() => watchConflicts(slug), 5000);
 }
 
 // ---------- sign in and rooms ----------
@@ -217,7 +298,7 @@ function showLogin(main) {
       err.textContent = x.status === 429 ? 'Too many attempts; wait a moment.' : 'Wrong username or password.';
     }
   });
-  main.append(form);
+  add(main, form);
   form.username.focus();
 }
 
@@ -228,7 +309,7 @@ async function rooms() {
 
 async function showRooms(main) {
   const box = h('section', { class: 'center' }, h('h1', {}, 'Choose a room'));
-  main.append(box);
+  add(main, box);
   const list = h('ul', { class: 'rooms' });
   for (const r of await rooms()) {
     list.append(h('li', {}, h('a', { href: `#/r/${encodeURIComponent(r.slug)}` }, r.name,
@@ -443,6 +524,11 @@ function pinIcon(tlp, extra) {
   return icon;
 }
 
+// PROTECTED_ICON marks a protected site: a white shield, larger than
+// the pins, that no cluster takes in.
+let protectedIcon = null;
+const PROTECTED_ICON_OF = () => protectedIcon || (protectedIcon = L.divIcon({ className: 'protected-site', html: '<div class="shield">✚</div>', iconSize: [30, 30], iconAnchor: [15, 15] }));
+
 const TLP_COLOUR = { RED: '#FF2B2B', AMBER: '#FFC000', 'AMBER+STRICT': '#FFC000', GREEN: '#33FF00', CLEAR: '#FFFFFF' };
 // LAYERS are the map's layers, in the order the panel lists them.
 const LAYERS = ['sites', 'protected sites', 'tracks', 'events', 'areas', 'places', 'operations', 'movements', 'conflicts', 'notes'];
@@ -456,9 +542,11 @@ const SHAPE_STYLE = {
 
 function popupFor(f, slug) {
   return h('div', {},
-    h('h3', {}, f.title),
+    h('h3', {}, readable(f.title)),
     h('div', {}, tlpBadge(f.marking), ' ', releasability(f.marking)),
-    h('div', { class: 'hint' }, [f.layer, f.status, f.owner, f.created_at && fmtTime(f.created_at)].filter(Boolean).join(' · ')),
+    h('div', { class: 'hint' }, [f.layer, f.status, f.owner].filter(Boolean).join(' · ')),
+    f.when ? h('div', { class: 'when' }, h('span', { class: 'lbl' }, `${f.when.label}: `), fmtInterval(f.when.start, f.when.end)) : null,
+    f.created_at ? h('div', { class: 'shared' }, h('span', { class: 'lbl' }, 'Shared: '), fmtTime(f.created_at)) : null,
     f.protected ? h('div', { class: 'prot' }, 'Protected site: no strike') : null,
     f.contested ? h('div', { class: 'contested-note' }, 'Contested: competing claims') : null,
     f.extra ? h('div', {}, f.extra) : null,
@@ -469,7 +557,7 @@ function popupFor(f, slug) {
 // and what the popup shows.
 function feature(it, layer, geometry, more) {
   return Object.assign({ id: it.id, title: it.title || it.name, marking: it.marking, owner: it.owner, created_at: it.created_at,
-    version: it.version, layer, geometry }, more);
+    version: it.version, layer, geometry, when: itemInterval(it) }, more);
 }
 
 // pictureFeatures turns the picture (sites, tracks, events, areas, places)
@@ -502,6 +590,14 @@ async function showRoom(main, slug, focusID) {
   let filter = '';
   let mapFeatures = []; // from the picture and the operations lists
   let first = Date.now();
+  // times holds what each item stands for happened or is planned (an
+  // event's time, an operation's window), by item ID; the list and the
+  // slider follow it rather than the share time.
+  const times = new Map();
+  // auto is true while the moment shown is the one the room opened at (its
+  // latest activity), not one the member chose: something shared live
+  // then brings the map to now.
+  let auto = false;
 
   const layersBox = h('div', { class: 'layers', role: 'group', 'aria-label': 'Layers' });
   const search = h('input', { type: 'search', placeholder: 'Filter  ( / )', 'aria-label': 'Filter items' });
@@ -519,7 +615,7 @@ async function showRoom(main, slug, focusID) {
   const when = h('input', { type: 'datetime-local', class: 'when', 'aria-label': 'Go to a moment (UTC)' });
   const timebar = h('div', { class: 'timebar' }, h('span', {}, 'Time'), slider, out, when, liveBtn);
   const box = h('div', { class: 'room' }, side, mapEl, timebar);
-  main.append(box);
+  add(main, box);
 
   const map = L.map(mapEl, { preferCanvas: true, zoomControl: true, minZoom: 2, maxZoom: 17, worldCopyJump: false,
     maxBounds: [[-90, -200], [90, 200]] });
@@ -543,6 +639,9 @@ async function showRoom(main, slug, focusID) {
   });
   shapes.addTo(map);
   cluster.addTo(map);
+  // Protected sites are never clustered: each stays in sight on its own,
+  // drawn above every other marker.
+  const protectedSites = L.layerGroup().addTo(map);
 
   map.on('click', (e) => {
     const { lat: la, lng: lo } = e.latlng;
@@ -558,8 +657,8 @@ async function showRoom(main, slug, focusID) {
     if (m && m.version === f.version) return m.layer;
     const [x, y] = f.geometry.coordinates;
     const extra = [f.protected ? 'protected' : '', f.contested ? 'contested' : ''].join(' ').trim();
-    const icon = f.sidc && window.ms ? symbolIcon(f.sidc) : pinIcon(f.marking.tlp, extra);
-    const layer = L.marker([y, x], { icon, title: f.title, alt: `${f.layer}: ${f.title}`, keyboard: true });
+    const icon = f.protected ? PROTECTED_ICON_OF() : f.sidc && window.ms ? symbolIcon(f.sidc) : pinIcon(f.marking.tlp, extra);
+    const layer = L.marker([y, x], { icon, title: f.title, alt: `${f.layer}: ${f.title}`, keyboard: true, zIndexOffset: f.protected ? 1000 : 0 });
     layer.bindPopup(() => popupFor(f, slug));
     markers.set(key, { layer, version: f.version });
     return layer;
@@ -618,15 +717,26 @@ async function showRoom(main, slug, focusID) {
     if (feed.complete && box.dataset.ready) box.dataset.complete = '1';
   }
 
+  // activityOf is when what an item stands for happened: its own time, or
+  // that of the event a claim is about; null if only its share time is known.
+  function activityOf(it) {
+    const b = bodyOf(it);
+    return times.get(it.id) || itemInterval(it) || (b.event && times.get(b.event)) || null;
+  }
+  // timeOf is the time the slider and the list's order go by.
+  const timeOf = (it) => { const a = activityOf(it); return a ? a.start : it.created_at; };
+
   function redraw() {
     const all = [...mapFeatures, ...noteFeatures()];
     drawLayers(all);
     const pts = [];
     const polys = [];
+    const prot = [];
     for (const f of all) {
       // The picture's layers come already as they were at the moment.
-      if (!layerOn.get(f.layer) || !inTime(PICTURE_LAYERS.has(f.layer) ? null : f.created_at) || !matches(f.title)) continue;
-      if (f.geometry.type === 'Point') pts.push(markerFor(f));
+      if (!layerOn.get(f.layer) || !inTime(PICTURE_LAYERS.has(f.layer) ? null : (f.when ? f.when.start : f.created_at)) || !matches(f.title)) continue;
+      if (f.geometry.type === 'Point' && f.protected) prot.push(markerFor(f));
+      else if (f.geometry.type === 'Point') pts.push(markerFor(f));
       else polys.push({ type: 'Feature', geometry: f.geometry, properties: { f } });
     }
     // Only the markers that changed go in or out of the clusters, so a
@@ -644,12 +754,15 @@ async function showRoom(main, slug, focusID) {
       for (const l of gone) inCluster.delete(l);
     }
     queue = pts.filter((l) => !inCluster.has(l));
+    const keep = new Set(prot);
+    for (const l of protectedSites.getLayers()) if (!keep.has(l)) protectedSites.removeLayer(l);
+    for (const l of prot) if (!protectedSites.hasLayer(l)) protectedSites.addLayer(l);
     clusterSlice();
     shapes.clearLayers();
     if (polys.length) shapes.addData(polys);
 
-    const its = [...feed.items.values()].filter((it) => inTime(it.created_at) && matches(it.title))
-      .sort((a, b) => (a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0));
+    const its = [...feed.items.values()].filter((it) => inTime(timeOf(it)) && matches(it.title))
+      .sort((a, b) => { const x = timeOf(a), y = timeOf(b); return x < y ? 1 : x > y ? -1 : 0; });
     // The list is redrawn only when its newest 300 changed (pages of older
     // items arriving change only the count below it).
     const top = its.slice(0, 300);
@@ -659,8 +772,9 @@ async function showRoom(main, slug, focusID) {
       list.replaceChildren(...top.map((it) => h('li', {
         tabindex: 0, 'data-id': it.id, class: fresh.has(it.id) ? 'fresh' : null,
         onclick: () => focusOn(it.id), onkeydown: (e) => { if (e.key === 'Enter') focusOn(it.id); },
-      }, h('span', { class: 't' }, it.title),
-      h('span', { class: 'm' }, tlpBadge(it.marking), releasability(it.marking), `${it.kind} · ${it.owner} · ${fmtTime(it.created_at)}`))), more);
+      }, h('span', { class: 't' }, readable(it.title)),
+      h('span', { class: 'm' }, tlpBadge(it.marking), releasability(it.marking), `${it.kind} · ${it.owner}`),
+      whenLine(activityOf(it), it.created_at))), more);
     }
     more.hidden = its.length <= 300;
     more.textContent = `and ${its.length - 300} more; filter to narrow`;
@@ -674,7 +788,11 @@ async function showRoom(main, slug, focusID) {
       location.hash = `#/r/${encodeURIComponent(slug)}/item/${encodeURIComponent(id)}`;
       return;
     }
-    if (f.geometry.type === 'Point') {
+    if (f.geometry.type === 'Point' && f.protected) {
+      const m = markerFor(f);
+      map.setView(m.getLatLng(), Math.max(map.getZoom(), 10));
+      m.openPopup();
+    } else if (f.geometry.type === 'Point') {
       const m = markerFor(f);
       if (!inCluster.has(m)) clusterSlice(true);
       cluster.zoomToShowLayer(m, () => m.openPopup());
@@ -720,7 +838,11 @@ async function showRoom(main, slug, focusID) {
     }
     mapFeatures = fs;
     // The slider reaches back to the earliest time the room's plans name.
-    for (const x of [...ops, ...movs]) if (x.window && x.window.start) first = Math.min(first, Date.parse(x.window.start));
+    for (const x of [...ops, ...movs]) {
+      if (!x.window || !x.window.start) continue;
+      first = Math.min(first, Date.parse(x.window.start));
+      times.set(x.id, itemInterval(x));
+    }
     redraw();
     if (pic && c.claims && (pic.events || []).length) {
       // Then mark contested events from each event's claims board (the
@@ -736,7 +858,8 @@ async function showRoom(main, slug, focusID) {
   }
 
   // setMoment shows the picture at t (ms), or live when t is null.
-  function setMoment(t) {
+  function setMoment(t, automatic) {
+    auto = Boolean(automatic);
     until = t;
     if (t === null) out.replaceChildren(h('span', { class: 'nowlive' }, 'Now (live)'));
     else out.textContent = fmtTime(t);
@@ -764,7 +887,12 @@ async function showRoom(main, slug, focusID) {
   const scheduleMap = (ms) => { clearTimeout(mapTimer); mapTimer = setTimeout(() => loadMap().catch(fail), ms); };
   let pending = 0;
   feed.on((kind, it) => {
-    if (kind === 'add' && it) { fresh.add(it.id); toast(`New: ${it.title}`); }
+    if (kind === 'add' && it) {
+      fresh.add(it.id);
+      toast(`New: ${it.title}`);
+      // Opened at its latest activity, the room follows what is shared now.
+      if (auto) { slider.value = 1000; setMoment(null); }
+    }
     for (const x of kind === 'more' ? it : kind === 'complete' ? [] : it ? [it] : feed.items.values()) first = Math.min(first, Date.parse(x.created_at));
     // Coalesce bursts of changes into one redraw, and refetch the picture
     // when something drawn from it changed.
@@ -789,16 +917,37 @@ async function showRoom(main, slug, focusID) {
   };
   state.view = view;
   out.replaceChildren(h('span', { class: 'nowlive' }, 'Now (live)'));
-  // The slider reaches back to the room's earliest event or track position.
+  // The slider reaches back to the room's earliest event or track
+  // position; the room opens at its latest one: the middle of the latest
+  // event, or the latest track position, when that is over an hour ago.
+  let latest = null;
   const history = c.picture
     ? api('GET', `/api/v1/rooms/${encodeURIComponent(slug)}/picture?from=1970-01-01T00:00:00Z&to=${encodeURIComponent(new Date().toISOString())}`).then((p) => {
-      for (const e of p.events || []) if (e.start) first = Math.min(first, Date.parse(e.start));
-      for (const t of p.tracks || []) for (const x of t.positions || []) first = Math.min(first, Date.parse(x.at));
-    })
+      const now = Date.now();
+      for (const e of p.events || []) {
+        if (!e.start) continue;
+        const a = Date.parse(e.start), b = Math.min(now, e.end ? Date.parse(e.end) : a);
+        first = Math.min(first, a);
+        times.set(e.id, { label: 'Event time', start: e.start, end: e.end });
+        latest = Math.max(latest ?? a, a + (b - a) / 2);
+      }
+      for (const t of p.tracks || []) {
+        for (const x of t.positions || []) {
+          first = Math.min(first, Date.parse(x.at));
+          latest = Math.max(latest ?? 0, Date.parse(x.at));
+        }
+      }
+    }, () => {})
     : Promise.resolve();
   // The map is ready (usable, the newest items drawn) once the picture
   // and the first page of items are in; the rest of the items follow.
-  history.catch(() => {});
+  await history;
+  if (latest !== null && !focusID && Date.now() - latest > 3600e3) {
+    until = latest;
+    auto = true;
+    out.textContent = fmtTime(latest);
+    slider.value = Math.min(999, Math.round(((latest - first) / (Date.now() - first)) * 1000));
+  }
   await Promise.all([feed.start(), loadMap()]);
   if (state.view !== view) return;
   redraw();
@@ -956,8 +1105,15 @@ async function showOps(main, slug) {
   const c = await caps();
   const enc = encodeURIComponent(slug);
   const page = h('section', { class: 'page' });
-  main.append(page);
+  add(main, page);
   const mayDecide = (room.authorities || []).includes(state.me.username);
+  // The partner of each authority, to name them on the cards.
+  const partnerOf = new Map();
+  try {
+    for (const m of await all(`/api/v1/rooms/${enc}/members`)) partnerOf.set(m.username, m.partner);
+  } catch { /* named by username */ }
+  const hhmm = (t) => fmtTime(t).slice(11, 16);
+  let openCons = [];
 
   async function act(o, verb, reason) {
     try {
@@ -969,13 +1125,43 @@ async function showOps(main, slug) {
     }
   }
 
+  // approvers lists every authority the proposal needs, with their
+  // decision and its time, or pending: "IR ✓ 14:02 · IQ pending".
+  function approvers(o) {
+    const auth = room.authorities || [];
+    if (!auth.length) return null;
+    const by = new Map((o.decisions || []).map((d) => [d.by, d]));
+    return h('div', { class: 'approvers', 'aria-label': 'Approvers' }, auth.map((u, i) => {
+      const d = by.get(u);
+      const who = partnerOf.get(u) || u;
+      const yes = d && /^approv/.test(d.decision);
+      return [i ? ' · ' : '', h('span', { class: `approver ${d ? (yes ? 'yes' : 'no') : 'pending'}`, 'data-user': u, title: u },
+        d ? `${who} ${yes ? '✓' : '✗'} ${hhmm(d.at)}` : `${who} pending`)];
+    }));
+  }
+
   function card(o) {
     const reason = h('input', { type: 'text', placeholder: 'Reason (optional)', 'aria-label': `Reason for ${o.title}` });
     const actions = [];
-    if (o.status === 'proposed' && mayDecide) {
+    const mine = (o.decisions || []).find((d) => d.by === state.me.username);
+    const cons = openCons.filter((x) => x.sides.some((sd) => sd.item_id === o.id));
+    if (o.status === 'proposed' || cons.length) {
+      actions.push(cons.length ? h('div', { class: 'op-conflicts', role: 'alert' },
+        h('strong', {}, `${cons.length} open conflict${cons.length === 1 ? '' : 's'}`),
+        h('ul', {}, cons.map((x) => h('li', {}, x.sides.map((sd) => (sd.visible ? `${sd.kind} “${sd.title}” (${sd.partner})` : `a ${sd.kind} not released to you`)).join(' × '),
+          x.window ? ` · ${windowText(x.window)} ` : ' ',
+          x.region ? h('a', { href: `#/r/${enc}/at/${encodeURIComponent(x.id)}` }, 'Show on map') : null)))) : null);
+    }
+    if (o.status === 'proposed' && mayDecide && mine) {
+      const waiting = (room.authorities || []).filter((u) => !(o.decisions || []).some((d) => d.by === u)).map((u) => partnerOf.get(u) || u);
+      actions.push(h('p', { class: 'hint decided' }, `You ${/^approv/.test(mine.decision) ? 'approved' : 'rejected'} this proposal at ${fmtTime(mine.at)}`,
+        waiting.length ? `; waiting for ${waiting.join(', ')}.` : '.'));
+    } else if (o.status === 'proposed' && mayDecide) {
       actions.push(h('div', { class: 'approval', role: 'group', 'aria-label': 'Approval' }, reason,
         h('button', { class: 'primary approve', type: 'button', onclick: () => act(o, 'approve', reason.value) }, 'Approve'),
         h('button', { class: 'reject', type: 'button', onclick: () => act(o, 'reject', reason.value) }, 'Reject')));
+    } else if (o.status === 'proposed') {
+      actions.push(h('p', { class: 'hint cannot' }, 'Only the room\'s ', (room.authorities || []).length > 1 ? 'co-directors' : 'director', ' decide on proposals.'));
     }
     if (o.status === 'draft' && o.owner === state.me.partner) {
       actions.push(h('button', { type: 'button', onclick: () => act(o, 'propose', '') }, 'Propose'));
@@ -985,7 +1171,8 @@ async function showOps(main, slug) {
       h('div', { class: 'hint' }, `lead ${o.lead || o.owner} · ${windowText(o.window)}`),
       (o.components || []).length ? h('ul', { class: 'comp' }, o.components.map((x) => h('li', {}, `${x.partner}: ${x.component}`))) : null,
       (o.phases || []).length ? h('div', { class: 'hint' }, `Phases: ${o.phases.map((p) => p.name).join('; ')}`) : null,
-      (o.decisions || []).map((d) => h('div', { class: 'decision' }, `${d.decision} by ${d.by}${d.reason ? `: ${d.reason}` : ''}`)),
+      o.status === 'proposed' ? approvers(o) : null,
+      (o.decisions || []).map((d) => h('div', { class: 'decision' }, `${d.decision} by ${d.by} at ${fmtTime(d.at)}${d.reason ? `: ${d.reason}` : ''}`)),
       o.area ? h('a', { href: `#/r/${enc}/at/${encodeURIComponent(o.id)}` }, 'Show on map') : null,
       actions);
   }
@@ -993,6 +1180,11 @@ async function showOps(main, slug) {
   async function load(busy) {
     const [ops, cons] = await Promise.all([all(`/api/v1/rooms/${enc}/operations`),
       c.conflicts ? all(`/api/v1/rooms/${enc}/conflicts`) : []]);
+    openCons = cons.filter((x) => x.status === 'open');
+    watchConflicts(slug);
+    // The list leaves the decisions out; each proposal's own page has them.
+    await Promise.all(ops.filter((o) => o.status === 'proposed').map((o) => api('GET', `/api/v1/operations/${encodeURIComponent(o.id)}`)
+      .then((full) => { o.decisions = full.decisions || []; }, () => {})));
     if (busy && busy()) return false;
     const by = new Map();
     for (const o of ops) {
@@ -1000,7 +1192,7 @@ async function showOps(main, slug) {
       by.get(o.status).push(o);
     }
     const statuses = [...OP_STATUSES, ...[...by.keys()].filter((s) => !OP_STATUSES.includes(s))];
-    page.replaceChildren(h('h1', {}, 'Operations'),
+    fill(page, h('h1', {}, 'Operations'),
       mayDecide ? h('p', { class: 'hint' }, 'You decide on proposed operations and accept conflicts in this room.') : null,
       h('div', { class: 'board' }, statuses.filter((s) => by.has(s) || ['proposed', 'approved', 'active'].includes(s)).map((s) =>
         h('section', { class: 'col', 'data-status': s, 'aria-label': s }, h('h2', {}, `${s} (${(by.get(s) || []).length})`),
@@ -1037,9 +1229,13 @@ async function showLog(main, slug) {
     h('button', { class: 'primary', type: 'submit' }, 'Add to the log'));
   const list = h('ol', { class: 'log', reversed: true });
   const mayDecide = (room.authorities || []).includes(state.me.username);
-  main.append(h('section', { class: 'page' }, h('h1', {}, 'Watch log'), logGrade(room, mayDecide || state.me.is_admin), form, list));
+  add(main, h('section', { class: 'page' }, h('h1', {}, 'Watch log'), logGrade(room, mayDecide || state.me.is_admin), form, list));
+  // Fetched alongside, never before the form listens: a submit must not
+  // reach the browser's own handling.
+  const timesP = eventTimes(slug);
   async function load(busy) {
-    const es = (await all(`/api/v1/rooms/${enc}/log`)).reverse(); // newest first
+    const [raw, times] = await Promise.all([all(`/api/v1/rooms/${enc}/log`), timesP]);
+    const es = raw.reverse(); // newest first
     if (busy && busy()) return false;
     list.replaceChildren(...es.map((e) => {
       const strike = !e.struck && (e.created_by === state.me.username || mayDecide)
@@ -1048,8 +1244,10 @@ async function showLog(main, slug) {
             act: (reason) => api('POST', `/api/v1/log/${encodeURIComponent(e.id)}/strike`, { reason }), done: load }))
         : null;
       return h('li', { class: e.struck ? 'struck' : null, 'data-id': e.id },
-        h('time', {}, fmtTime(e.at || e.created_at)), ' ', tlpBadge(e.marking), ' ',
-        h('span', { class: 'text' }, e.text || e.title), ' ',
+        h('time', { datetime: e.at || e.created_at }, `logged ${fmtTime(e.at || e.created_at)}`), ' ', tlpBadge(e.marking), ' ',
+        h('span', { class: 'text' }, readable(e.text || e.title)), ' ',
+        e.source_kind === 'event' && times.get(e.source_id)
+          ? h('span', { class: 'when' }, `event time ${fmtInterval(times.get(e.source_id).start, times.get(e.source_id).end)}`) : null, ' ',
         h('span', { class: 'hint' }, `${e.created_by}${e.automatic ? ' · automatic' : ''}`),
         e.struck ? h('div', { class: 'struck-by' }, `Struck through by ${e.struck_by}${e.struck_at ? ` at ${fmtTime(e.struck_at)}` : ''}: ${e.strike_reason}`) : null,
         strike);
@@ -1115,7 +1313,7 @@ async function showRFIs(main, slug) {
       h('div', {}, h('label', { for: 'rfi-d' }, 'Deadline (UTC)'), deadline)),
     marking.el, err, h('button', { class: 'primary', type: 'submit' }, 'Ask'));
   const list = h('div', { class: 'rfis' });
-  main.append(h('section', { class: 'page' }, h('h1', {}, 'Requests for information'), form, list));
+  add(main, h('section', { class: 'page' }, h('h1', {}, 'Requests for information'), form, list));
 
   // answerForm lets a member of the assigned partner find the room's
   // reports and other items and link the ones that answer.
@@ -1243,7 +1441,7 @@ async function showIntel(main, slug) {
   const list = h('div', { class: 'reports' });
   const count = h('p', { class: 'hint' });
   const credit = geonames();
-  main.append(h('section', { class: 'page' }, h('h1', {}, 'Intelligence'),
+  add(main, h('section', { class: 'page' }, h('h1', {}, 'Intelligence'),
     h('div', { class: 'filter' }, q, rel, cred, h('label', { class: 'check' }, contested, 'Contested events only')), count, list, credit));
   let seq = 0;
   async function load() {
@@ -1360,18 +1558,18 @@ function provenanceGraph(slug, id, g, index) {
 async function showReport(main, slug, id) {
   const enc = encodeURIComponent(slug);
   const page = h('section', { class: 'page' });
-  main.append(page);
+  add(main, page);
   let r;
   try {
     r = await api('GET', `/api/v1/rooms/${enc}/reports/${encodeURIComponent(id)}`);
   } catch {
-    page.append(h('h1', {}, 'Not found'), h('p', {}, 'This report does not exist or is not released to you.'));
+    add(page, h('h1', {}, 'Not found'), h('p', {}, 'This report does not exist or is not released to you.'));
     return;
   }
   const [index, g, claims] = await Promise.all([intelIndex(slug), provenance(slug, id), all(`/api/v1/rooms/${enc}/items?kind=claim`)]);
   const mine = claims.filter((c) => (c.body.supporting || []).includes(id) || (c.body.disputing || []).includes(id));
   const echoes = g.links.filter((l) => l.target === id).length;
-  page.append(
+  add(page, 
     h('p', {}, tlpBadge(r.marking), ' ', releasability(r.marking)),
     h('h1', { class: 'rh' }, grade(r), ' ', r.title),
     h('p', {}, r.text),
@@ -1393,10 +1591,10 @@ async function showReport(main, slug, id) {
       // A claim whose event the reader may not see comes without one.
       c.body.event ? h('a', { href: `#/r/${enc}/claims/${encodeURIComponent(c.body.event)}` }, c.title) : c.title,
       (c.body.disputing || []).includes(id) ? ' (disputes it)' : ''))) : h('p', { class: 'hint' }, 'None.'));
-  if (r.owner === state.me.partner) page.append(await reportEditor(slug, r, () => showReportAgain(main, slug, id)));
+  if (r.owner === state.me.partner) add(page, await reportEditor(slug, r, () => showReportAgain(main, slug, id)));
   if (r.version > 1) {
     const vs = await api('GET', `/api/v1/rooms/${enc}/reports/${encodeURIComponent(id)}/versions`).catch(() => []);
-    page.append(h('h2', {}, 'Versions'), h('ol', { class: 'versions' }, vs.map((v) => h('li', { class: v.version === r.version ? 'current' : null },
+    add(page, h('h2', {}, 'Versions'), h('ol', { class: 'versions' }, vs.map((v) => h('li', { class: v.version === r.version ? 'current' : null },
       `version ${v.version}: “${v.title}” `, tlpBadge(v.marking), ` · ${v.edited_by || ''} · ${fmtTime(v.edited_at)}`,
       v.version === r.version ? ' (current)' : ''))));
   }
@@ -1460,16 +1658,16 @@ function claimCard(slug, c, corr, index) {
 async function showClaims(main, slug, eventID) {
   const enc = encodeURIComponent(slug);
   const page = h('section', { class: 'page' }, h('h1', {}, 'Claims board'));
-  main.append(page);
+  add(main, page);
   const [events, index] = await Promise.all([all(`/api/v1/rooms/${enc}/items?kind=event`), intelIndex(slug)]);
   const shown = eventID ? events.filter((e) => e.id === eventID) : events;
   const boards = await Promise.all(shown.map((e) => api('GET', `/api/v1/rooms/${enc}/events/${encodeURIComponent(e.id)}/board`).then((b) => [e, b])));
   boards.sort((a, b) => Number(b[1].contest.contested) - Number(a[1].contest.contested));
-  if (eventID) page.append(h('p', {}, h('a', { href: `#/r/${enc}/claims` }, 'All events')));
+  if (eventID) add(page, h('p', {}, h('a', { href: `#/r/${enc}/claims` }, 'All events')));
   for (const [e, b] of boards) {
     const qs = b.contest.questions || [];
     if (!qs.length && !eventID) continue;
-    page.append(h('section', { class: `event${b.contest.contested ? ' contested' : ''}`, 'data-id': e.id },
+    add(page, h('section', { class: `event${b.contest.contested ? ' contested' : ''}`, 'data-id': e.id },
       h('h2', {}, tlpBadge(e.marking), ' ', h('a', { href: `#/r/${enc}/claims/${encodeURIComponent(e.id)}` }, e.title),
         b.contest.contested ? h('span', { class: 'flag' }, 'CONTESTED') : null),
       qs.map((q) => h('div', { class: 'question' },
@@ -1491,21 +1689,27 @@ async function showItems(main, slug) {
   const count = h('p', { class: 'hint' });
   const page = h('section', { class: 'page' }, h('h1', {}, 'Items'),
     h('div', { class: 'filter' }, q, kind, tlp), count,
-    h('table', { class: 'items' }, h('thead', {}, h('tr', {}, ['Marking', 'Title', 'Kind', 'Owner', 'Created'].map((c) => h('th', {}, c)))), tbody));
-  main.append(page);
+    h('table', { class: 'items' }, h('thead', {}, h('tr', {}, ['Marking', 'Title', 'Kind', 'Owner', 'Time of the event', 'Shared'].map((c) => h('th', {}, c)))), tbody));
+  add(main, page);
+  let times = new Map();
+  const timesP = eventTimes(slug).then((t) => { times = t; });
+  const whenOf = (it) => times.get(it.id) || itemInterval(it) || (bodyOf(it).event && times.get(bodyOf(it).event)) || null;
   let seq = 0;
   async function load() {
     const n = ++seq;
     const params = new URLSearchParams();
     if (q.value.trim()) params.set('q', q.value.trim());
     if (kind.value) params.set('kind', kind.value);
-    const its = (await all(`/api/v1/rooms/${encodeURIComponent(slug)}/items?${params}`)).filter((it) => !tlp.value || it.marking.tlp === tlp.value);
+    const [got] = await Promise.all([all(`/api/v1/rooms/${encodeURIComponent(slug)}/items?${params}`), timesP]);
+    const its = got.filter((it) => !tlp.value || it.marking.tlp === tlp.value);
     if (n !== seq) return;
     count.textContent = `${its.length} item${its.length === 1 ? '' : 's'}${its.length > 500 ? '; the newest 500 shown, search to narrow' : ''}`;
     tbody.replaceChildren(...its.slice(0, 500).map((it) => h('tr', {},
       h('td', {}, tlpBadge(it.marking), ' ', releasability(it.marking)),
-      h('td', {}, h('a', { href: `#/r/${encodeURIComponent(slug)}/item/${encodeURIComponent(it.id)}` }, it.title)),
-      h('td', {}, it.kind), h('td', {}, it.owner), h('td', {}, fmtTime(it.created_at)))));
+      h('td', {}, h('a', { href: `#/r/${encodeURIComponent(slug)}/item/${encodeURIComponent(it.id)}` }, readable(it.title))),
+      h('td', {}, it.kind), h('td', {}, it.owner),
+      ((w) => h('td', { class: 'when' }, w ? `${w.label}: ${fmtInterval(w.start, w.end)}` : '—'))(whenOf(it)),
+      h('td', { class: 'shared' }, fmtTime(it.created_at)))));
   }
   let t = 0;
   q.addEventListener('input', () => { clearTimeout(t); t = setTimeout(load, 200); });
@@ -1517,30 +1721,71 @@ async function showItems(main, slug) {
   await load();
 }
 
+// KIND_PATHS names the API collection holding each kind's own fields
+// (the items list carries only what all kinds share).
+const KIND_PATHS = { site: 'sites', event: 'events', area: 'areas', place: 'places', track: 'tracks', operation: 'operations',
+  movement: 'movements', conflict: 'conflicts', 'log-entry': 'log', rfi: 'rfis', 'site-notice': 'site-notices' };
+// COMMON are the fields every item has; the item page shows them apart.
+const COMMON = new Set(['id', 'room', 'kind', 'title', 'marking', 'owner', 'created_by', 'created_at', 'updated_at', 'version', 'body']);
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/;
+
+// detailValue shows one field of an item readably: times and intervals
+// in UTC, geometries by their type, lists and objects as nested lists.
+function detailValue(v) {
+  if (v === null || v === undefined || v === '') return '—';
+  if (typeof v === 'string') return ISO_TIME.test(v) ? fmtTime(v) : v;
+  if (typeof v !== 'object') return String(v);
+  if (Array.isArray(v)) {
+    if (!v.length) return '—';
+    return h('ul', { class: 'plain' }, v.map((x) => h('li', {}, detailValue(x))));
+  }
+  if (v.start !== undefined && Object.keys(v).every((k) => k === 'start' || k === 'end')) return fmtInterval(v.start, v.end);
+  if (typeof v.type === 'string' && v.coordinates) {
+    return v.type === 'Point' ? `${v.coordinates[1].toFixed(4)}, ${v.coordinates[0].toFixed(4)}` : `${v.type} (shown on the map)`;
+  }
+  return h('dl', { class: 'nested' }, Object.entries(v).map(([k, x]) => [h('dt', {}, label(k)), h('dd', {}, detailValue(x))]));
+}
+
+const label = (k) => k.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+
 async function showItem(main, slug, id) {
-  const page = h('section', { class: 'page' });
-  main.append(page);
+  const page = h('section', { class: 'page item-page' });
+  add(main, page);
   let it;
   try {
     it = await api('GET', `/api/v1/items/${encodeURIComponent(id)}`);
   } catch (x) {
-    page.append(h('h1', {}, 'Not found'), h('p', {}, 'This item does not exist or is not released to you.'));
+    add(page, h('h1', {}, 'Not found'), h('p', {}, 'This item does not exist or is not released to you.'));
     return;
   }
+  // The kind's own fields (an event's time and place, a site's category)
+  // come from its collection; the items list has only the shared ones.
+  let full = it;
+  if (KIND_PATHS[it.kind]) {
+    try {
+      full = Object.assign({}, it, await api('GET', `/api/v1/${KIND_PATHS[it.kind]}/${encodeURIComponent(id)}`));
+    } catch { /* shown with what the item has */ }
+  }
   const b = bodyOf(it);
-  page.append(
+  const enc = encodeURIComponent(slug);
+  const own = Object.entries(full).filter(([k, v]) => !COMMON.has(k) && k !== 'start' && k !== 'end' && k !== 'text' && v !== undefined)
+    .concat(Object.entries(b).filter(([k]) => k !== 'text'));
+  const when = itemInterval(full);
+  add(page,
     h('p', {}, tlpBadge(it.marking), ' ', releasability(it.marking)),
-    h('h1', {}, it.title),
-    b.text ? h('p', {}, b.text) : null,
-    h('dl', {},
+    h('h1', {}, readable(it.title)),
+    b.text || full.text ? h('p', {}, readable(b.text || full.text)) : null,
+    h('dl', { class: 'item-facts' },
       h('dt', {}, 'Kind'), h('dd', {}, it.kind),
+      when ? [h('dt', {}, when.label), h('dd', { class: 'event-time' }, fmtInterval(when.start, when.end))] : null,
       h('dt', {}, 'Owner'), h('dd', {}, `${it.owner} (${it.created_by})`),
-      h('dt', {}, 'Created'), h('dd', {}, fmtTime(it.created_at)),
+      h('dt', {}, 'Shared'), h('dd', { class: 'share-time' }, fmtTime(it.created_at)),
       h('dt', {}, 'Updated'), h('dd', {}, `${fmtTime(it.updated_at)} · version ${it.version}`)),
-    it.kind === 'report' ? h('p', {}, h('a', { href: `#/r/${encodeURIComponent(slug)}/report/${encodeURIComponent(it.id)}` },
+    it.kind === 'report' ? h('p', {}, h('a', { href: `#/r/${enc}/report/${encodeURIComponent(it.id)}` },
       it.owner === state.me.partner ? 'Open the report (edit it, see its versions)' : 'Open the report (provenance, claims)')) : null,
-    h('h2', {}, 'Body'), h('pre', {}, JSON.stringify(b, null, 2)),
-    h('p', {}, h('a', { href: `#/r/${encodeURIComponent(slug)}` }, 'Back to the map')));
+    it.kind === 'event' ? h('p', {}, h('a', { href: `#/r/${enc}/claims/${encodeURIComponent(it.id)}` }, 'Claims about this event')) : null,
+    own.length ? [h('h2', {}, 'Details'), h('dl', { class: 'details' }, own.map(([k, v]) => [h('dt', {}, label(k)), h('dd', {}, detailValue(v))]))] : null,
+    h('p', {}, h('a', { href: `#/r/${enc}` }, 'Back to the map')));
 }
 
 // ---------- keyboard help ----------
