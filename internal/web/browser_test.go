@@ -652,7 +652,8 @@ func noStrayText(t *testing.T, root context.Context, base string) {
 		chromedp.SendKeys(chromedp.CSS(`.page .filter select[aria-label="Kind"]`), "event"))
 	sy.waitFor(`[...document.querySelectorAll('.page table a')].length === 1`, "the Latamneh strike alone in the list")
 	sy.do(chromedp.Click(chromedp.CSS(".page table a")))
-	sy.waitFor(`location.hash.includes('/item/') && document.querySelector('main h1') !== null`, "the event's page")
+	// The page's kind record (details, times) is fetched after its title.
+	sy.waitFor(`location.hash.includes('/item/') && document.querySelector('main h1') !== null && document.querySelector('dl.details') !== null && document.querySelector('dd.event-time') !== null && document.querySelector('dd.share-time') !== null`, "the event's page with its details and times")
 	if s := strayIn(sy, "main"); s != "" {
 		t.Errorf("the event's page shows %s", s)
 	}
